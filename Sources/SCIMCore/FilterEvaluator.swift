@@ -1,0 +1,155 @@
+extension SCIMFilter {
+    /// Whether a resource (a JSON object such as a User) matches the filter, following RFC 7644 §3.4.2.2.
+    ///
+    /// The rules, kept simple and applied the same way everywhere:
+    /// - Attribute names are case-insensitive. A schema-qualified path
+    ///   (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`) is looked up inside the
+    ///   member named by the schema URN when the resource has one, otherwise at the top level (core schema).
+    ///   An unqualified name missing at the top level is also looked for in the resource's extension
+    ///   objects (members whose name starts with `urn:`).
+    /// - String comparisons are case-insensitive for every attribute (as if `caseExact` were false, even for
+    ///   `id`). `gt`, `ge`, `lt` and `le` compare strings lexicographically, which orders timestamps of the
+    ///   same format (`2011-05-13T04:42:34Z`) correctly; they compare numbers numerically.
+    /// - Booleans support only `eq` and `ne`; `co`, `sw` and `ew` only strings. Comparing values of
+    ///   different types is false, whatever the operator.
+    /// - A multi-valued attribute matches if any element matches. Elements that are objects are compared
+    ///   through their `value` sub-attribute, so `emails co "example.com"` tests each address.
+    /// - `pr` is true when the attribute has a value that is not `null`, `""`, `[]` or `{}`.
+    /// - `ne` is true when the attribute is missing or null; `eq null` is true exactly then.
+    /// - A value filter (`emails[type eq "work"]`) matches if any element satisfies the inner filter.
+    /// - A filter that still contains a ``FilterValue/variable(_:)`` matches nothing: resolve it first
+    ///   with ``resolvingVariables(_:)``.
+    public func matches(_ resource: JSONValue) -> Bool {
+        guard !usesVariables else { return false }
+        return FilterEvaluator.evaluate(self, on: resource)
+    }
+}
+
+/// The local evaluator behind ``SCIMFilter/matches(_:)``.
+enum FilterEvaluator {
+    static func evaluate(_ filter: SCIMFilter, on resource: JSONValue) -> Bool {
+        switch filter {
+        case .and:
+            // Long chains are walked as lists, so their length does not deepen the recursion.
+            return FilterPrinter.chain(filter, isOr: false).allSatisfy { evaluate($0, on: resource) }
+        case .or:
+            return FilterPrinter.chain(filter, isOr: true).contains { evaluate($0, on: resource) }
+        case .not(let inner):
+            return !evaluate(inner, on: resource)
+        case .present(let path):
+            return values(of: path, in: resource).contains(where: isPresent)
+        case .compare(_, _, .variable):
+            return false
+        case .compare(let path, let op, .literal(let literal)):
+            return compare(values(of: path, in: resource), op, literal)
+        case .valuePath(let path, let inner):
+            switch attribute(path, in: resource) {
+            case .array(let elements)?: return elements.contains { evaluate(inner, on: $0) }
+            case .object(let object)?: return evaluate(inner, on: .object(object))
+            default: return false
+            }
+        }
+    }
+
+    /// The attribute named by `path` (ignoring its sub-attribute), found as ``SCIMFilter/matches(_:)`` says.
+    static func attribute(_ path: AttributePath, in resource: JSONValue) -> JSONValue? {
+        guard case .object(let object) = resource else { return nil }
+        if let schema = path.schema, case .object(let ext)? = object[schema] {
+            return ext[path.name]
+        }
+        if let value = object[path.name] { return value }
+        guard path.schema == nil else { return nil }
+        for member in object.members where member.key.lowercased().hasPrefix("urn:") {
+            if case .object(let ext) = member.value, let value = ext[path.name] { return value }
+        }
+        return nil
+    }
+
+    /// The values to compare for `path`: multi-valued attributes give one value per element.
+    static func values(of path: AttributePath, in resource: JSONValue) -> [JSONValue] {
+        guard let value = attribute(path, in: resource) else { return [] }
+        var out: [JSONValue] = []
+        func addFlattening(_ v: JSONValue) {
+            if case .array(let items) = v { out.append(contentsOf: items) } else { out.append(v) }
+        }
+        if let sub = path.subAttribute {
+            switch value {
+            case .array(let elements):
+                for element in elements {
+                    if case .object(let o) = element, let v = o[sub] { addFlattening(v) }
+                }
+            case .object(let o):
+                if let v = o[sub] { addFlattening(v) }
+            default:
+                break
+            }
+        } else if case .array(let elements) = value {
+            for element in elements {
+                if case .object(let o) = element, let v = o["value"] { out.append(v) } else { out.append(element) }
+            }
+        } else {
+            out.append(value)
+        }
+        return out
+    }
+
+    static func isPresent(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return false
+        case .string(let s): return !s.isEmpty
+        case .array(let a): return a.contains(where: isPresent)
+        case .object(let o): return !o.isEmpty
+        case .bool, .number: return true
+        }
+    }
+
+    static func compare(_ values: [JSONValue], _ op: CompareOperator, _ literal: JSONValue) -> Bool {
+        let present = values.filter { !$0.isNull }
+        if literal.isNull {
+            switch op {
+            case .eq: return present.isEmpty
+            case .ne: return !present.isEmpty
+            default: return false
+            }
+        }
+        if op == .ne && present.isEmpty { return true }
+        return present.contains { compareOne($0, op, literal) }
+    }
+
+    static func compareOne(_ value: JSONValue, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
+        switch (value, literal) {
+        case (.string(let a), .string(let b)):
+            let x = a.lowercased()
+            let y = b.lowercased()
+            switch op {
+            case .eq: return x == y
+            case .ne: return x != y
+            case .co: return y.isEmpty || x.contains(y)
+            case .sw: return x.hasPrefix(y)
+            case .ew: return x.hasSuffix(y)
+            case .gt: return x > y
+            case .ge: return x >= y
+            case .lt: return x < y
+            case .le: return x <= y
+            }
+        case (.number(let a), .number(let b)):
+            switch op {
+            case .eq: return a == b
+            case .ne: return a != b
+            case .gt: return a > b
+            case .ge: return a >= b
+            case .lt: return a < b
+            case .le: return a <= b
+            case .co, .sw, .ew: return false
+            }
+        case (.bool(let a), .bool(let b)):
+            switch op {
+            case .eq: return a == b
+            case .ne: return a != b
+            default: return false
+            }
+        default:
+            return false
+        }
+    }
+}

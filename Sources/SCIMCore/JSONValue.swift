@@ -1,0 +1,157 @@
+/// A JSON value that keeps the order of object members and every attribute a server sends.
+///
+/// SCIM resources carry attributes that no client models (`name`, enterprise extensions, ...);
+/// scimsh keeps them all by working on `JSONValue` rather than on fixed structs.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The string, if this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The Boolean, if this is a Boolean.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The number, if this is a number.
+    public var numberValue: Double? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+
+    /// The object, if this is an object.
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// The elements, if this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    /// Whether this is `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// Member lookup on objects (case-insensitive, as SCIM attribute names are); `nil` otherwise.
+    public subscript(key: String) -> JSONValue? {
+        objectValue?[key]
+    }
+
+    /// A short human-readable rendering: strings without quotes, numbers without a needless `.0`,
+    /// arrays and objects as compact JSON.
+    public var displayString: String {
+        switch self {
+        case .null: return ""
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n): return JSONValue.formatNumber(n)
+        case .string(let s): return s
+        case .array, .object: return JSONEncoderFast.encode(self)
+        }
+    }
+
+    /// Formats a number the way JSON writers do: integers without a fraction.
+    public static func formatNumber(_ n: Double) -> String {
+        if n.isFinite, n == n.rounded(), abs(n) < 1e15 {
+            return String(Int64(n))
+        }
+        if !n.isFinite { return "null" }
+        return String(n)
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByNilLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(JSONObject(elements))
+    }
+}
+
+/// A JSON object that keeps its members in the order they were added or parsed.
+///
+/// Lookups by name are case-insensitive (RFC 7643 §2.1: attribute names are case-insensitive);
+/// an exact-case match is preferred when both exist.
+public struct JSONObject: Sendable, Hashable, Sequence {
+    /// The members in order.
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    /// An empty object.
+    public init() { members = [] }
+
+    /// An object with these members, in this order (a later duplicate key replaces an earlier one).
+    public init(_ pairs: [(String, JSONValue)]) {
+        members = []
+        members.reserveCapacity(pairs.count)
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    /// The member names in order.
+    public var keys: [String] { members.map(\.key) }
+    /// The number of members.
+    public var count: Int { members.count }
+    /// Whether there are no members.
+    public var isEmpty: Bool { members.isEmpty }
+
+    /// The index of a member, exact case first, then case-insensitive.
+    public func index(of key: String) -> Int? {
+        if let i = members.firstIndex(where: { $0.key == key }) { return i }
+        let lower = key.lowercased()
+        return members.firstIndex(where: { $0.key.lowercased() == lower })
+    }
+
+    /// Reads, replaces, adds (at the end) or, with `nil`, removes a member.
+    public subscript(key: String) -> JSONValue? {
+        get {
+            guard let i = index(of: key) else { return nil }
+            return members[i].value
+        }
+        set {
+            if let i = index(of: key) {
+                if let v = newValue { members[i].value = v } else { members.remove(at: i) }
+            } else if let v = newValue {
+                members.append((key, v))
+            }
+        }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.members.count == rhs.members.count else { return false }
+        for (k, v) in lhs.members {
+            guard rhs[k] == v else { return false }
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(members.count)
+        // Sort by the lowercased name, as `==` compares names case-insensitively and ignores order.
+        for (k, v) in members.map({ (key: $0.key.lowercased(), value: $0.value) }).sorted(by: { $0.key < $1.key }) {
+            hasher.combine(k)
+            hasher.combine(v)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import SCIMCore
+import XCTest
+
+final class JSONTests: XCTestCase {
+    func testRoundTripKeepsOrder() throws {
+        let text = #"{"zeta":1,"alpha":[true,false,null],"mid":{"b":"x","a":-2.5},"e":[],"o":{}}"#
+        let value = try JSONParser.parse(text)
+        XCTAssertEqual(JSONEncoderFast.encode(value), text)
+        XCTAssertEqual(value.objectValue?.keys, ["zeta", "alpha", "mid", "e", "o"])
+        XCTAssertEqual(value["mid"]?.objectValue?.keys, ["b", "a"])
+        XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.pretty(value)), value)
+        XCTAssertEqual(try JSONParser.parse(Array(text.utf8)), value)
+        XCTAssertEqual(try JSONParser.parse(text.utf8), value)
+    }
+
+    func testPretty() throws {
+        let value: JSONValue = ["a": [1, "x"], "b": [:], "c": []]
+        XCTAssertEqual(
+            JSONEncoderFast.pretty(value),
+            "{\n  \"a\": [\n    1,\n    \"x\"\n  ],\n  \"b\": {},\n  \"c\": []\n}"
+        )
+    }
+
+    func testScalars() throws {
+        XCTAssertEqual(try JSONParser.parse(" true "), .bool(true))
+        XCTAssertEqual(try JSONParser.parse("null"), .null)
+        XCTAssertEqual(try JSONParser.parse("0"), .number(0))
+        XCTAssertEqual(try JSONParser.parse("-0.5e-3"), .number(-0.0005))
+        XCTAssertEqual(try JSONParser.parse("1E+2"), .number(100))
+        XCTAssertEqual(JSONEncoderFast.encode(.number(3)), "3")
+        XCTAssertEqual(JSONEncoderFast.encode(.number(2.5)), "2.5")
+        XCTAssertEqual(JSONEncoderFast.encode(.number(1e20)), "1e+20")
+        XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.encode(.number(0.1))), .number(0.1))
+        XCTAssertEqual(JSONEncoderFast.encode(.number(.infinity)), "null")
+    }
+
+    func testEscapes() throws {
+        XCTAssertEqual(
+            try JSONParser.parse(#""q\" b\\ s\/ \b\f\n\r\t \u0041\u00e9\u20ac""#),
+            .string("q\" b\\ s/ \u{8}\u{c}\n\r\t Aé€")
+        )
+        let tricky = "quote\" backslash\\ nl\n tab\t cr\r ctl\u{1}\u{1f} del\u{7f} é 😀"
+        let encoded = JSONEncoderFast.quote(tricky)
+        XCTAssertEqual(encoded, #""quote\" backslash\\ nl\n tab\t cr\r ctl\u0001\u001f del"# + "\u{7f} é 😀\"")
+        XCTAssertEqual(try JSONParser.parse(encoded), .string(tricky))
+    }
+
+    func testSurrogatePairs() throws {
+        XCTAssertEqual(try JSONParser.parse(#""\ud83d\ude00""#), .string("😀"))
+        XCTAssertEqual(try JSONParser.parse(#""\uD834\uDD1E""#), .string("𝄞"))
+        // Lone surrogates become U+FFFD, and the escape after a lone high surrogate is kept.
+        XCTAssertEqual(try JSONParser.parse(#""\ud83d""#), .string("\u{FFFD}"))
+        XCTAssertEqual(try JSONParser.parse(#""\ude00x""#), .string("\u{FFFD}x"))
+        XCTAssertEqual(try JSONParser.parse(#""\ud83d\u0041""#), .string("\u{FFFD}A"))
+        XCTAssertEqual(try JSONParser.parse(#""\ud83d\ud83d\ude00""#), .string("\u{FFFD}😀"))
+    }
+
+    func testCaseInsensitiveObjects() throws {
+        let value = try JSONParser.parse(#"{"userName":"a","Emails":[]}"#)
+        XCTAssertEqual(value["USERNAME"], "a")
+        XCTAssertEqual(value["emails"], [])
+        var object = JSONObject([("userName", "a")])
+        object["USERNAME"] = "b"
+        XCTAssertEqual(object.keys, ["userName"])
+        XCTAssertEqual(object["username"], "b")
+        object["username"] = nil
+        XCTAssertTrue(object.isEmpty)
+    }
+
+    /// `==` ignores member order and name case, so `hash` must too.
+    func testEqualObjectsHashEqually() throws {
+        let a = try JSONParser.parse(#"{"B":1,"a":2}"#)
+        let b = try JSONParser.parse(#"{"A":2,"b":1}"#)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.hashValue, b.hashValue)
+        XCTAssertEqual(Set([a, b]).count, 1)
+    }
+
+    func testTruncatedAndGarbageInputThrows() {
+        let full = #"{"a":[1,2.5,"x\u00e9",true,null,{"b":false}],"c":"d"}"#
+        let bytes = Array(full.utf8)
+        for cut in 0..<bytes.count {
+            let text = String(decoding: bytes.prefix(cut), as: UTF8.self)
+            XCTAssertThrowsError(try JSONParser.parse(text), "prefix \(cut): \(text)") { error in
+                guard let e = error as? JSONParseError else { return XCTFail("\(error)") }
+                XCTAssertTrue((0...cut).contains(e.offset), "\(text): \(e)")
+            }
+        }
+        let garbage = [
+            "", " ", "tru", "nul", "True", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[1 2]", "01", "-", "1.", "1e",
+            "+1", ".5", "\"a", "\"\\x\"", "\"\\u12g4\"", "\"a\u{1}b\"", "[", "]", "}", "1 2", "{\"a\":1}x", "nan",
+            "1e999", "-1e400", "\u{FEFF}{}", "é", "[\"\\",
+        ]
+        for text in garbage {
+            XCTAssertThrowsError(try JSONParser.parse(text), text) { error in
+                XCTAssertTrue(error is JSONParseError, "\(text): \(error)")
+            }
+        }
+    }
+
+    func testErrorMessagesAndOffsets() {
+        /// "message @offset" for the error parsing `text`.
+        func error(_ text: String) -> String? {
+            do {
+                _ = try JSONParser.parse(text)
+                return nil
+            } catch {
+                return "\(error.message) @\(error.offset)"
+            }
+        }
+        XCTAssertEqual(error("[1,]"), "unexpected character ']' @3")
+        XCTAssertEqual(error("{\"a\":1} x"), "unexpected text after the JSON value @8")
+        XCTAssertEqual(error("\"ab\\qc\""), "invalid escape in string @3")
+        XCTAssertEqual(error("01"), "invalid number: leading zero @0")
+        XCTAssertEqual(error("[1e999]"), "number out of range @1")
+        XCTAssertEqual(error("\"abc"), "unterminated string @4")
+        XCTAssertEqual(error("é"), "unexpected character @0")
+        XCTAssertThrowsError(try JSONParser.parse("[")) { error in
+            XCTAssertEqual("\(error)", "invalid JSON at byte 1: unexpected end of input")
+        }
+    }
+
+    func testDeepNestingThrows() throws {
+        let ok = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
+        XCTAssertNoThrow(try JSONParser.parse(ok))
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        XCTAssertThrowsError(try JSONParser.parse(deep)) { error in
+            XCTAssertEqual((error as? JSONParseError)?.message, "nesting too deep")
+        }
+        let objects = String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        XCTAssertThrowsError(try JSONParser.parse(objects))
+    }
+
+    func testRandomBytesNeverTrap() {
+        var rng = SplitMix64(seed: 7643)
+        let pool = Array(#"{}[]":,\u0123456789abcdefnulltrue-+.eE "#.utf8) + [0xC3, 0xA9, 0xFF, 0x00, 0x1F]
+        let seed = Array(#"{"a":[1,-2.5e3,"x\"\u00e9\ud83d\ude00",true,null,{}],"b":{"c":[]}}"#.utf8)
+        for i in 0..<4000 {
+            var bytes: [UInt8]
+            if i % 2 == 0 {
+                bytes = (0..<Int(rng.next() % 24)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
+            } else {
+                bytes = seed
+                for _ in 0..<(1 + Int(rng.next() % 3)) {
+                    let at = Int(rng.next() % UInt64(bytes.count))
+                    bytes[at] = pool[Int(rng.next() % UInt64(pool.count))]
+                }
+            }
+            do {
+                let value = try JSONParser.parse(bytes)
+                XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.encode(value)), value)
+            } catch {
+                XCTAssertTrue((0...bytes.count).contains(error.offset))
+            }
+        }
+    }
+
+    func testDisplayString() {
+        XCTAssertEqual(JSONValue.string("x").displayString, "x")
+        XCTAssertEqual(JSONValue.number(4130).displayString, "4130")
+        XCTAssertEqual(JSONValue.null.displayString, "")
+        XCTAssertEqual(JSONValue.array([1, "a"]).displayString, #"[1,"a"]"#)
+    }
+}
