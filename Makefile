@@ -1,0 +1,39 @@
+# scimsh — one-command setup. `make run` and `make test` install what is missing (Debian), build, and go.
+SWIFT ?= swift
+CONFIG ?= debug
+BIN = .build/$(CONFIG)/scimsh
+SUDO := $(shell [ "$$(id -u)" = "0" ] && echo "" || (command -v sudo >/dev/null 2>&1 && echo "sudo -n"))
+
+.PHONY: all deps test-deps build run test bench lint sandbox clean
+
+all: build
+
+# System packages: libedit-dev (line editing) and pkg-config to find it; tmux for the terminal tests.
+deps:
+	@./scripts/ensure-packages.sh libedit-dev:/usr/include/histedit.h pkg-config:/usr/bin/pkg-config
+
+test-deps: deps
+	@./scripts/ensure-packages.sh tmux:/usr/bin/tmux
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product scimsh
+
+# Starts the shell; with no --host it runs against the embedded sandbox.
+run: build
+	$(BIN) $(ARGS)
+
+sandbox: build
+	$(BIN) sandbox $(ARGS)
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build $(TESTFLAGS)
+
+bench: deps
+	./bench/run.sh
+
+lint:
+	$(SWIFT) format lint --recursive --strict Sources Tests examples Package.swift
+
+clean:
+	$(SWIFT) package clean

@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "scimsh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "scimsh", targets: ["scimsh"]),
+        .library(name: "SCIMCore", targets: ["SCIMCore"]),
+        .library(name: "SCIMClient", targets: ["SCIMClient"]),
+        .library(name: "SCIMScript", targets: ["SCIMScript"]),
+        .library(name: "SCIMSandbox", targets: ["SCIMSandbox"]),
+        .library(name: "LineEditor", targets: ["LineEditor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Wire types shared by client and sandbox: JSON values, the SCIM filter language, users, errors.
+        .target(name: "SCIMCore", swiftSettings: upcoming),
+        .target(
+            name: "SCIMClient",
+            dependencies: [
+                "SCIMCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "SCIMSandbox",
+            dependencies: [
+                "SCIMCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(name: "SCIMScript", dependencies: ["SCIMCore", "SCIMClient"], swiftSettings: upcoming),
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "LineEditor", dependencies: ["CLibEdit"], swiftSettings: upcoming),
+        .target(
+            name: "ScimshCLI",
+            dependencies: [
+                "SCIMCore", "SCIMClient", "SCIMScript", "SCIMSandbox", "LineEditor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(name: "scimsh", dependencies: ["ScimshCLI"], swiftSettings: upcoming),
+        // Example: a Swift program that embeds the interpreter and adds its own command.
+        .executableTarget(
+            name: "embed-example",
+            dependencies: ["SCIMScript", "SCIMClient", "SCIMSandbox"],
+            path: "examples/embed",
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "SCIMTestSupport",
+            dependencies: ["SCIMSandbox", "SCIMClient", "SCIMCore"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "SCIMCoreTests", dependencies: ["SCIMCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "SCIMClientTests",
+            dependencies: ["SCIMClient", "SCIMSandbox", "SCIMTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "SCIMSandboxTests",
+            dependencies: [
+                "SCIMSandbox", "SCIMTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "SCIMScriptTests",
+            dependencies: ["SCIMScript", "SCIMClient", "SCIMSandbox", "SCIMTestSupport"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"], swiftSettings: upcoming),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SCIMTestSupport", "SCIMSandbox", "SCIMClient"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

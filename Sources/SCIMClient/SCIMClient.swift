@@ -1,0 +1,320 @@
+import SCIMCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Something that watches every HTTP exchange (for `trace`, logs and teaching). Called on arbitrary tasks.
+public protocol HTTPExchangeObserver: Sendable {
+    /// A request is about to be sent (attempt is 1 for the first try).
+    func willSend(_ request: HTTPRequestData, attempt: Int)
+    /// A response arrived.
+    func didReceive(_ response: HTTPResponseData, for request: HTTPRequestData, duration: Duration)
+    /// The request failed without a response.
+    func didFail(_ reason: String, for request: HTTPRequestData, duration: Duration)
+}
+
+/// A client for the SCIM 2.0 Users API (Genestack ODM's `/api/v1/scim/Users` and any RFC 7644 server).
+///
+/// One client keeps a pool of keep-alive connections; create it once and share it. Every operation is
+/// `async` and throws ``SCIMError``. Call ``shutdown()`` when done.
+///
+/// ```swift
+/// let client = SCIMClient(configuration: .init(host: "http://127.0.0.1:8080", auth: .bearer(token)))
+/// for try await user in client.findAll(filter: #"userName eq "bjensen""#) { print(user.userName ?? "") }
+/// ```
+public final class SCIMClient: Sendable {
+    /// The configuration the client was made with.
+    public let configuration: SCIMConfiguration
+    let transport: any HTTPTransport
+    let ownsTransport: Bool
+    let observer: (any HTTPExchangeObserver)?
+
+    /// A client with its own AsyncHTTPClient connection pool.
+    public init(configuration: SCIMConfiguration, observer: (any HTTPExchangeObserver)? = nil) {
+        self.configuration = configuration
+        self.transport = AsyncHTTPTransport(maxConnections: configuration.maxConnections)
+        self.ownsTransport = true
+        self.observer = observer
+    }
+
+    /// A client over a given transport (shared pools, tests of what no server can produce).
+    public init(configuration: SCIMConfiguration, transport: any HTTPTransport, observer: (any HTTPExchangeObserver)? = nil)
+    {
+        self.configuration = configuration
+        self.transport = transport
+        self.ownsTransport = false
+        self.observer = observer
+    }
+
+    /// A client with another configuration or observer sharing this one's connection pool.
+    public func with(configuration: SCIMConfiguration? = nil, observer: (any HTTPExchangeObserver)?) -> SCIMClient {
+        SCIMClient(configuration: configuration ?? self.configuration, transport: transport, observer: observer)
+    }
+
+    /// Closes the connection pool (only the pool this client created).
+    public func shutdown() async {
+        if ownsTransport { await transport.shutdown() }
+    }
+
+    // MARK: - Operations
+
+    /// Creates a user (`POST /Users`). On ODM this is an upsert: a user with the same userName is updated.
+    public func createUser(_ user: SCIMUser) async throws(SCIMError) -> SCIMUser {
+        var attrs = user.attributes
+        if attrs["schemas"] == nil { attrs["schemas"] = .array([.string(SCIMSchema.user)]) }
+        let r = request("POST", path: "/Users", body: .object(attrs))
+        let response = try await perform(r, idempotent: false)
+        return try decodeUser(response, r)
+    }
+
+    /// Fetches one page of users (`GET /Users?filter=&startIndex=&count=`). `startIndex` is 1-based.
+    public func findUsers(filter: String? = nil, startIndex: Int = 1, count: Int? = nil) async throws(SCIMError)
+        -> ListResponse
+    {
+        var query: [(String, String)] = []
+        if let filter, !filter.isEmpty { query.append(("filter", filter)) }
+        query.append(("startIndex", String(startIndex)))
+        if let count { query.append(("count", String(count))) }
+        let r = request("GET", path: "/Users", query: query)
+        let response = try await perform(r, idempotent: true)
+        let json = try decodeJSON(response, r)
+        guard let page = ListResponse(json: json) else {
+            throw .invalidResponse(
+                status: response.status, detail: "the body is not a SCIM ListResponse", method: r.method, url: r.url)
+        }
+        return page
+    }
+
+    /// Streams every user matching `filter`, fetching pages of `pageSize` on demand; at most one page is held.
+    public func findAll(filter: String? = nil, pageSize: Int = 100) -> UserStream {
+        UserStream(client: self, filter: filter, pageSize: max(1, pageSize))
+    }
+
+    /// Fetches one user by id (`GET /Users/{id}`).
+    public func getUser(id: String) async throws(SCIMError) -> SCIMUser {
+        let r = try userRequest("GET", id: id)
+        let response = try await perform(r, idempotent: true)
+        return try decodeUser(response, r)
+    }
+
+    /// Applies a PATCH (`PATCH /Users/{id}`) and returns the user after it.
+    public func patchUser(id: String, operations: [PatchOperation]) async throws(SCIMError) -> SCIMUser {
+        let r = try userRequest("PATCH", id: id, body: PatchOperation.body(operations))
+        let idempotent = operations.allSatisfy { $0.op == .replace }
+        let response = try await perform(r, idempotent: idempotent)
+        return try decodeUser(response, r)
+    }
+
+    /// Deactivates a user (`DELETE /Users/{id}`; ODM keeps the account, inactive).
+    public func deleteUser(id: String) async throws(SCIMError) {
+        let r = try userRequest("DELETE", id: id)
+        _ = try await perform(r, idempotent: true)
+    }
+
+    // MARK: - Requests
+
+    /// Builds the request for an operation without sending it (for `explain`).
+    public func request(_ method: String, path: String, query: [(String, String)] = [], body: JSONValue? = nil)
+        -> HTTPRequestData
+    {
+        var url = configuration.baseURL + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\(URLEncoding.queryComponent($0.0))=\(URLEncoding.queryComponent($0.1))" }
+                .joined(separator: "&")
+        }
+        var headers: [(name: String, value: String)] = [
+            ("Accept", SCIMSchema.mediaType + ", application/json"),
+            ("User-Agent", configuration.userAgent),
+        ]
+        if let auth = configuration.auth.header { headers.append(auth) }
+        var bytes: [UInt8]?
+        if let body {
+            headers.append(("Content-Type", SCIMSchema.mediaType))
+            bytes = JSONEncoderFast.encodeBytes(body)
+        }
+        return HTTPRequestData(method: method, url: url, headers: headers, body: bytes)
+    }
+
+    /// The request for an operation on one user, with the id escaped as a path segment.
+    public func userRequest(_ method: String, id: String, body: JSONValue? = nil) throws(SCIMError) -> HTTPRequestData {
+        guard !id.isEmpty else {
+            throw .invalidRequest("empty user id", method: method, url: configuration.baseURL + "/Users/")
+        }
+        return request(method, path: "/Users/" + URLEncoding.pathSegment(id), body: body)
+    }
+
+    /// Sends a request with retries and turns error statuses into ``SCIMError``.
+    ///
+    /// Retried: connection failures before anything was sent (any method); for idempotent requests also other
+    /// transport failures, 429 and 503, with capped exponential backoff honouring Retry-After. POST is retried
+    /// only when it certainly never reached the server, or on 429 (the server says it did not process it).
+    public func perform(_ r: HTTPRequestData, idempotent: Bool) async throws(SCIMError) -> HTTPResponseData {
+        let policy = configuration.retry
+        var attempt = 1
+        while true {
+            if Task.isCancelled { throw .cancelled(method: r.method, url: r.url) }
+            observer?.willSend(r, attempt: attempt)
+            let start = ContinuousClock.now
+            var retryAfter: Duration?
+            var failure: SCIMError
+            do {
+                let response = try await transport.send(r, timeout: configuration.timeout)
+                observer?.didReceive(response, for: r, duration: ContinuousClock.now - start)
+                if (200..<300).contains(response.status) { return response }
+                failure = decodeError(response, r)
+                let retryable = response.status == 429 || (response.status == 503 && idempotent)
+                guard retryable, attempt < policy.maxAttempts else { throw failure }
+                retryAfter = failure.retryAfterSeconds.map { Duration.milliseconds(Int64($0 * 1000)) }
+            } catch let e as SCIMError {
+                throw e
+            } catch is CancellationError {
+                observer?.didFail("cancelled", for: r, duration: ContinuousClock.now - start)
+                throw .cancelled(method: r.method, url: r.url)
+            } catch {
+                let t = error as? TransportFailure ?? TransportFailure(reason: "\(error)", notSent: false)
+                observer?.didFail(t.reason, for: r, duration: ContinuousClock.now - start)
+                failure = .transport(scrub(t.reason), method: r.method, url: r.url)
+                guard t.notSent || idempotent, attempt < policy.maxAttempts else { throw failure }
+            }
+            let delay = policy.delay(attempt: attempt, retryAfter: retryAfter)
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                throw .cancelled(method: r.method, url: r.url)
+            }
+            attempt += 1
+        }
+    }
+
+    // MARK: - Decoding
+
+    func decodeJSON(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError) -> JSONValue {
+        do {
+            return try JSONParser.parse(response.body)
+        } catch {
+            throw .invalidResponse(
+                status: response.status, detail: SCIMClient.describeBody(response, problem: error.message),
+                method: r.method, url: r.url)
+        }
+    }
+
+    func decodeUser(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError) -> SCIMUser {
+        let json = try decodeJSON(response, r)
+        guard let user = SCIMUser(json: json) else {
+            throw .invalidResponse(
+                status: response.status, detail: "the body is not a SCIM User object", method: r.method, url: r.url)
+        }
+        return user
+    }
+
+    /// Reads an error response: the SCIM error body, the `{"error":{"message":…}}` form ODM uses for 401 and
+    /// 500, or anything else (HTML from a proxy, empty, truncated JSON), described briefly.
+    func decodeError(_ response: HTTPResponseData, _ r: HTTPRequestData) -> SCIMError {
+        var scimType: String?
+        var detail: String?
+        if let json = try? JSONParser.parse(response.body), let o = json.objectValue {
+            if let d = o["detail"]?.stringValue { detail = d }
+            if let t = o["scimType"]?.stringValue { scimType = t }
+            if detail == nil, let e = o["error"] {
+                detail = e["message"]?.stringValue ?? e.stringValue
+            }
+            if detail == nil, let m = o["message"]?.stringValue { detail = m }
+            if detail == nil { detail = "no detail in the error body" }
+        }
+        let retryAfter = response.header("Retry-After").flatMap(SCIMClient.parseRetryAfter)
+        return .http(
+            status: response.status, scimType: scimType,
+            detail: scrub(detail ?? SCIMClient.describeBody(response, problem: nil)), method: r.method, url: r.url,
+            retryAfterSeconds: retryAfter)
+    }
+
+    /// A short description of a body that is not the expected JSON.
+    static func describeBody(_ response: HTTPResponseData, problem: String?) -> String {
+        if response.body.isEmpty { return "empty body" }
+        let type = response.header("Content-Type") ?? "no content type"
+        var text = String(decoding: response.body.prefix(200), as: UTF8.self)
+        text = text.map { $0.isNewline || $0 == "\t" ? " " : String($0) }.joined()
+        text = String(text.prefix(80))
+        var s = "body is not JSON (\(type), \(response.body.count) bytes"
+        if let problem { s += "; \(problem)" }
+        return s + "): \(text)"
+    }
+
+    /// Retry-After as seconds: a number, or an HTTP date (then relative to now).
+    static func parseRetryAfter(_ value: String) -> Double? {
+        let v = value.trimmedSpaces
+        if let s = Double(v), s >= 0, s.isFinite { return s }
+        // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
+        let parts = v.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+            let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+        else { return nil }
+        let hms = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard hms.count == 3 else { return nil }
+        var tmv = tm()
+        tmv.tm_year = Int32(year - 1900)
+        tmv.tm_mon = Int32(month)
+        tmv.tm_mday = Int32(day)
+        tmv.tm_hour = Int32(hms[0])
+        tmv.tm_min = Int32(hms[1])
+        tmv.tm_sec = Int32(hms[2])
+        let when = timegm(&tmv)
+        let now = time(nil)
+        return Double(max(0, when - now))
+    }
+
+    /// Removes the credential from text that came from elsewhere (a server could echo it).
+    func scrub(_ text: String) -> String {
+        guard let secret = configuration.auth.secret, secret.count >= 4 else { return text }
+        return text.replacingOccurrences(of: secret, with: "****")
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces and tabs.
+    var trimmedSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        return self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// Percent-encoding for URLs (RFC 3986).
+public enum URLEncoding {
+    static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E
+            || b == 0x5F || b == 0x7E
+    }
+
+    static func encode(_ s: String, keep: (UInt8) -> Bool) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 {
+            if keep(b) {
+                out.append(b)
+            } else {
+                out.append(0x25)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Encodes a query name or value: everything but unreserved characters.
+    public static func queryComponent(_ s: String) -> String { encode(s, keep: isUnreserved) }
+
+    /// Encodes one path segment (a user id): everything but unreserved characters and `@ : + $ , ; = ! ' * ( )`.
+    public static func pathSegment(_ s: String) -> String {
+        encode(s) { b in isUnreserved(b) || b == UInt8(ascii: "@") || b == UInt8(ascii: ":") }
+    }
+}

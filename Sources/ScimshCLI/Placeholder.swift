@@ -1,0 +1,1 @@
+public enum ScimshMain { public static func main() {} }

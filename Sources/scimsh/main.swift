@@ -1,0 +1,2 @@
+import ScimshCLI
+ScimshMain.main()
