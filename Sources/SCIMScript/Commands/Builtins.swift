@@ -1,0 +1,14 @@
+/// The commands every interpreter starts with.
+public enum BuiltinCommands {
+    /// All built-in pipeline commands.
+    public static var all: [any Command] {
+        [
+            FindCommand(), GetCommand(), CreateCommand(), PatchCommand(), DeleteCommand(),
+            WhereCommand(), SelectCommand(), SortCommand(), FirstCommand(), CountCommand(), ExpectCommand(),
+            ImportCommand(), SaveCommand(),
+        ] + OutputFormat.allCases.map { OutputCommand(format: $0) }
+    }
+
+    /// Statement keywords (not pipeline stages).
+    public static let statements = ["set", "unset", "vars", "let", "source", "echo", "help", "explain"]
+}

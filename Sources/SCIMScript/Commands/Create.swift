@@ -1,0 +1,83 @@
+import SCIMClient
+import SCIMCore
+
+/// `create ATTR=VALUE...`: creates (on ODM: upserts) users.
+struct CreateCommand: Command {
+    let name = "create"
+    let signature = "create ATTR=VALUE... | … | create [ATTR=VALUE...]"
+    let summary = "create a user (ODM: update if the userName exists)"
+    let category = CommandCategory.server
+    let isMutating = true
+    let help = """
+        Creates one user from ATTR=VALUE arguments, or one user per input record (e.g. from `import users.csv`); \
+        arguments then fill in or override attributes of every record. `email=ADDRESS` builds the emails list \
+        with one work address; `active` defaults to true. Values are typed: true/false/numbers/null become JSON \
+        values, quoted text stays a string.
+
+        Request: POST {base_path}/Users with a User body (schemas, userName, displayName, active, emails).
+        ODM treats it as an upsert: a user with the same userName is updated (still 201).
+        """
+    var examples: [CommandExample] {
+        [
+            CommandExample(
+                #"create userName=ajohnson displayName="Alice Johnson" email=ajohnson@example.com"#,
+                "create one user")
+        ]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        var overrides = JSONObject()
+        for arg in inv.arguments {
+            switch arg.kind {
+            case .assignment(let name):
+                overrides[name] = AttributeValues.typed(name, arg.value, quoted: arg.quoted)
+            case .positional:
+                throw inv.error("create takes ATTR=VALUE arguments (e.g. userName=bjensen)", at: arg.range)
+            case .flag(let f):
+                throw inv.error("create has no option --\(f)", at: arg.range)
+            }
+        }
+        let upstream: any RecordSource
+        if let input {
+            upstream = input
+        } else {
+            guard !overrides.isEmpty else {
+                throw inv.error("create needs attributes: create userName=NAME displayName=\"Full Name\" email=ADDRESS")
+            }
+            upstream = ArraySource([JSONObject()])
+        }
+        let client = try inv.context.client()
+        let fixed = overrides
+        return WriteStage(upstream: upstream, context: inv.context, verb: "created") { record in
+            let user = CreateCommand.user(from: record, overrides: fixed)
+            guard user.attributes["userName"]?.stringValue?.isEmpty == false else {
+                throw ScriptError("no userName (give userName=NAME or a userName column)")
+            }
+            return try await client.createUser(user).attributes
+        }
+    }
+
+    /// The User body for a record plus overrides: `email` becomes `emails`, `active` defaults to true,
+    /// server-assigned attributes (id, meta) are left out.
+    static func user(from record: Record, overrides: JSONObject) -> SCIMUser {
+        var attrs = JSONObject()
+        attrs["schemas"] = .array([.string(SCIMSchema.user)])
+        var merged = record
+        for (k, v) in overrides { merged[k] = v }
+        for (k, v) in merged {
+            switch k.lowercased() {
+            case "id", "meta", "schemas": continue
+            case "email":
+                if let s = v.stringValue, !s.isEmpty { attrs["emails"] = AttributeValues.emails(s) }
+            default:
+                if k.contains(".") {
+                    attrs.setValue(v, atPath: k)
+                } else {
+                    attrs[k] = AttributeValues.typed(k, v, quoted: false)
+                }
+            }
+        }
+        if attrs["active"] == nil { attrs["active"] = .bool(true) }
+        return SCIMUser(attributes: attrs)
+    }
+}

@@ -1,0 +1,48 @@
+import SCIMClient
+import SCIMCore
+
+/// `delete [ID...]` / `deactivate`: deactivates users.
+struct DeleteCommand: Command {
+    let name = "delete"
+    let aliases = ["deactivate"]
+    let signature = "… | delete   or   delete ID..."
+    let summary = "deactivate each input user (or the ids given)"
+    let category = CommandCategory.server
+    let isMutating = true
+    let help = """
+        Deactivates users: each input user, or the ids given. `deactivate` is the same command. Passes each \
+        user on with active=false.
+
+        Request: DELETE {base_path}/Users/{id} (204 No Content), up to `concurrency` at once.
+        ODM keeps the account but deactivates it: it no longer appears in find or get; \
+        `patch ID active=true` brings it back.
+        """
+    var examples: [CommandExample] {
+        [CommandExample(#"find userName eq "bjensen" | delete"#, "deactivate a user")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        for arg in inv.arguments {
+            if case .positional = arg.kind { continue }
+            throw inv.error("delete takes user ids only", at: arg.range)
+        }
+        let ids = inv.positionals.map { JSONObject([("id", .string($0.value.displayString))]) }
+        let upstream: any RecordSource
+        if !ids.isEmpty {
+            guard input == nil else { throw inv.error("delete takes ids or input records, not both") }
+            upstream = ArraySource(ids)
+        } else if let input {
+            upstream = input
+        } else {
+            throw inv.error("delete needs input users (find ... | delete) or ids (delete ID...)")
+        }
+        let client = try inv.context.client()
+        return WriteStage(upstream: upstream, context: inv.context, verb: "deactivated") { record in
+            guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
+            try await client.deleteUser(id: id)
+            var out = record
+            out["active"] = .bool(false)
+            return out
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import SCIMClient
+import SCIMCore
+
+/// `get ID...`: fetches users by id, or re-fetches each input user.
+struct GetCommand: Command {
+    let name = "get"
+    let signature = "get ID... | … | get"
+    let summary = "fetch users by id (or re-fetch each input user)"
+    let category = CommandCategory.server
+    let help = """
+        Fetches users by id. With input, fetches each input user again by its id (fresh data after changes). \
+        A missing user is reported and the others still come through; the statement then fails.
+
+        Request: GET {base_path}/Users/{id} for each id, up to `concurrency` at once.
+        ODM answers 404 for deactivated users.
+        """
+    var examples: [CommandExample] {
+        [CommandExample(#"find userName eq "bjensen" | get"#, "re-fetch a user")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        let ids = inv.positionals.map { JSONObject([("id", .string($0.value.displayString))]) }
+        let upstream: any RecordSource
+        if !ids.isEmpty {
+            guard input == nil else { throw inv.error("get takes ids or input records, not both") }
+            upstream = ArraySource(ids)
+        } else if let input {
+            upstream = input
+        } else {
+            throw inv.error("get needs user ids (get ID...) or input records (find ... | get)")
+        }
+        let client = try inv.context.client()
+        return WriteStage(upstream: upstream, context: inv.context, verb: "fetched") { record in
+            guard let id = record["id"]?.stringValue, !id.isEmpty else {
+                throw ScriptError("the record has no id")
+            }
+            return try await client.getUser(id: id).attributes
+        }.quiet()
+    }
+}
+
+extension WriteStage {
+    /// A stage that reports failures but prints no summary line when everything succeeded (reads).
+    func quiet() -> any RecordSource { QuietStage(self) }
+}
+
+/// Suppresses the summary of a read-only use of ``WriteStage`` unless something failed.
+final class QuietStage: RecordSource {
+    let inner: WriteStage
+
+    init(_ inner: WriteStage) {
+        self.inner = inner
+        inner.finished = false
+    }
+
+    func next() async throws -> Record? {
+        do {
+            if let r = try await inner.inner.next() { return r }
+        } catch {
+            await inner.inner.settle()
+            inner.summarize(cancelled: true)
+            throw error
+        }
+        if inner.context.mutations.failedCount > 0 {
+            inner.summarize(cancelled: false)
+        } else {
+            inner.context.sink.progress(nil)
+        }
+        return nil
+    }
+}

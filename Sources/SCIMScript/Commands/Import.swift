@@ -1,0 +1,112 @@
+import SCIMCore
+
+/// `import FILE`: reads records from a CSV, JSON or JSON-lines file.
+struct ImportCommand: Command {
+    let name = "import"
+    let signature = "import FILE"
+    let summary = "read records from a .csv, .json or .jsonl file"
+    let category = CommandCategory.local
+    let isSourceOnly = true
+    let help = """
+        Reads records from FILE; the format comes from the extension (.csv, .json, .jsonl). CSV needs a header \
+        row; dotted headers (name.familyName) build nested attributes, empty cells are left out. JSON holds an \
+        array of objects (or one object, or a ListResponse). CSV and JSON lines are read as a stream.
+        Typical: import new-hires.csv | create
+        """
+    var examples: [CommandExample] {
+        [CommandExample("import examples/data/new-hires.csv | count", "count the rows of a CSV file")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        guard inv.arguments.count == 1, let arg = inv.positionals.first else {
+            throw inv.error("import takes one file name: import users.csv")
+        }
+        let path = arg.value.displayString
+        do {
+            return FileSource(try RecordFileReader(path: path), range: arg.range)
+        } catch {
+            throw ScriptError(error.description, range: arg.range)
+        }
+    }
+}
+
+final class FileSource: RecordSource {
+    let reader: RecordFileReader
+    let range: SourceRange
+
+    init(_ reader: RecordFileReader, range: SourceRange) {
+        self.reader = reader
+        self.range = range
+    }
+
+    deinit { reader.close() }
+
+    func next() async throws -> Record? {
+        try Task.checkCancellation()
+        do {
+            return try reader.next()
+        } catch {
+            throw ScriptError(error.description, range: range)
+        }
+    }
+}
+
+/// `save FILE`: writes records to a file and passes them on.
+struct SaveCommand: Command {
+    let name = "save"
+    let signature = "… | save FILE"
+    let summary = "write records to a .csv, .json or .jsonl file, passing them on"
+    let category = CommandCategory.local
+    let help = """
+        Writes the input records to FILE (format from the extension: .csv, .json, .jsonl) and passes them on. \
+        The file appears complete or not at all: it is written under a temporary name and renamed at the end.
+        Typical: find | save before-offboarding.jsonl | delete
+        """
+    var examples: [CommandExample] {
+        [CommandExample("find --limit 3 | save /tmp/scimsh-example.jsonl | count", "save three users")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        guard inv.arguments.count == 1, let arg = inv.positionals.first else {
+            throw inv.error("save takes one file name: save users.csv")
+        }
+        guard let input else { throw inv.error("save writes input records: find | save users.csv") }
+        do {
+            return SaveSource(input, try RecordFileWriter(path: arg.value.displayString), range: arg.range)
+        } catch {
+            throw ScriptError(error.description, range: arg.range)
+        }
+    }
+}
+
+final class SaveSource: RecordSource {
+    let upstream: any RecordSource
+    let writer: RecordFileWriter
+    let range: SourceRange
+    var closed = false
+
+    init(_ upstream: any RecordSource, _ writer: RecordFileWriter, range: SourceRange) {
+        self.upstream = upstream
+        self.writer = writer
+        self.range = range
+    }
+
+    func next() async throws -> Record? {
+        guard !closed else { return nil }
+        guard let r = try await upstream.next() else {
+            closed = true
+            do {
+                try writer.close()
+            } catch {
+                throw ScriptError(error.description, range: range)
+            }
+            return nil
+        }
+        do {
+            try writer.write(r)
+        } catch {
+            throw ScriptError(error.description, range: range)
+        }
+        return r
+    }
+}

@@ -1,0 +1,46 @@
+import SCIMCore
+
+/// `table`, `json`, `jsonl`, `csv`, `show`: print records in a format.
+struct OutputCommand: Command {
+    let format: OutputFormat
+    var name: String { format.rawValue }
+    let category = CommandCategory.output
+    let isOutput = true
+    var signature: String {
+        switch format {
+        case .table, .csv: return "… | \(name) [ATTR...]"
+        default: return "… | \(name)"
+        }
+    }
+    var summary: String {
+        switch format {
+        case .table: return "print records as an aligned table (default columns: id userName displayName active email)"
+        case .json: return "print records as a JSON array"
+        case .jsonl: return "print records as JSON lines (one object per line)"
+        case .csv: return "print records as CSV (RFC 4180)"
+        case .show: return "print every attribute of each record, one block each"
+        }
+    }
+    var help: String {
+        summary + """
+            . Records reaching the end of a pipeline without an output stage are printed in the format of \
+            the `output` variable (default table). Data goes to stdout; counts and errors go to stderr.
+            """ + (format == .table || format == .csv ? " ATTR... picks the columns." : "")
+    }
+    var examples: [CommandExample] {
+        [CommandExample("find --limit 2 | \(name)", "two users as \(name)")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        var columns: [String] = []
+        for arg in inv.arguments {
+            guard case .positional = arg.kind, format == .table || format == .csv else {
+                throw inv.error("\(name) takes no arguments", at: arg.range)
+            }
+            columns.append(arg.value.displayString)
+        }
+        return OutputStage(
+            format: format, columns: columns.isEmpty ? nil : columns, upstream: input ?? EmptySource(),
+            context: inv.context)
+    }
+}

@@ -1,0 +1,113 @@
+import SCIMClient
+import SCIMCore
+
+/// `patch OPS...`: changes attributes of each input user (or of one user by id).
+struct PatchCommand: Command {
+    let name = "patch"
+    let signature = "… | patch OPS...   or   patch ID OPS..."
+    let summary = "change attributes of each input user (SCIM PATCH)"
+    let category = CommandCategory.server
+    let isMutating = true
+    let help = """
+        Changes users. OPS are ATTR=VALUE (a SCIM replace) and the words add, replace and remove, which switch \
+        the operation for the words that follow: `patch displayName="B. Jensen" remove externalId`. \
+        `email=ADDRESS` replaces the emails list with one work address. Values are typed: true/false/numbers/null \
+        become JSON values, quoted text stays a string. Without input, the first word is the user's id.
+
+        Request: PATCH {base_path}/Users/{id} with a PatchOp body, up to `concurrency` at once. Replacements \
+        and additions of plain attributes go in one path-less operation, the form every ODM client sends:
+          {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+           "Operations":[{"op":"replace","value":{"active":false}}]}
+        removals go as {"op":"remove","path":"externalId"}.
+        ODM edits userName, externalId, displayName and active, and ignores other attributes.
+        """
+    var examples: [CommandExample] {
+        [
+            CommandExample(#"find userName eq "bjensen" | patch displayName="Barbara J. Jensen""#, "rename a user"),
+            CommandExample(#"find userName eq "bjensen" | patch active=true remove externalId"#, "two changes at once"),
+        ]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        let (id, operations) = try PatchCommand.operations(inv, hasInput: input != nil)
+        let upstream: any RecordSource
+        if let id {
+            upstream = ArraySource([JSONObject([("id", .string(id))])])
+        } else if let input {
+            upstream = input
+        } else {
+            throw inv.error("patch needs input users (find ... | patch ...) or an id (patch ID ATTR=VALUE)")
+        }
+        let body = PatchCommand.wireOperations(operations)
+        let client = try inv.context.client()
+        return WriteStage(upstream: upstream, context: inv.context, verb: "patched") { record in
+            guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
+            return try await client.patchUser(id: id, operations: body).attributes
+        }
+    }
+
+    /// Reads `[ID] OPS...` into an optional id and the operations as written.
+    static func operations(_ inv: StageInvocation, hasInput: Bool) throws -> (String?, [PatchOperation]) {
+        var id: String?
+        var mode = PatchOperation.Op.replace
+        var operations: [PatchOperation] = []
+        for arg in inv.arguments {
+            switch arg.kind {
+            case .flag(let f):
+                throw inv.error("patch has no option --\(f)", at: arg.range)
+            case .assignment(let name):
+                guard mode != .remove else {
+                    throw inv.error("remove takes attribute names, not ATTR=VALUE (write replace first)", at: arg.range)
+                }
+                if name.lowercased() == "email" {
+                    operations.append(
+                        PatchOperation(op: mode, path: "emails", value: AttributeValues.emails(arg.value.displayString)))
+                } else {
+                    operations.append(
+                        PatchOperation(
+                            op: mode, path: name, value: AttributeValues.typed(name, arg.value, quoted: arg.quoted)))
+                }
+            case .positional:
+                let word = arg.value.displayString
+                if !arg.quoted, let op = PatchOperation.Op(rawValue: word.lowercased()) {
+                    mode = op
+                } else if mode == .remove {
+                    operations.append(PatchOperation(op: .remove, path: word, value: nil))
+                } else if !hasInput, id == nil, operations.isEmpty {
+                    id = word
+                } else {
+                    throw inv.error("expected ATTR=VALUE, or add/replace/remove (got '\(word)')", at: arg.range)
+                }
+            }
+        }
+        guard !operations.isEmpty else {
+            throw inv.error("patch needs changes: patch ATTR=VALUE... (e.g. patch active=false)")
+        }
+        return (id, operations)
+    }
+
+    /// The operations as sent: replaces and adds of plain attributes merged into one path-less operation each
+    /// (the form ODM's generated clients send); others keep their path.
+    static func wireOperations(_ operations: [PatchOperation]) -> [PatchOperation] {
+        var result: [PatchOperation] = []
+        var merged: [PatchOperation.Op: JSONObject] = [:]
+        var order: [PatchOperation.Op] = []
+        for op in operations {
+            if op.op != .remove, let path = op.path, let value = op.value, PatchCommand.isPlain(path) {
+                if merged[op.op] == nil {
+                    merged[op.op] = JSONObject()
+                    order.append(op.op)
+                }
+                merged[op.op]?[path] = value
+            } else {
+                result.append(op)
+            }
+        }
+        let grouped = order.compactMap { op in merged[op].map { PatchOperation(op: op, path: nil, value: .object($0)) } }
+        return grouped + result
+    }
+
+    static func isPlain(_ path: String) -> Bool {
+        !path.contains(".") && !path.contains("[") && !path.contains(":")
+    }
+}

@@ -1,0 +1,151 @@
+import SCIMClient
+import SCIMCore
+
+/// A source of records: one stage of a running pipeline, pulling from the stage before it.
+///
+/// Pull-based stages give backpressure for free: a `find` fetches its next page only when a later stage
+/// asks for more, so a pipeline holds at most a page plus the requests in flight.
+public protocol RecordSource: AnyObject {
+    /// The next record, or `nil` at the end. Throws ``ScriptError`` to abort the pipeline.
+    func next() async throws -> Record?
+}
+
+/// A runnable example in a command's help; the test suite runs every one against the sandbox.
+public struct CommandExample: Sendable {
+    /// The statement(s) to run.
+    public var source: String
+    /// What it does.
+    public var summary: String
+
+    /// An example.
+    public init(_ source: String, _ summary: String) {
+        self.source = source
+        self.summary = summary
+    }
+}
+
+/// Where a command sits in `help`.
+public enum CommandCategory: String, Sendable, CaseIterable {
+    case server = "Server (sends requests)"
+    case local = "Local (no requests)"
+    case output = "Output"
+    case custom = "Added by the host program"
+}
+
+/// A pipeline stage command: its name, syntax, help and behaviour.
+///
+/// Embedders add their own with ``Interpreter/register(_:)``. The interpreter resolves arguments (variables,
+/// strings) before calling ``makeStage(_:input:)``.
+public protocol Command: Sendable {
+    /// The name typed in a pipeline.
+    var name: String { get }
+    /// Other names for the same command.
+    var aliases: [String] { get }
+    /// The usage line: `find [--limit N] [FILTER]`.
+    var signature: String { get }
+    /// One line for the command table.
+    var summary: String { get }
+    /// Longer help, including the SCIM request(s) it sends.
+    var help: String { get }
+    /// Runnable examples.
+    var examples: [CommandExample] { get }
+    /// How its arguments are parsed.
+    var syntax: CommandSyntax { get }
+    /// Where it is listed in `help`.
+    var category: CommandCategory { get }
+    /// Whether it sends writes (create, patch, delete).
+    var isMutating: Bool { get }
+    /// Whether it must be the first stage (it ignores input) — `find`, `import`.
+    var isSourceOnly: Bool { get }
+    /// Whether it consumes records and prints them (table, json, ...), so no implicit output follows.
+    var isOutput: Bool { get }
+
+    /// Builds the running stage.
+    func makeStage(_ invocation: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource
+}
+
+extension Command {
+    public var aliases: [String] { [] }
+    public var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: []) }
+    public var category: CommandCategory { .custom }
+    public var isMutating: Bool { false }
+    public var isSourceOnly: Bool { false }
+    public var isOutput: Bool { false }
+    public var examples: [CommandExample] { [] }
+    public var help: String { summary }
+}
+
+/// A resolved argument: its value and where it was written.
+public struct ResolvedArgument: Sendable {
+    /// What kind of argument.
+    public enum Kind: Sendable {
+        /// A plain word or value.
+        case positional
+        /// `NAME=VALUE`.
+        case assignment(String)
+        /// `--NAME` or `--NAME VALUE`.
+        case flag(String)
+    }
+
+    /// The kind.
+    public var kind: Kind
+    /// The value (`true` for a flag without one).
+    public var value: JSONValue
+    /// Whether the value was written as a quoted string (so `"true"` stays a string).
+    public var quoted: Bool
+    /// Where it was written.
+    public var range: SourceRange
+}
+
+/// Everything a command needs to build its stage.
+public struct StageInvocation: Sendable {
+    /// The stage as written.
+    public var stage: Stage
+    /// Its arguments, with variables resolved.
+    public var arguments: [ResolvedArgument]
+    /// The filter with variables resolved, for filter-style stages.
+    public var filter: SCIMFilter?
+    /// The pipeline's shared context.
+    public var context: PipelineContext
+    /// Whether this is the first stage.
+    public var isFirst: Bool
+    /// Whether a later stage in the pipeline sends writes.
+    public var mutatesDownstream: Bool
+
+    /// The positional arguments in order.
+    public var positionals: [ResolvedArgument] {
+        arguments.filter {
+            if case .positional = $0.kind { return true }
+            return false
+        }
+    }
+
+    /// The value of a flag, if given.
+    public func flag(_ name: String) -> ResolvedArgument? {
+        arguments.first {
+            if case .flag(let n) = $0.kind { return n == name }
+            return false
+        }
+    }
+
+    /// An error pointing at this stage.
+    public func error(_ message: String, at range: SourceRange? = nil) -> ScriptError {
+        ScriptError(message, range: range ?? stage.range)
+    }
+}
+
+/// A run-time error in a statement, with where it happened if known.
+public struct ScriptError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for a person.
+    public var message: String
+    /// Where in the source, when a position is meaningful.
+    public var range: SourceRange?
+
+    /// An error.
+    public init(_ message: String, range: SourceRange? = nil) {
+        self.message = message
+        self.range = range
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,447 @@
+import SCIMClient
+import SCIMCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The outcome of running text in an interpreter.
+public struct RunResult: Sendable {
+    /// How it ended.
+    public enum Status: Sendable, Equatable {
+        /// Every statement succeeded.
+        case success
+        /// A statement failed at run time.
+        case failed
+        /// The text did not parse (nothing ran).
+        case parseError
+        /// Interrupted (Ctrl-C).
+        case cancelled
+    }
+
+    /// How it ended.
+    public var status: Status
+    /// The records of the last pipeline statement when they were not printed (see ``Interpreter/evaluate(_:name:)``).
+    public var records: [Record]
+    /// The parse error, for `.parseError`.
+    public var diagnostic: Diagnostic?
+
+    /// The process exit code scimsh uses: 0 success, 1 run-time failure, 2 parse error, 130 interrupted.
+    public var exitCode: Int32 {
+        switch status {
+        case .success: return 0
+        case .failed: return 1
+        case .parseError: return 2
+        case .cancelled: return 130
+        }
+    }
+}
+
+/// The scimsh language interpreter: parses and runs statements in one session.
+///
+/// ```swift
+/// let sink = CapturingSink()
+/// let shell = Interpreter(sink: sink)
+/// await shell.run(#"set host = "http://127.0.0.1:8080""#)
+/// let users = try await shell.evaluate(#"find userName eq "bjensen""#)
+/// ```
+///
+/// Library code never prints: data and messages go to the ``OutputSink``. One interpreter runs one statement
+/// at a time; it may be used from any task.
+public final class Interpreter: Sendable {
+    let state: Locked<Session>
+    let registry = Locked<[String: any Command]>([:])
+    let clientCache = Locked<(key: SCIMConfiguration?, client: SCIMClient?)>((nil, nil))
+    let sharedTransport: any HTTPTransport
+    let observerBox = Locked<(any HTTPExchangeObserver)?>(nil)
+    /// Where output goes.
+    public let sink: any OutputSink
+    /// Environment variables, for `$env.NAME`.
+    public let environment: [String: String]
+    /// Script arguments, for `$1`, `$2`, ...
+    public let arguments: [String]
+    /// Whether statements come from a person at a prompt (`on_error` then defaults to continue).
+    public let interactive: Bool
+    /// Users seen in this session (for completion).
+    public let seen = SeenUsers()
+    let sourceDepth = Locked<Int>(0)
+
+    /// A new interpreter with the built-in commands.
+    ///
+    /// - Parameters:
+    ///   - sink: where data and messages go.
+    ///   - environment: variables `$env.NAME` reads (defaults to the process environment).
+    ///   - arguments: `$1`, `$2`, ... for scripts.
+    ///   - interactive: whether a person types the statements.
+    ///   - session: initial variables.
+    public init(
+        sink: any OutputSink, environment: [String: String]? = nil, arguments: [String] = [],
+        interactive: Bool = false, session: Session = Session()
+    ) {
+        self.sink = sink
+        self.environment = environment ?? Interpreter.currentEnvironment()
+        self.arguments = arguments
+        self.interactive = interactive
+        self.state = Locked(session)
+        self.sharedTransport = AsyncHTTPTransport(maxConnections: 256)
+        for c in BuiltinCommands.all { register(c) }
+    }
+
+    /// Adds a command (or replaces one of the same name).
+    public func register(_ command: any Command) {
+        registry.withLock { r in
+            r[command.name.lowercased()] = command
+            for a in command.aliases { r[a.lowercased()] = command }
+        }
+    }
+
+    /// The command registered under a name or alias.
+    public func command(named name: String) -> (any Command)? {
+        registry.withLock { $0[name.lowercased()] }
+    }
+
+    /// Every registered command once, by name.
+    public var commands: [any Command] {
+        let all = registry.current
+        var seenNames = Set<String>()
+        return all.values.filter { seenNames.insert($0.name).inserted }.sorted { $0.name < $1.name }
+    }
+
+    /// A copy of the session's variables.
+    public var session: Session { state.current }
+
+    /// Sets a variable as `set` would (no validation).
+    public func setVariable(_ name: String, _ value: JSONValue) {
+        state.withLock { $0.set(name, value) }
+    }
+
+    /// Watches every HTTP exchange from now on (for trace); `nil` stops.
+    public func setObserver(_ observer: (any HTTPExchangeObserver)?) {
+        observerBox.withLock { $0 = observer }
+        clientCache.withLock { $0 = (nil, nil) }
+    }
+
+    /// The parser, knowing the syntax of every registered command.
+    public var parser: Parser {
+        let table = registry.current.mapValues(\.syntax)
+        return Parser { name in table[name.lowercased()] }
+    }
+
+    /// Whether `text` is an incomplete statement (open string, trailing `|` or `\`): the REPL reads more.
+    public func needsMoreInput(_ text: String) -> Bool {
+        parser.needsMoreInput(text)
+    }
+
+    /// Closes connections.
+    public func shutdown() async {
+        await sharedTransport.shutdown()
+    }
+
+    // MARK: - Running
+
+    /// Parses and runs text; data and messages go to the sink. Nothing runs if the text does not parse.
+    @discardableResult
+    public func run(_ text: String, name: String = "<input>") async -> RunResult {
+        let file = SourceFile(name: name, text: text)
+        let script: Script
+        do {
+            script = try parser.parse(file)
+        } catch {
+            sink.writeMessage(error.render(color: sink.colorMessages))
+            return RunResult(status: .parseError, records: [], diagnostic: error)
+        }
+        return await run(script, collectLast: false)
+    }
+
+    /// Runs text and returns the records of its last pipeline instead of printing them.
+    ///
+    /// Throws ``ScriptError`` when a statement fails or the text does not parse.
+    public func evaluate(_ text: String, name: String = "<input>") async throws -> [Record] {
+        let file = SourceFile(name: name, text: text)
+        let script: Script
+        do {
+            script = try parser.parse(file)
+        } catch {
+            throw ScriptError(error.render(), range: error.range)
+        }
+        let result = await run(script, collectLast: true, reportErrors: false)
+        switch result.status {
+        case .success: return result.records
+        case .cancelled: throw CancellationError()
+        default: throw lastError.current ?? ScriptError("the statement failed")
+        }
+    }
+
+    let lastError = Locked<ScriptError?>(nil)
+
+    func run(_ script: Script, collectLast: Bool, reportErrors: Bool = true) async -> RunResult {
+        var status = RunResult.Status.success
+        var records: [Record] = []
+        for (i, statement) in script.statements.enumerated() {
+            let isLast = i == script.statements.count - 1
+            do {
+                records = try await execute(statement, in: script.file, collect: collectLast && isLast)
+            } catch is CancellationError {
+                return RunResult(status: .cancelled, records: [], diagnostic: nil)
+            } catch let e as StatementFailed {
+                _ = e
+                status = .failed
+                if stopOnError { break }
+            } catch let e as ScriptError {
+                lastError.withLock { $0 = e }
+                if reportErrors { report(e, in: script.file) }
+                status = .failed
+                if stopOnError { break }
+            } catch {
+                let e = ScriptError("\(error)")
+                lastError.withLock { $0 = e }
+                if reportErrors { report(e, in: script.file) }
+                status = .failed
+                if stopOnError { break }
+            }
+            if Task.isCancelled { return RunResult(status: .cancelled, records: [], diagnostic: nil) }
+        }
+        return RunResult(status: status, records: records, diagnostic: nil)
+    }
+
+    var stopOnError: Bool {
+        switch state.current.string("on_error")?.lowercased() {
+        case "continue": return false
+        case "stop": return true
+        default: return !interactive
+        }
+    }
+
+    /// Prints a run-time error like a compiler would, with secrets removed.
+    func report(_ error: ScriptError, in file: SourceFile) {
+        let session = state.current
+        let d = Diagnostic.error(session.scrub(error.message), at: error.range, in: error.range == nil ? nil : file)
+        sink.writeMessage(session.scrub(d.render(color: sink.colorMessages)))
+    }
+
+    /// Thrown when a statement failed and already reported why (per-record failures).
+    struct StatementFailed: Error {}
+
+    func execute(_ statement: Statement, in file: SourceFile, collect: Bool) async throws -> [Record] {
+        switch statement.kind {
+        case .set(let name, let nameRange, let expr):
+            let value = try resolve(expr)
+            try validateSetting(name, value, range: expr.range)
+            state.withLock { $0.set(name, value) }
+            if name == "host" || name == "base_path" || name == "token" || name == "api_token" || name == "timeout" {
+                clientCache.withLock { $0 = (nil, nil) }
+            }
+            _ = nameRange
+            return []
+        case .unset(let name, _):
+            state.withLock { $0.unset(name) }
+            clientCache.withLock { $0 = (nil, nil) }
+            return []
+        case .vars:
+            sink.writeData(varsListing())
+            return []
+        case .echo(let exprs):
+            let text = try exprs.map { try resolve($0).displayString }.joined(separator: " ")
+            sink.writeData(state.current.scrub(text) + "\n")
+            return []
+        case .help(let topic):
+            sink.writeData(try HelpText.render(topic: topic, interpreter: self))
+            return []
+        case .source(let pathExpr):
+            try await runSource(try resolve(pathExpr).displayString, range: pathExpr.range)
+            return []
+        case .letBinding(let name, _, let pipeline):
+            let records = try await runPipeline(pipeline, collect: true)
+            state.withLock { $0.bind(name, records: records) }
+            sink.writeMessage("\(name): \(records.count) record\(records.count == 1 ? "" : "s")\n")
+            return []
+        case .explain(let pipeline):
+            sink.writeData(try await Explainer(interpreter: self).explain(pipeline, file: file))
+            return []
+        case .pipeline(let pipeline):
+            return try await runPipeline(pipeline, collect: collect)
+        }
+    }
+
+    func runSource(_ path: String, range: SourceRange) async throws {
+        let depth = sourceDepth.withLock { d -> Int in
+            d += 1
+            return d
+        }
+        defer { sourceDepth.withLock { $0 -= 1 } }
+        guard depth <= 16 else { throw ScriptError("source nested more than 16 deep (a file sources itself?)", range: range) }
+        let text: String
+        do {
+            text = try FileText.read(path)
+        } catch {
+            throw ScriptError("cannot read '\(path)': \(error.message)", range: range)
+        }
+        let result = await run(text, name: path)
+        switch result.status {
+        case .success: return
+        case .cancelled: throw CancellationError()
+        case .failed, .parseError: throw StatementFailed()
+        }
+    }
+
+    func varsListing() -> String {
+        let session = state.current
+        var names = Set(session.variables.keys)
+        for k in Session.knownVariables where session.value(k.name) != nil { names.insert(k.name) }
+        var out = ""
+        for name in names.sorted() {
+            out += "\(name) = \(session.masked(name))\n"
+        }
+        for (name, records) in session.recordLists.sorted(by: { $0.key < $1.key }) {
+            out += "\(name) = [\(records.count) record\(records.count == 1 ? "" : "s")]\n"
+        }
+        return out
+    }
+
+    /// Checks values of variables scimsh gives meaning to.
+    func validateSetting(_ name: String, _ value: JSONValue, range: SourceRange) throws {
+        let text = value.displayString
+        switch name {
+        case "output":
+            guard OutputFormat(rawValue: text.lowercased()) != nil else {
+                throw ScriptError("output must be one of table, json, jsonl, csv, show (not '\(text)')", range: range)
+            }
+        case "on_error":
+            guard ["stop", "continue"].contains(text.lowercased()) else {
+                throw ScriptError("on_error must be stop or continue (not '\(text)')", range: range)
+            }
+        case "page_size", "concurrency", "timeout":
+            let limits: ClosedRange<Double> = name == "page_size" ? 1...10_000 : name == "concurrency" ? 1...256 : 1...3600
+            guard let n = value.numberValue ?? Double(text), n == n.rounded(), limits.contains(n) else {
+                throw ScriptError(
+                    "\(name) must be a whole number from \(Int(limits.lowerBound)) to \(Int(limits.upperBound))",
+                    range: range)
+            }
+        case "host":
+            guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+                throw ScriptError("host must start with http:// or https:// (got '\(text)')", range: range)
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: - Values
+
+    /// The value of an expression: variables and interpolations resolved.
+    func resolve(_ expr: Expr) throws -> JSONValue {
+        switch expr {
+        case .literal(let v, _): return v
+        case .bareWord(let w, _): return .string(w)
+        case .variable(let name, let range): return try variable(name, range: range)
+        case .env(let name, let range): return .string(try env(name, range: range))
+        case .string(let parts, _, _):
+            var s = ""
+            for part in parts {
+                switch part {
+                case .text(let t): s += t
+                case .variable(let name, let range): s += try variable(name, range: range).displayString
+                case .env(let name, let range): s += try env(name, range: range)
+                }
+            }
+            return .string(s)
+        }
+    }
+
+    func variable(_ name: String, range: SourceRange?) throws -> JSONValue {
+        if let n = Int(name) {
+            guard n >= 1, n <= arguments.count else {
+                throw ScriptError(
+                    "no script argument $\(n) (the script got \(arguments.count) argument\(arguments.count == 1 ? "" : "s"))",
+                    range: range)
+            }
+            return .string(arguments[n - 1])
+        }
+        if name.hasPrefix("env.") { return .string(try env(String(name.dropFirst(4)), range: range)) }
+        let session = state.current
+        if let v = session.value(name) { return v }
+        if session.recordLists[name] != nil {
+            throw ScriptError("$\(name) holds records; use it as the first stage of a pipeline: $\(name) | ...", range: range)
+        }
+        var message = "unknown variable '$\(name)'"
+        if let near = Suggest.closest(to: name, among: Array(session.variables.keys) + Session.knownVariables.map(\.name)) {
+            message += " (did you mean '$\(near)'?)"
+        } else {
+            message += " (set it first: set \(name) = VALUE)"
+        }
+        throw ScriptError(message, range: range)
+    }
+
+    func env(_ name: String, range: SourceRange?) throws -> String {
+        guard let v = environment[name] else {
+            throw ScriptError("environment variable \(name) is not set", range: range)
+        }
+        return v
+    }
+
+    /// The process environment as a dictionary.
+    public static func currentEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") {
+                result[String(s[..<eq])] = String(s[s.index(after: eq)...])
+            }
+            p += 1
+        }
+        return result
+    }
+
+    // MARK: - Client
+
+    /// The client for the session's server.
+    func client() throws -> SCIMClient {
+        guard let config = state.current.clientConfiguration() else {
+            throw ScriptError(
+                "no server: set host = \"https://odm.example.com\" (or start scimsh with --sandbox to try the local sandbox)"
+            )
+        }
+        return clientCache.withLock { cache in
+            if let c = cache.client, cache.key == config { return c }
+            let c = SCIMClient(configuration: config, transport: sharedTransport, observer: observerBox.current)
+            cache = (config, c)
+            return c
+        }
+    }
+
+    /// The context shared by the stages of one pipeline.
+    func makeContext() -> PipelineContext {
+        PipelineContext(
+            session: state.current, sink: sink, mutations: MutationCounter(), interactive: interactive, seen: seen,
+            clientProvider: { [self] in try self.client() })
+    }
+}
+
+/// "Did you mean" suggestions.
+enum Suggest {
+    /// The candidate closest to `word` by edit distance, if close enough.
+    static func closest(to word: String, among candidates: [String]) -> String? {
+        let w = Array(word.lowercased())
+        var best: (String, Int)?
+        for c in Set(candidates) {
+            let d = distance(w, Array(c.lowercased()))
+            if d <= max(1, w.count / 3), best == nil || d < best!.1 { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        for i in 1...a.count {
+            var cur = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+}

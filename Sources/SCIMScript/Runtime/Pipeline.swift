@@ -1,0 +1,153 @@
+import SCIMClient
+import SCIMCore
+
+extension Interpreter {
+    /// Runs a pipeline. With `collect`, returns its records; otherwise prints them in the `output` format
+    /// (unless it ends in an output stage) and returns nothing.
+    func runPipeline(_ pipeline: Pipeline, collect: Bool) async throws -> [Record] {
+        let context = makeContext()
+        var source = try buildStages(pipeline, context: context, stopBeforeWrites: false)
+        let last = pipeline.stages.last.flatMap { $0.isVariableSource ? nil : command(named: $0.name) }
+        if !collect, !(last?.isOutput ?? false) {
+            let format = OutputFormat(rawValue: context.session.string("output")?.lowercased() ?? "table") ?? .table
+            source = OutputStage(format: format, columns: nil, upstream: source, context: context)
+        }
+        var records: [Record] = []
+        do {
+            while let r = try await source.next() {
+                if collect { records.append(r) }
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        }
+        if Task.isCancelled { throw CancellationError() }
+        if context.mutations.failedCount > 0 { throw StatementFailed() }
+        return records
+    }
+
+    /// Builds the chain of running stages for a pipeline.
+    func buildStages(_ pipeline: Pipeline, context: PipelineContext, stopBeforeWrites: Bool) throws
+        -> any RecordSource
+    {
+        var source: (any RecordSource)?
+        let commands: [(any Command)?] = try pipeline.stages.enumerated().map { (i, stage) throws -> (any Command)? in
+            if stage.isVariableSource {
+                guard i == 0 else {
+                    throw ScriptError(
+                        "$\(stage.name) can only be the first stage of a pipeline", range: stage.range)
+                }
+                return nil
+            }
+            guard let c = command(named: stage.name) else {
+                var message = "unknown command '\(stage.name)'"
+                let names = self.commands.flatMap { [$0.name] + $0.aliases }
+                if let near = Suggest.closest(to: stage.name, among: names) {
+                    message += " (did you mean '\(near)'?)"
+                } else {
+                    message += " (type 'help' for the list)"
+                }
+                throw ScriptError(message, range: stage.nameRange)
+            }
+            return c
+        }
+        let lastMutating = commands.lastIndex { $0?.isMutating ?? false }
+        for (i, stage) in pipeline.stages.enumerated() {
+            guard let command = commands[i] else {
+                source = try variableSource(stage)
+                continue
+            }
+            if command.isSourceOnly, i > 0 {
+                throw ScriptError(
+                    "'\(command.name)' does not read input, so it must be the first stage", range: stage.nameRange)
+            }
+            if command.isOutput, i < pipeline.stages.count - 1 {
+                throw ScriptError(
+                    "'\(command.name)' prints records and passes none on, so it must be the last stage",
+                    range: stage.nameRange)
+            }
+            let invocation = StageInvocation(
+                stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
+                context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
+            source = try command.makeStage(invocation, input: source)
+        }
+        return source ?? EmptySource()
+    }
+
+    func variableSource(_ stage: Stage) throws -> any RecordSource {
+        let session = state.current
+        if let records = session.recordLists[stage.name] { return ArraySource(records) }
+        if session.value(stage.name) != nil {
+            throw ScriptError(
+                "$\(stage.name) holds a value, not records; bind records with: let \(stage.name) = find ...",
+                range: stage.range)
+        }
+        throw ScriptError("unknown variable '$\(stage.name)' (bind records with: let \(stage.name) = find ...)", range: stage.range)
+    }
+
+    func resolveArguments(_ stage: Stage) throws -> [ResolvedArgument] {
+        try stage.arguments.map { arg in
+            func quoted(_ e: Expr) -> Bool {
+                if case .string = e { return true }
+                return false
+            }
+            switch arg.kind {
+            case .positional(let e):
+                return ResolvedArgument(kind: .positional, value: try resolve(e), quoted: quoted(e), range: arg.range)
+            case .assignment(let name, let e):
+                return ResolvedArgument(
+                    kind: .assignment(name), value: try resolve(e), quoted: quoted(e), range: arg.range)
+            case .flag(let name, let e):
+                let v = try e.map { try resolve($0) } ?? .bool(true)
+                return ResolvedArgument(kind: .flag(name), value: v, quoted: e.map(quoted) ?? false, range: arg.range)
+            }
+        }
+    }
+
+    func resolveFilter(_ stage: Stage) throws -> SCIMFilter? {
+        guard let filter = stage.filter else { return nil }
+        return try filter.resolvingVariables { name in
+            try self.variable(name, range: stage.filterRange)
+        }
+    }
+}
+
+/// The stage that prints records (explicit `table`, `json`, ... or the implicit one at the end of a pipeline).
+final class OutputStage: RecordSource {
+    let upstream: any RecordSource
+    var writer: any RecordWriter
+    let context: PipelineContext
+    var count = 0
+    var done = false
+
+    init(format: OutputFormat, columns: [String]?, upstream: any RecordSource, context: PipelineContext) {
+        self.upstream = upstream
+        self.writer = RecordWriters.make(format, columns: columns, color: false)
+        self.context = context
+    }
+
+    func next() async throws -> Record? {
+        guard !done else { return nil }
+        do {
+            while let r = try await upstream.next() {
+                count += 1
+                let text = writer.write(r)
+                if !text.isEmpty { context.sink.writeData(context.session.scrub(text)) }
+            }
+        } catch {
+            flush()
+            throw error
+        }
+        flush()
+        return nil
+    }
+
+    func flush() {
+        guard !done else { return }
+        done = true
+        let tail = writer.finish()
+        if !tail.isEmpty { context.sink.writeData(context.session.scrub(tail)) }
+        if context.interactive || count == 0 {
+            context.sink.writeMessage("(\(count) record\(count == 1 ? "" : "s"))\n")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import SCIMClient
+import SCIMCore
+import Synchronization
+
+/// Counts the writes a pipeline has started and finished, so a `find` upstream of them can page safely
+/// through a listing that those writes change (see ``FindSource``).
+public final class MutationCounter: Sendable {
+    private let started = Atomic<Int>(0)
+    private let completed = Atomic<Int>(0)
+    private let failed = Atomic<Int>(0)
+
+    /// A counter at zero.
+    public init() {}
+
+    /// A write is about to be sent.
+    public func begin() { started.add(1, ordering: .sequentiallyConsistent) }
+    /// A write got its answer (or failed).
+    public func end() { completed.add(1, ordering: .sequentiallyConsistent) }
+    /// Writes started so far.
+    public var startedCount: Int { started.load(ordering: .sequentiallyConsistent) }
+    /// Writes finished so far.
+    public var completedCount: Int { completed.load(ordering: .sequentiallyConsistent) }
+    /// Notes a failed operation (a write or a read for one record) that was already reported.
+    public func fail() { failed.add(1, ordering: .sequentiallyConsistent) }
+    /// Operations that failed so far; the statement fails when this is not zero.
+    public var failedCount: Int { failed.load(ordering: .sequentiallyConsistent) }
+}
+
+/// What every stage of one running pipeline shares.
+public struct PipelineContext: Sendable {
+    /// The session's variables as they were when the statement started.
+    public var session: Session
+    /// Where output goes.
+    public var sink: any OutputSink
+    /// Writes started and finished in this pipeline.
+    public var mutations: MutationCounter
+    /// Whether the statement runs from a prompt (affects defaults such as `on_error`).
+    public var interactive: Bool
+    /// Records ids and userNames seen, for completion.
+    public var seen: SeenUsers?
+    let clientProvider: @Sendable () throws -> SCIMClient
+
+    /// The client for the session's server; throws when no host is set.
+    public func client() throws -> SCIMClient { try clientProvider() }
+
+    /// The page size for listings.
+    public var pageSize: Int { session.int("page_size", default: 100, range: 1...10_000) }
+    /// Parallel requests in mutating stages.
+    public var concurrency: Int { session.int("concurrency", default: 8, range: 1...256) }
+
+    /// Writes a message line to stderr, with secrets removed.
+    public func message(_ text: String) {
+        sink.writeMessage(session.scrub(text) + "\n")
+    }
+
+    /// Writes a warning line to stderr.
+    public func warning(_ text: String) {
+        message("warning: " + text)
+    }
+}
+
+/// Ids and userNames seen in this session (offered by completion; never sent anywhere).
+public final class SeenUsers: Sendable {
+    private let state = Mutex<(ids: [String], names: [String], idSet: Set<String>, nameSet: Set<String>)>(
+        ([], [], [], []))
+    /// How many of each are kept.
+    public let capacity: Int
+
+    /// An empty set keeping the most recent `capacity` of each.
+    public init(capacity: Int = 2000) { self.capacity = capacity }
+
+    /// Notes a user's id and userName.
+    public func note(_ record: Record) {
+        let id = record["id"]?.stringValue
+        let name = record["userName"]?.stringValue
+        state.withLock { s in
+            if let id, s.idSet.insert(id).inserted {
+                s.ids.append(id)
+                if s.ids.count > capacity { s.idSet.remove(s.ids.removeFirst()) }
+            }
+            if let name, s.nameSet.insert(name).inserted {
+                s.names.append(name)
+                if s.names.count > capacity { s.nameSet.remove(s.names.removeFirst()) }
+            }
+        }
+    }
+
+    /// The ids seen, oldest first.
+    public var ids: [String] { state.withLock { $0.ids } }
+    /// The userNames seen, oldest first.
+    public var userNames: [String] { state.withLock { $0.names } }
+}
+
+/// Limits how many operations run at once (an async semaphore).
+final class AsyncLimiter: Sendable {
+    private let state: Mutex<(available: Int, waiters: [CheckedContinuation<Void, Never>])>
+
+    init(_ limit: Int) { state = Mutex((max(1, limit), [])) }
+
+    func acquire() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { s -> Bool in
+                if s.available > 0 {
+                    s.available -= 1
+                    return true
+                }
+                s.waiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if s.waiters.isEmpty {
+                s.available += 1
+                return nil
+            }
+            return s.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}

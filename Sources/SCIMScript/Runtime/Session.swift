@@ -1,0 +1,114 @@
+import SCIMClient
+import SCIMCore
+
+/// The variables of one interpreter session, with the meaning scimsh gives to some of them.
+///
+/// `token` and `api_token` are secrets: ``masked(_:)`` shows them as `****`, and the interpreter never prints
+/// them, not in `vars`, `echo`, errors nor traces.
+public struct Session: Sendable {
+    /// Variables by name (names are case-sensitive).
+    public private(set) var variables: [String: JSONValue] = [:]
+    /// Record lists bound with `let`.
+    public private(set) var recordLists: [String: [Record]] = [:]
+
+    /// The names whose values are secrets.
+    public static let secretNames: Set<String> = ["token", "api_token"]
+
+    /// Variables scimsh gives meaning to, with their defaults and a one-line description.
+    public static let knownVariables: [(name: String, defaultValue: JSONValue?, summary: String)] = [
+        ("host", nil, "the server's origin, e.g. https://odm.example.com"),
+        ("base_path", .string(SCIMConfiguration.odmBasePath), "the SCIM base path (ODM: /api/v1/scim)"),
+        ("token", nil, "sent as Authorization: Bearer (secret)"),
+        ("api_token", nil, "sent as Genestack-API-Token (secret)"),
+        ("page_size", .number(100), "users per page when listing"),
+        ("concurrency", .number(8), "parallel requests in mutating stages"),
+        ("output", .string("table"), "table, json, jsonl, csv or show"),
+        ("on_error", nil, "stop (default in scripts) or continue (default at the prompt)"),
+        ("timeout", .number(30), "seconds to wait for one request"),
+    ]
+
+    /// An empty session (defaults apply through ``value(_:)``).
+    public init() {}
+
+    /// The value of a variable, or its default.
+    public func value(_ name: String) -> JSONValue? {
+        if let v = variables[name] { return v }
+        return Session.knownVariables.first { $0.name == name }?.defaultValue
+    }
+
+    /// Sets a variable.
+    public mutating func set(_ name: String, _ value: JSONValue) {
+        variables[name] = value
+    }
+
+    /// Removes a variable (and a record list of that name).
+    public mutating func unset(_ name: String) {
+        variables[name] = nil
+        recordLists[name] = nil
+    }
+
+    /// Binds a record list (from `let`).
+    public mutating func bind(_ name: String, records: [Record]) {
+        recordLists[name] = records
+        variables[name] = nil
+    }
+
+    /// Whether a name holds a secret.
+    public static func isSecret(_ name: String) -> Bool { secretNames.contains(name.lowercased()) }
+
+    /// A variable's value for display: secrets as `****`.
+    public func masked(_ name: String) -> String {
+        guard let v = value(name) else { return "" }
+        if Session.isSecret(name) { return "****" }
+        return v.displayString
+    }
+
+    /// Every secret value currently set, for scrubbing text.
+    public var secretValues: [String] {
+        Session.secretNames.compactMap { variables[$0]?.displayString }.filter { $0.count >= 4 }
+    }
+
+    /// Replaces every secret value in `text` with `****`.
+    public func scrub(_ text: String) -> String {
+        var t = text
+        for s in secretValues where t.contains(s) {
+            t = t.split(separator: s, omittingEmptySubsequences: false).joined(separator: "****")
+        }
+        return t
+    }
+
+    /// An integer setting, clamped to a range, or its default.
+    public func int(_ name: String, default d: Int, range: ClosedRange<Int>) -> Int {
+        guard let v = value(name) else { return d }
+        let n: Double?
+        switch v {
+        case .number(let x): n = x
+        case .string(let s): n = Double(s)
+        default: n = nil
+        }
+        guard let n, n.isFinite else { return d }
+        return min(max(Int(n.rounded()), range.lowerBound), range.upperBound)
+    }
+
+    /// A string setting.
+    public func string(_ name: String) -> String? {
+        guard let v = value(name), !v.isNull else { return nil }
+        return v.displayString
+    }
+
+    /// The client configuration these variables describe, or `nil` when `host` is not set.
+    public func clientConfiguration() -> SCIMConfiguration? {
+        guard let host = string("host"), !host.isEmpty else { return nil }
+        var auth = SCIMAuth.none
+        if let t = string("token"), !t.isEmpty {
+            auth = .bearer(t)
+        } else if let t = string("api_token"), !t.isEmpty {
+            auth = .apiToken(t)
+        }
+        let timeout = int("timeout", default: 30, range: 1...3600)
+        let concurrency = int("concurrency", default: 8, range: 1...256)
+        return SCIMConfiguration(
+            host: host, basePath: string("base_path") ?? SCIMConfiguration.odmBasePath, auth: auth,
+            timeout: .seconds(timeout), maxConnections: max(concurrency, 8))
+    }
+}

@@ -1,0 +1,250 @@
+import SCIMClient
+import SCIMCore
+
+/// Records from memory (a `let` list, literal input).
+public final class ArraySource: RecordSource {
+    private var records: [Record]
+    private var position = 0
+
+    /// A source yielding these records in order.
+    public init(_ records: [Record]) { self.records = records }
+
+    public func next() async throws -> Record? {
+        guard position < records.count else { return nil }
+        defer { position += 1 }
+        return records[position]
+    }
+}
+
+/// A source that yields nothing.
+public final class EmptySource: RecordSource {
+    /// An empty source.
+    public init() {}
+    public func next() async throws -> Record? { nil }
+}
+
+/// A stage that maps each input record through a function (`nil` drops it).
+public final class MapSource: RecordSource {
+    let upstream: any RecordSource
+    let transform: (Record) throws -> Record?
+
+    /// A mapping stage.
+    public init(_ upstream: any RecordSource, _ transform: @escaping (Record) throws -> Record?) {
+        self.upstream = upstream
+        self.transform = transform
+    }
+
+    public func next() async throws -> Record? {
+        while let r = try await upstream.next() {
+            try Task.checkCancellation()
+            if let out = try transform(r) { return out }
+        }
+        return nil
+    }
+}
+
+/// Lists users page by page (`GET /Users?filter=…&startIndex=…&count=…`), fetching the next page only when
+/// asked for more.
+///
+/// When later stages write (`find active eq true | delete`), those writes can move users out of the listing
+/// while it is paged: on ODM a deactivated user leaves `find`. Plain paging would then skip users. In that mode
+/// the source remembers the ids it has passed on and starts each next page early by as many positions as
+/// writes may have taken effect since the previous page was fetched; repeated users are dropped. Every matched
+/// user is reached exactly once, whatever the writes do.
+public final class FindSource: RecordSource {
+    let client: SCIMClient
+    let filterText: String?
+    let pageSize: Int
+    let limit: Int?
+    let mutations: MutationCounter?
+    let check: SCIMFilter?
+    let onDropped: (Int) -> Void
+    let context: PipelineContext
+
+    var buffer: [SCIMUser] = []
+    var position = 0
+    var nextStart = 1
+    var finished = false
+    var emitted = 0
+    var seen: Set<String> = []
+    var completedAtLastFetch = 0
+    var dropped = 0
+    /// The server's `totalResults` from the latest page.
+    public private(set) var totalResults: Int?
+
+    /// A listing. `mutations` turns on the mode that survives writes downstream; `check` re-applies the filter
+    /// locally and drops (and counts) records the server should not have returned.
+    init(
+        client: SCIMClient, filter: String?, pageSize: Int, limit: Int?, mutations: MutationCounter?,
+        check: SCIMFilter?, context: PipelineContext, onDropped: @escaping (Int) -> Void
+    ) {
+        self.client = client
+        self.filterText = filter
+        self.pageSize = pageSize
+        self.limit = limit
+        self.mutations = mutations
+        self.check = check
+        self.context = context
+        self.onDropped = onDropped
+    }
+
+    public func next() async throws -> Record? {
+        while true {
+            try Task.checkCancellation()
+            if let limit, emitted >= limit { return finish() }
+            while position < buffer.count {
+                let user = buffer[position]
+                position += 1
+                if mutations != nil, let id = user.id {
+                    guard seen.insert(id).inserted else { continue }
+                }
+                if let check, !check.matches(user.json) {
+                    dropped += 1
+                    continue
+                }
+                emitted += 1
+                context.seen?.note(user.attributes)
+                return user.attributes
+            }
+            guard !finished else { return finish() }
+            try await fetch()
+        }
+    }
+
+    func finish() -> Record? {
+        if dropped > 0 {
+            onDropped(dropped)
+            dropped = 0
+        }
+        finished = true
+        buffer = []
+        return nil
+    }
+
+    func fetch() async throws {
+        var start = nextStart
+        if let mutations {
+            // Writes that had not finished before the previous fetch may have removed users from the listing
+            // since; start early by that many positions (repeats are dropped via `seen`).
+            let mayHaveMoved = max(0, mutations.startedCount - completedAtLastFetch)
+            start = max(1, nextStart - mayHaveMoved)
+            completedAtLastFetch = mutations.completedCount
+        }
+        let page: ListResponse
+        do {
+            page = try await client.findUsers(filter: filterText, startIndex: start, count: pageSize)
+        } catch {
+            throw ScriptError(context.session.scrub(error.description))
+        }
+        totalResults = page.totalResults
+        buffer = page.resources
+        position = 0
+        nextStart = start + page.resources.count
+        if page.resources.isEmpty {
+            if let mutations, mutations.startedCount > mutations.completedCount {
+                // Writes still in flight may move users into range again: wait for them, then look once more.
+                while mutations.startedCount > mutations.completedCount {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                return
+            }
+            finished = true
+            return
+        }
+        if mutations == nil, nextStart > page.totalResults { finished = true }
+        if mutations != nil, page.resources.allSatisfy({ $0.id.map { seen.contains($0) } ?? false }) {
+            // A whole page of users already passed on: nothing moved them; wait for writes in flight so the
+            // next start is computed from settled counts and paging cannot stall.
+            while mutations.map({ $0.startedCount > $0.completedCount }) ?? false {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            completedAtLastFetch = mutations?.completedCount ?? 0
+        }
+    }
+}
+
+/// The result of one record's operation in a concurrent stage.
+public enum StageOutcome: Sendable {
+    /// Pass this record on.
+    case record(Record)
+    /// Nothing to pass on (the failure was already reported).
+    case failed
+    /// Nothing to pass on, no failure.
+    case skipped
+}
+
+/// Runs an operation on each input record with up to `concurrency` in flight, passing results on in input
+/// order. At most twice `concurrency` results wait for a slow earlier one, so one slow request does not stop
+/// the others.
+public final class OrderedConcurrentSource: RecordSource {
+    let upstream: any RecordSource
+    let concurrency: Int
+    let operation: @Sendable (Record) async -> StageOutcome
+    let limiter: AsyncLimiter
+    let pending = Locked<[Task<StageOutcome, Never>]>([])
+    var upstreamDone = false
+
+    /// A concurrent stage.
+    public init(
+        _ upstream: any RecordSource, concurrency: Int, operation: @escaping @Sendable (Record) async -> StageOutcome
+    ) {
+        self.upstream = upstream
+        self.concurrency = max(1, concurrency)
+        self.operation = operation
+        self.limiter = AsyncLimiter(max(1, concurrency))
+    }
+
+    deinit {
+        for t in pending.current { t.cancel() }
+    }
+
+    public func next() async throws -> Record? {
+        while true {
+            if Task.isCancelled {
+                cancelAll()
+                throw CancellationError()
+            }
+            while !upstreamDone, pending.current.count < concurrency * 2 {
+                guard let r = try await upstream.next() else {
+                    upstreamDone = true
+                    break
+                }
+                let limiter = self.limiter
+                let operation = self.operation
+                let task = Task {
+                    await limiter.acquire()
+                    defer { limiter.release() }
+                    if Task.isCancelled { return StageOutcome.skipped }
+                    return await operation(r)
+                }
+                pending.withLock { $0.append(task) }
+            }
+            guard let head = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+            let pendingTasks = pending
+            let outcome = await withTaskCancellationHandler {
+                await head.value
+            } onCancel: {
+                head.cancel()
+                for t in pendingTasks.current { t.cancel() }
+            }
+            if Task.isCancelled {
+                cancelAll()
+                throw CancellationError()
+            }
+            if case .record(let r) = outcome { return r }
+        }
+    }
+
+    func cancelAll() {
+        let tasks = pending.withLock { p -> [Task<StageOutcome, Never>] in
+            defer { p.removeAll() }
+            return p
+        }
+        for t in tasks { t.cancel() }
+    }
+
+    /// Waits for every task still running (after a cancellation), so the caller's summary is complete.
+    public func settle() async {
+        for t in pending.current { _ = await t.value }
+    }
+}

@@ -1,1 +1,0 @@
-public enum ScimshMain { public static func main() {} }

@@ -1,0 +1,196 @@
+import LineEditor
+import SCIMClient
+import SCIMCore
+import SCIMSandbox
+import SCIMScript
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The interactive shell: prompt, continuation lines, history, completion, Ctrl-C and Ctrl-D.
+struct REPL {
+    let options: RootOptions
+    let session: Session
+    let sink: StdioSink
+    let sandbox: SandboxServer?
+    let environment: [String: String]
+
+    /// Runs until `exit` or Ctrl-D; returns 0.
+    func run() -> Int32 {
+        let interpreter = Interpreter(sink: sink, environment: environment, interactive: true, session: session)
+        guard let editor = LineEditor(programName: "scimsh") else {
+            Stdio.writeAll(2, "scimsh: cannot start line editing; reading plain lines\n")
+            return PlainLoop(interpreter: interpreter).run()
+        }
+        let historyFile = HistoryFile.standard(environment: environment)
+        if let historyFile {
+            do {
+                try editor.loadHistory(from: historyFile)
+            } catch {
+                Stdio.writeAll(2, "scimsh: history not loaded: \(error)\n")
+            }
+        }
+        let cwd = FileSystem.currentDirectory()
+        let home = environment["HOME"]
+        editor.completionProvider = { line, cursor in
+            let session = interpreter.session
+            let context = CompletionContext(
+                commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
+                statements: BuiltinCommands.statements + ["exit", "quit", "history"],
+                attributes: CompletionContext.standardAttributes,
+                variables: Array(Set(session.variables.keys).union(session.recordLists.keys)
+                    .union(Session.knownVariables.map(\.name))).sorted(),
+                helpTopics: (interpreter.commands.map(\.name) + ["filter", "variables", "syntax", "statements", "exit-codes"])
+                    .sorted(),
+                knownIds: interpreter.seen.ids,
+                knownUserNames: interpreter.seen.userNames,
+                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home))
+            let r = Completer.complete(line: line, cursor: cursor, context: context)
+            return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
+        }
+
+        Stdio.writeAll(1, banner(interpreter))
+        if !options.norc { runStartupFile(interpreter) }
+
+        var pending = ""
+        while true {
+            let prompt = pending.isEmpty ? promptText(interpreter) : continuationPrompt(interpreter)
+            switch editor.readLine(prompt: prompt) {
+            case .endOfFile:
+                if !pending.isEmpty {
+                    pending = ""
+                    continue
+                }
+                save(editor, historyFile)
+                Blocking.run { await interpreter.shutdown() }
+                return 0
+            case .interrupted:
+                pending = ""
+                continue
+            case .line(let line):
+                let text = pending.isEmpty ? line : pending + "\n" + line
+                if interpreter.needsMoreInput(text) {
+                    pending = text
+                    continue
+                }
+                pending = ""
+                let trimmed = text.trimmingSpaces
+                if trimmed.isEmpty { continue }
+                editor.addHistory(text)
+                save(editor, historyFile)
+                if trimmed == "exit" || trimmed == "quit" || trimmed == "\\q" {
+                    Blocking.run { await interpreter.shutdown() }
+                    return 0
+                }
+                if trimmed == "history" || trimmed.hasPrefix("history ") {
+                    let n = Int(String(trimmed.dropFirst(7)).trimmingSpaces) ?? 20
+                    let entries = editor.historyEntries.suffix(max(1, n))
+                    let first = editor.historyEntries.count - entries.count + 1
+                    var out = ""
+                    for (i, e) in entries.enumerated() { out += "\(first + i)  \(e)\n" }
+                    Stdio.writeAll(1, out)
+                    continue
+                }
+                let result = Blocking.run { await interpreter.run(text, name: "<prompt>") }
+                if result.status == .cancelled {
+                    Stdio.writeAll(2, "interrupted\n")
+                }
+            }
+        }
+    }
+
+    func save(_ editor: LineEditor, _ file: HistoryFile?) {
+        guard let file else { return }
+        do {
+            try editor.saveHistory(to: file)
+        } catch {
+            Stdio.writeAll(2, "scimsh: history not saved: \(error)\n")
+        }
+    }
+
+    func banner(_ interpreter: Interpreter) -> String {
+        var s = "scimsh \(SCIMClientVersion.current) — SCIM 2.0 user administration. Type 'help' for commands, Tab to complete, Ctrl-D to leave.\n"
+        if let sandbox {
+            s += "Connected to the built-in SANDBOX at \(sandbox.baseURL) (\(sandbox.users().count) users; changes are not kept).\n"
+            s += "Set host = \"https://…\" and token = $env.ODM_TOKEN to work on a real server.\n"
+        } else if let c = interpreter.session.clientConfiguration() {
+            s += "Server: \(c.baseURL)\n"
+        }
+        return s
+    }
+
+    func promptText(_ interpreter: Interpreter) -> String {
+        let session = interpreter.session
+        if let sandbox, session.string("host") == "http://\(sandbox.host):\(sandbox.port)" {
+            return "scimsh [sandbox]> "
+        }
+        guard let host = session.string("host") else { return "scimsh [no host]> " }
+        var h = host
+        for p in ["https://", "http://"] where h.hasPrefix(p) { h = String(h.dropFirst(p.count)) }
+        if let user = session.string("user") { return "scimsh \(user)@\(h)> " }
+        return "scimsh \(h)> "
+    }
+
+    func continuationPrompt(_ interpreter: Interpreter) -> String {
+        let width = promptText(interpreter).count
+        return String(repeating: " ", count: max(0, width - 4)) + "..> "
+    }
+
+    /// Sources `$XDG_CONFIG_HOME/scimsh/rc`, else `~/.scimshrc`, when present.
+    func runStartupFile(_ interpreter: Interpreter) {
+        var candidates: [String] = []
+        if let x = environment["XDG_CONFIG_HOME"], !x.isEmpty { candidates.append(x + "/scimsh/rc") }
+        if let h = environment["HOME"] {
+            candidates.append(h + "/.config/scimsh/rc")
+            candidates.append(h + "/.scimshrc")
+        }
+        for path in candidates where access(path, F_OK) == 0 {
+            do {
+                let text = try FileText.read(path)
+                _ = Blocking.run { await interpreter.run(text, name: path) }
+            } catch {
+                Stdio.writeAll(2, "scimsh: cannot read \(path): \(error.message)\n")
+            }
+            return
+        }
+    }
+}
+
+/// The prompt loop without libedit (used only if libedit cannot start).
+struct PlainLoop {
+    let interpreter: Interpreter
+
+    func run() -> Int32 {
+        var pending = ""
+        while true {
+            Stdio.writeAll(1, pending.isEmpty ? "scimsh> " : "..> ")
+            guard let line = Swift.readLine() else { return 0 }
+            let text = pending.isEmpty ? line : pending + "\n" + line
+            if interpreter.needsMoreInput(text) {
+                pending = text
+                continue
+            }
+            pending = ""
+            if text.trimmingSpaces == "exit" { return 0 }
+            _ = Blocking.run { await interpreter.run(text, name: "<prompt>") }
+        }
+    }
+}
+
+enum FileSystem {
+    static func currentDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return "." }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

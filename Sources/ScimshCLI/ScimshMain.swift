@@ -1,0 +1,155 @@
+import ArgumentParser
+import LineEditor
+import SCIMClient
+import SCIMCore
+import SCIMSandbox
+import SCIMScript
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `scimsh` program: argument handling, script running, the REPL and the sandbox server.
+///
+/// Exit codes: 0 success, 1 a statement failed at run time, 2 usage or parse error, 130 interrupted.
+public enum ScimshMain {
+    /// Runs scimsh with the process's arguments and exits.
+    public static func main() -> Never {
+        exit(run(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Runs scimsh with these arguments and returns the exit code.
+    public static func run(_ args: [String]) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        if args.first == "sandbox" { return SandboxCommandRunner.run(Array(args.dropFirst())) }
+        let options: RootOptions
+        do {
+            options = try RootOptions.parse(args)
+        } catch {
+            let code = RootOptions.exitCode(for: error)
+            let message = RootOptions.fullMessage(for: error)
+            if code == .success {
+                Stdio.writeAll(1, message + "\n\n" + RootOptions.usage + "\n")
+                return 0
+            }
+            Stdio.writeAll(2, "scimsh: \(message)\n" + "usage: " + RootOptions.usage + "\n")
+            return 2
+        }
+        if options.version {
+            Stdio.writeAll(1, "scimsh \(SCIMClientVersion.current)\n")
+            return 0
+        }
+        return Runner(options: options).run()
+    }
+}
+
+/// One run of scimsh in script, `-c`, stdin or REPL mode.
+struct Runner {
+    let options: RootOptions
+    let environment = Interpreter.currentEnvironment()
+
+    func usageError(_ message: String) -> Int32 {
+        Stdio.writeAll(2, "scimsh: \(message)\n")
+        return 2
+    }
+
+    func run() -> Int32 {
+        if let output = options.output, OutputFormat(rawValue: output.lowercased()) == nil {
+            return usageError("--output must be one of table, json, jsonl, csv, show (not '\(output)')")
+        }
+        if let host = options.host ?? environment["SCIMSH_HOST"], !host.hasPrefix("http://"), !host.hasPrefix("https://") {
+            return usageError("--host must start with http:// or https:// (got '\(host)')")
+        }
+        if options.command != nil, !options.script.isEmpty, options.script.first != "--" {
+            return usageError("give either -c TEXT or a script file, not both")
+        }
+        Interrupts.shared.install()
+        let stdinIsTerminal = Stdio.isTerminal(0)
+        let interactive = options.command == nil && options.script.isEmpty && stdinIsTerminal
+        let sink = StdioSink()
+        var session = Session()
+        if let h = options.host ?? environment["SCIMSH_HOST"] { session.set("host", .string(h)) }
+        if let b = options.basePath { session.set("base_path", .string(b)) }
+        if let o = options.output { session.set("output", .string(o.lowercased())) }
+        if let t = environment["SCIMSH_TOKEN"], !t.isEmpty { session.set("token", .string(t)) }
+        if let t = environment["SCIMSH_API_TOKEN"], !t.isEmpty { session.set("api_token", .string(t)) }
+        if options.continueOnError { session.set("on_error", .string("continue")) }
+
+        // The sandbox: asked for, or the REPL with no host (said clearly in banner and prompt).
+        var server: SandboxServer?
+        let wantSandbox = options.sandbox || (interactive && session.string("host") == nil)
+        if wantSandbox {
+            let users = options.sandboxUsers
+            let basePath = options.basePath ?? SCIMConfiguration.odmBasePath
+            let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
+                do {
+                    let s = try await SandboxServer.start(
+                        SandboxConfiguration(basePath: basePath, generatedUsers: max(0, users)))
+                    return .success(s)
+                } catch {
+                    return .failure(SandboxStartFailure(message: "\(error)"))
+                }
+            }
+            switch started {
+            case .success(let s):
+                server = s
+                session.set("host", .string("http://\(s.host):\(s.port)"))
+                session.set("base_path", .string(basePath))
+                session.set("token", .string(s.sandbox.configuration.adminToken))
+                session.unset("api_token")
+            case .failure(let f):
+                Stdio.writeAll(2, "scimsh: cannot start the sandbox: \(f.message)\n")
+                return 1
+            }
+        }
+        defer {
+            if let server { Blocking.run { await server.stop() } }
+        }
+
+        if interactive {
+            return REPL(options: options, session: session, sink: sink, sandbox: server, environment: environment).run()
+        }
+
+        // Script, -c or stdin.
+        var scriptArgs = options.script
+        if scriptArgs.first == "--" { scriptArgs.removeFirst() }
+        let text: String
+        let name: String
+        var arguments: [String] = []
+        if let c = options.command {
+            text = c
+            name = "<command line>"
+            arguments = scriptArgs
+        } else if let file = scriptArgs.first, file != "-" {
+            do {
+                text = try FileText.read(file)
+            } catch {
+                Stdio.writeAll(2, "scimsh: cannot read script '\(file)': \(error.message)\n")
+                return 2
+            }
+            name = file
+            arguments = Array(scriptArgs.dropFirst())
+        } else {
+            guard let t = Stdio.readAllStdin() else {
+                Stdio.writeAll(2, "scimsh: standard input is not UTF-8 text\n")
+                return 2
+            }
+            text = t
+            name = "<stdin>"
+            arguments = Array(scriptArgs.dropFirst())
+        }
+        let interpreter = Interpreter(
+            sink: sink, environment: environment, arguments: arguments, interactive: false, session: session)
+        let result = Blocking.run { await interpreter.run(text, name: name) }
+        if result.status == .cancelled {
+            Stdio.writeAll(2, "scimsh: interrupted\n")
+        }
+        Blocking.run { await interpreter.shutdown() }
+        return result.exitCode
+    }
+}
+
+struct SandboxStartFailure: Error {
+    var message: String
+}
+

@@ -1,0 +1,90 @@
+import SCIMScript
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes data to stdout and messages to stderr; shows a progress line only when stderr is a terminal.
+final class StdioSink: OutputSink {
+    private let lock = Mutex<Bool>(false)  // whether a progress line is showing
+    let stderrIsTerminal: Bool
+    let colorMessages: Bool
+
+    init() {
+        stderrIsTerminal = isatty(2) == 1
+        colorMessages = stderrIsTerminal && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("")) != "dumb"
+    }
+
+    func writeData(_ text: String) {
+        lock.withLock { showing in
+            if showing {
+                Stdio.writeAll(2, "\r\u{1B}[K")
+                showing = false
+            }
+            Stdio.writeAll(1, text)
+        }
+    }
+
+    func writeMessage(_ text: String) {
+        lock.withLock { showing in
+            if showing {
+                Stdio.writeAll(2, "\r\u{1B}[K")
+                showing = false
+            }
+            Stdio.writeAll(2, text)
+        }
+    }
+
+    func progress(_ line: String?) {
+        guard stderrIsTerminal else { return }
+        lock.withLock { showing in
+            if let line {
+                Stdio.writeAll(2, "\r\u{1B}[K" + line)
+                showing = true
+            } else if showing {
+                Stdio.writeAll(2, "\r\u{1B}[K")
+                showing = false
+            }
+        }
+    }
+}
+
+/// Unbuffered writes to file descriptors (no stdio buffering: output order is what was written).
+enum Stdio {
+    /// Writes all of `text` to `fd`, retrying on EINTR; gives up quietly on a closed pipe.
+    static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        bytes.withUnsafeMutableBytes { buf in
+            guard let base = buf.baseAddress else { return }
+            while offset < buf.count {
+                let n = write(fd, base + offset, buf.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// Reads all of standard input as text.
+    static func readAllStdin() -> String? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, 65536) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Whether a descriptor is a terminal.
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}
