@@ -1,0 +1,146 @@
+import SCIMCore
+
+/// The ways records can be printed: the values of the `output` session variable and the output stages.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    /// Aligned columns with a header row (the default).
+    case table
+    /// A pretty-printed JSON array.
+    case json
+    /// One compact JSON object per line.
+    case jsonl
+    /// RFC 4180 comma-separated values with a header row.
+    case csv
+    /// Every attribute of each record, one `key: value` block per record.
+    case show
+}
+
+/// Turns a stream of records into text, one record at a time.
+///
+/// Library code never prints: each call returns the text to append to the output as-is (possibly empty, when a
+/// writer is still gathering records, as the table writer does for its first 100 to compute column widths).
+public protocol RecordWriter {
+    /// Takes the next record and returns the text that can be printed now.
+    mutating func write(_ record: Record) -> String
+    /// Ends the stream and returns the text still to print (buffered rows, a closing `]`).
+    mutating func finish() -> String
+}
+
+/// Makes ``RecordWriter``s for each ``OutputFormat``.
+public enum RecordWriters {
+    /// The columns shown for user-like records (records with a `userName` or an `id`) when none are given.
+    ///
+    /// `email` is the value of the record's `email` attribute, else of its primary email, else of its first email.
+    public static let defaultUserColumns = ["id", "userName", "displayName", "active", "email"]
+
+    /// How many records the table writer gathers before it fixes its column widths and starts printing.
+    public static let tableBufferSize = 100
+
+    /// The widest a table column gets (in terminal columns), except the last, which is never truncated.
+    public static let tableMaxColumnWidth = 40
+
+    /// A writer for `format`; `columns` (dotted paths such as `name.familyName`) choose the columns of `table` and
+    /// `csv` and are ignored by the other formats; `color` bolds the table header with an ANSI escape.
+    public static func make(_ format: OutputFormat, columns: [String]? = nil, color: Bool = false) -> any RecordWriter {
+        switch format {
+        case .table:
+            return TableWriter(
+                columns: columns,
+                color: color,
+                bufferSize: tableBufferSize,
+                maxColumnWidth: tableMaxColumnWidth
+            )
+        case .json: return JSONArrayWriter()
+        case .jsonl: return JSONLinesWriter()
+        case .csv: return CSVWriter(columns: columns)
+        case .show: return ShowWriter()
+        }
+    }
+}
+
+/// Column choice and cell values shared by the table and CSV writers.
+enum RecordColumns {
+    /// Whether a record looks like a SCIM user (has a `userName` or an `id`).
+    static func isUserLike(_ record: Record) -> Bool {
+        record["userName"] != nil || record["id"] != nil
+    }
+
+    /// The value of one column of a record: the attribute at the dotted path, and for `email` (when the record
+    /// has no such attribute) the primary email's value, else the first email's value.
+    static func value(of column: String, in record: Record) -> JSONValue? {
+        if let v = record.value(atPath: column) { return v }
+        if column.lowercased() == "email" { return primaryEmail(of: record) }
+        return nil
+    }
+
+    /// The primary email's value, else the first email's value.
+    static func primaryEmail(of record: Record) -> JSONValue? {
+        guard let emails = record["emails"]?.arrayValue else { return nil }
+        if let primary = emails.first(where: { $0["primary"]?.boolValue == true }), let v = primary["value"] {
+            return v
+        }
+        return emails.lazy.compactMap { $0["value"] }.first
+    }
+
+    /// The text of a cell: ``JSONValue/displayString`` (empty for a missing value or `null`).
+    static func text(of column: String, in record: Record) -> String {
+        value(of: column, in: record)?.displayString ?? ""
+    }
+
+    /// The keys of all records, in first-seen order, without case-insensitive duplicates.
+    static func unionOfKeys(_ records: [Record]) -> [String] {
+        var seen = Set<String>()
+        var keys: [String] = []
+        for record in records {
+            for key in record.keys where seen.insert(key.lowercased()).inserted {
+                keys.append(key)
+            }
+        }
+        return keys
+    }
+}
+
+/// Makes text safe to show on one terminal line.
+enum OneLine {
+    /// Replaces line breaks with `⏎` (CRLF counts once), tabs with a space, other C0 controls with their Control
+    /// Pictures (`␛` for ESC, so server data cannot send escape sequences to the terminal), DEL with `␡`, and C1
+    /// controls with `�`.
+    static func clean(_ s: String) -> String {
+        // Fast path: printable ASCII only.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
+        var out = String.UnicodeScalarView()
+        var previousWasCR = false
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            defer { previousWasCR = v == 0x0D }
+            switch v {
+            case 0x0A:
+                if !previousWasCR { out.append("⏎") }
+            case 0x0D, 0x0B, 0x0C, 0x85, 0x2028, 0x2029:
+                out.append("⏎")
+            case 0x09:
+                out.append(" ")
+            case 0x00..<0x20:
+                out.append(Unicode.Scalar(0x2400 + v) ?? "\u{FFFD}")
+            case 0x7F:
+                out.append("\u{2421}")
+            case 0x80..<0xA0:
+                out.append("\u{FFFD}")
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// The string without trailing spaces.
+    static func trimmingTrailingSpaces(_ s: String) -> String {
+        var end = s.utf8.endIndex
+        let start = s.utf8.startIndex
+        while end > start {
+            let before = s.utf8.index(before: end)
+            guard s.utf8[before] == 0x20 else { break }
+            end = before
+        }
+        return String(s[..<end])
+    }
+}

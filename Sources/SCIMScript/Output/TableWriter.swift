@@ -1,0 +1,93 @@
+import SCIMCore
+
+/// Prints records as aligned columns: a header row, a row of `-`, then one line per record.
+///
+/// Streaming with bounded memory: the first `bufferSize` records fix the columns and their widths; they are then
+/// printed, and every later record is printed as it comes with the same widths (cells that are too wide end in `…`).
+/// Columns are two spaces apart; a column is at most `maxColumnWidth` wide except the last, which is neither padded
+/// nor truncated; lines carry no trailing spaces. The separator is ASCII `-`, which survives every terminal, font
+/// and golden file. Zero records print nothing (the caller reports the count).
+struct TableWriter: RecordWriter {
+    let requestedColumns: [String]?
+    let color: Bool
+    let bufferSize: Int
+    let maxColumnWidth: Int
+
+    private var buffer: [Record] = []
+    private var columns: [String] = []
+    private var widths: [Int] = []
+    private var started = false
+
+    init(columns: [String]?, color: Bool, bufferSize: Int, maxColumnWidth: Int) {
+        self.requestedColumns = columns
+        self.color = color
+        self.bufferSize = max(1, bufferSize)
+        self.maxColumnWidth = max(1, maxColumnWidth)
+    }
+
+    mutating func write(_ record: Record) -> String {
+        if started { return row(record) }
+        buffer.append(record)
+        return buffer.count >= bufferSize ? flush() : ""
+    }
+
+    mutating func finish() -> String {
+        if started || buffer.isEmpty { return "" }
+        return flush()
+    }
+
+    /// Fixes the columns and widths from the buffered records and prints the header and those records.
+    private mutating func flush() -> String {
+        started = true
+        let records = buffer
+        buffer = []
+        columns = requestedColumns ?? Self.inferColumns(records)
+        guard !columns.isEmpty else { return "" }
+        let headers = columns.map(OneLine.clean)
+        let cells = records.map { record in columns.map { OneLine.clean(RecordColumns.text(of: $0, in: record)) } }
+        widths = headers.map(TextWidth.displayWidth)
+        for row in cells {
+            for (i, cell) in row.enumerated() {
+                widths[i] = max(widths[i], TextWidth.displayWidth(cell))
+            }
+        }
+        for i in widths.indices.dropLast() {
+            widths[i] = min(widths[i], maxColumnWidth)
+        }
+        var out = line(headers)
+        if color { out = "\u{1B}[1m" + out + "\u{1B}[0m" }
+        out += "\n"
+        out += line(widths.map { String(repeating: "-", count: $0) }) + "\n"
+        for row in cells {
+            out += line(row) + "\n"
+        }
+        return out
+    }
+
+    /// One printed line for a later record.
+    private func row(_ record: Record) -> String {
+        guard !columns.isEmpty else { return "" }
+        return line(columns.map { OneLine.clean(RecordColumns.text(of: $0, in: record)) }) + "\n"
+    }
+
+    /// Cells padded and truncated to the column widths (the last as it is), without trailing spaces.
+    private func line(_ cells: [String]) -> String {
+        var parts: [String] = []
+        parts.reserveCapacity(cells.count)
+        for (i, cell) in cells.enumerated() {
+            if i == cells.count - 1 {
+                parts.append(cell)
+            } else {
+                parts.append(TextWidth.pad(TextWidth.truncate(cell, to: widths[i]), to: widths[i]))
+            }
+        }
+        return OneLine.trimmingTrailingSpaces(parts.joined(separator: "  "))
+    }
+
+    /// The default user columns when the first record is user-like, else every key in first-seen order.
+    static func inferColumns(_ records: [Record]) -> [String] {
+        guard let first = records.first else { return [] }
+        if RecordColumns.isUserLike(first) { return RecordWriters.defaultUserColumns }
+        return RecordColumns.unionOfKeys(records)
+    }
+}
