@@ -67,8 +67,14 @@ struct CreateCommand: Command {
         for (k, v) in merged {
             switch k.lowercased() {
             case "id", "meta", "schemas": continue
-            case "email":
+            case "email", "emails.value":
                 if let s = v.stringValue, !s.isEmpty { attrs["emails"] = AttributeValues.emails(s) }
+            case "emails":
+                if let o = v.objectValue, let s = o["value"]?.stringValue {
+                    attrs["emails"] = AttributeValues.emails(s)  // {"emails":{"value":…}} from a dotted CSV header
+                } else {
+                    attrs["emails"] = v
+                }
             default:
                 if k.contains(".") {
                     attrs.setValue(v, atPath: k)

@@ -40,7 +40,7 @@ struct OutputCommand: Command {
             columns.append(arg.value.displayString)
         }
         return OutputStage(
-            format: format, columns: columns.isEmpty ? nil : columns, upstream: input ?? EmptySource(),
+            format: format, columns: columns.isEmpty ? inv.selectedColumns : columns, upstream: input ?? EmptySource(),
             context: inv.context)
     }
 }

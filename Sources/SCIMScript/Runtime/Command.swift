@@ -111,6 +111,8 @@ public struct StageInvocation: Sendable {
     public var isFirst: Bool
     /// Whether a later stage in the pipeline sends writes.
     public var mutatesDownstream: Bool
+    /// The attributes of an earlier `select` whose record shape reaches this stage unchanged, if any.
+    public var selectedColumns: [String]? = nil
 
     /// The positional arguments in order.
     public var positionals: [ResolvedArgument] {

@@ -10,7 +10,8 @@ extension Interpreter {
         let last = pipeline.stages.last.flatMap { $0.isVariableSource ? nil : command(named: $0.name) }
         if !collect, !(last?.isOutput ?? false) {
             let format = OutputFormat(rawValue: context.session.string("output")?.lowercased() ?? "table") ?? .table
-            source = OutputStage(format: format, columns: nil, upstream: source, context: context)
+            source = OutputStage(
+                format: format, columns: selectedColumns(pipeline), upstream: source, context: context)
         }
         var records: [Record] = []
         do {
@@ -23,6 +24,22 @@ extension Interpreter {
         if Task.isCancelled { throw CancellationError() }
         if context.mutations.failedCount > 0 { throw StatementFailed() }
         return records
+    }
+
+    /// The attributes of the last `select`, when only stages that keep record shapes follow it: they are the
+    /// columns of table and csv output (even for user records).
+    func selectedColumns(_ pipeline: Pipeline) -> [String]? {
+        guard let i = pipeline.stages.lastIndex(where: { !$0.isVariableSource && $0.name.lowercased() == "select" })
+        else { return nil }
+        let shapeKeeping: Set<String> = ["where", "sort", "first", "save", "expect", "table", "csv"]
+        for stage in pipeline.stages[(i + 1)...] where !shapeKeeping.contains(stage.name.lowercased()) {
+            return nil
+        }
+        let columns = pipeline.stages[i].arguments.compactMap { arg -> String? in
+            guard case .positional(let e) = arg.kind else { return nil }
+            return try? resolve(e).displayString
+        }
+        return columns.isEmpty ? nil : columns
     }
 
     /// Builds the chain of running stages for a pipeline.
@@ -65,9 +82,12 @@ extension Interpreter {
                     "'\(command.name)' prints records and passes none on, so it must be the last stage",
                     range: stage.nameRange)
             }
-            let invocation = StageInvocation(
+            var invocation = StageInvocation(
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
+            if command.isOutput {
+                invocation.selectedColumns = selectedColumns(Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
+            }
             source = try command.makeStage(invocation, input: source)
         }
         return source ?? EmptySource()
