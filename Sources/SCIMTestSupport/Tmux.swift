@@ -1,0 +1,291 @@
+import Foundation
+
+/// A program running in a real terminal: a private tmux server with one session, driven by keys and read back
+/// from the screen.
+///
+/// Each instance uses its own socket (`tmux -S`) in a fresh temporary directory and an empty configuration, so
+/// tests run in parallel without touching a user's tmux. The pane stays after the program exits
+/// (`remain-on-exit`), so its exit status can be read. Call ``kill()`` when done (also done on deinit).
+///
+/// ```swift
+/// let tmux = try TmuxSession(command: [scimshPath, "--sandbox"])
+/// defer { tmux.kill() }
+/// try await tmux.waitFor("scimsh [sandbox]>")
+/// try tmux.sendText("fi")
+/// try tmux.sendKeys("Tab")
+/// try await tmux.waitFor("find ")
+/// ```
+public final class TmuxSession: Sendable {
+    /// The tmux executable used, found on `PATH` (or in `/usr/bin`).
+    public static let executable: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin"]
+        return directories.map { $0 + "/tmux" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// Whether tmux is installed; tests should be skipped (or fail clearly) when it is not.
+    public static var isAvailable: Bool { executable != nil }
+
+    /// The directory holding the socket and configuration, removed by ``kill()``.
+    public let directory: URL
+    /// The server's socket.
+    public let socketPath: String
+    /// The session's name, also the target of every command.
+    public let sessionName = "test"
+    /// The terminal size.
+    public let width: Int, height: Int
+
+    /// Starts `command` (program and arguments, not parsed by a shell) in a new detached session of a new tmux
+    /// server, `width` × `height` characters, with `environment` added to tmux's own environment (TERM is
+    /// set by tmux) and `workingDirectory` as current directory when given.
+    public init(
+        command: [String],
+        environment: [String: String] = [:],
+        workingDirectory: String? = nil,
+        width: Int = 120,
+        height: Int = 40
+    ) throws {
+        guard Self.executable != nil else { throw TmuxError("tmux is not installed (apt-get install tmux)") }
+        guard !command.isEmpty else { throw TmuxError("no command to run") }
+        // Unix socket paths are limited to about 100 bytes: keep the directory short.
+        let base = URL(fileURLWithPath: "/tmp", isDirectory: true)
+        directory = base.appendingPathComponent("tmux-test-\(UUID().uuidString.prefix(12))", isDirectory: true)
+        socketPath = directory.appendingPathComponent("socket").path
+        self.width = width
+        self.height = height
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let configuration = directory.appendingPathComponent("tmux.conf")
+        let settings = [
+            "set-option -g remain-on-exit on",
+            "set-option -g status off",
+            "set-option -g history-limit 5000",
+            "set-option -g escape-time 0",
+        ]
+        try (settings.joined(separator: "\n") + "\n").write(to: configuration, atomically: true, encoding: .utf8)
+
+        var arguments = ["-f", configuration.path, "new-session", "-d", "-s", sessionName]
+        arguments += ["-x", String(width), "-y", String(height)]
+        if let workingDirectory { arguments += ["-c", workingDirectory] }
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            arguments += ["-e", "\(name)=\(value)"]
+        }
+        arguments += command
+        do {
+            try run(arguments)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    deinit {
+        kill()
+    }
+
+    // MARK: Keys
+
+    /// Types `text` literally (`send-keys -l`): no key names are interpreted.
+    public func sendText(_ text: String) throws {
+        try run(["send-keys", "-t", sessionName, "-l", text])
+    }
+
+    /// Presses keys by tmux name, in order: `"Tab"`, `"Enter"`, `"C-c"`, `"C-d"`, `"Up"`, `"BSpace"`.
+    public func sendKeys(_ keys: String...) throws {
+        try run(["send-keys", "-t", sessionName] + keys)
+    }
+
+    /// Types `text` and presses Enter.
+    public func sendLine(_ text: String) throws {
+        try sendText(text)
+        try sendKeys("Enter")
+    }
+
+    // MARK: Screen
+
+    /// The visible screen, one line per row, trailing spaces kept (`capture-pane -p -N`), so a completed word
+    /// followed by its space can be told from one without.
+    public func screen() throws -> String {
+        try run(["capture-pane", "-p", "-N", "-t", sessionName])
+    }
+
+    /// The screen plus the scrollback, for output that scrolled away.
+    public func screenWithScrollback() throws -> String {
+        try run(["capture-pane", "-p", "-N", "-S", "-", "-t", sessionName])
+    }
+
+    /// The screen's lines with trailing spaces removed, empty lines at the bottom dropped.
+    public func lines() throws -> [String] {
+        var rows = try screen().split(separator: "\n", omittingEmptySubsequences: false).map {
+            String($0.reversed().drop(while: { $0 == " " }).reversed())
+        }
+        while rows.last?.isEmpty == true { rows.removeLast() }
+        return rows
+    }
+
+    /// Polls the screen every `interval` until it contains `text` and returns it; throws with the last screen
+    /// after `timeout`.
+    @discardableResult
+    public func waitFor(
+        _ text: String,
+        timeout: Duration = .seconds(10),
+        interval: Duration = .milliseconds(50)
+    ) async throws -> String {
+        try await waitUntil("the screen shows \(text.debugDescription)", timeout: timeout, interval: interval) {
+            $0.contains(text)
+        }
+    }
+
+    /// Polls the screen until `condition` holds for it and returns it; throws with `description` and the last
+    /// screen after `timeout`.
+    @discardableResult
+    public func waitUntil(
+        _ description: String,
+        timeout: Duration = .seconds(10),
+        interval: Duration = .milliseconds(50),
+        _ condition: (String) -> Bool
+    ) async throws -> String {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        var last = ""
+        while true {
+            last = try screen()
+            if condition(last) { return last }
+            if clock.now >= deadline { break }
+            try await Task.sleep(for: interval)
+        }
+        throw TmuxError("timed out after \(timeout) waiting until \(description); screen:\n\(last)")
+    }
+
+    // MARK: Exit
+
+    /// The program's exit status once it has exited, else `nil`.
+    public func exitStatus() throws -> Int32? {
+        let output = try run(["display-message", "-p", "-t", sessionName, "#{pane_dead} #{pane_dead_status}"])
+        let fields = output.split(whereSeparator: \.isWhitespace)
+        guard fields.first == "1" else { return nil }
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    /// Polls until the program has exited and returns its exit status; throws after `timeout`.
+    public func waitForExit(timeout: Duration = .seconds(10)) async throws -> Int32 {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline {
+            if let status = try exitStatus() { return status }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TmuxError("timed out after \(timeout) waiting for the program to exit; screen:\n\((try? screen()) ?? "")")
+    }
+
+    /// Stops the tmux server (and the program) and removes the temporary directory; safe to call twice.
+    public func kill() {
+        _ = try? run(["kill-server"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    // MARK: Running tmux
+
+    /// Runs tmux on this session's socket with `arguments` and returns its standard output.
+    ///
+    /// The client is started with `posix_spawn` and waited for with `waitpid`, its output going to files, and
+    /// every descriptor above 2 closed in it: the server that `new-session` forks inherits the client's
+    /// descriptors (a pipe would never reach end-of-file, a test's listening socket would stay open).
+    @discardableResult
+    public func run(_ arguments: [String]) throws -> String {
+        guard let executable = Self.executable else { throw TmuxError("tmux is not installed") }
+        let name = UUID().uuidString
+        let outputPath = directory.appendingPathComponent("out-\(name)").path
+        let errorPath = directory.appendingPathComponent("err-\(name)").path
+        defer {
+            unlink(outputPath)
+            unlink(errorPath)
+        }
+        let status = try Self.spawnAndWait(
+            [executable, "-S", socketPath] + arguments,
+            output: outputPath,
+            error: errorPath
+        )
+        let output = FileManager.default.contents(atPath: outputPath) ?? Data()
+        guard status == 0 else {
+            let message = String(decoding: FileManager.default.contents(atPath: errorPath) ?? Data(), as: UTF8.self)
+            throw TmuxError("tmux \(arguments.joined(separator: " ")) failed (\(status)): \(message)")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The open descriptors above 2 (from /proc/self/fd, else 3..<1024); closing one that closed meanwhile is
+    /// harmless.
+    private static func inheritedDescriptors() -> [Int32] {
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            return names.compactMap { Int32($0) }.filter { $0 > 2 }.sorted()
+        }
+        return Array(3..<1024)
+    }
+
+    /// Runs `argv` with standard input from /dev/null and output to the files at `output` and `error`; returns
+    /// the exit status (128 + signal number when killed by a signal).
+    private static func spawnAndWait(_ argv: [String], output: String, error: String) throws -> Int32 {
+        #if canImport(Glibc)
+            var actions = posix_spawn_file_actions_t()
+        #else
+            var actions: posix_spawn_file_actions_t?
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        for descriptor in inheritedDescriptors() {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+        // Threads of Swift's concurrency pool run with signals blocked, and a spawned process inherits the mask:
+        // the tmux server (and the program under test) would ignore SIGHUP, SIGINT and SIGTERM. Reset both the
+        // mask and the dispositions.
+        #if canImport(Glibc)
+            var attributes = posix_spawnattr_t()
+        #else
+            var attributes: posix_spawnattr_t?
+        #endif
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        var defaultSet = sigset_t()
+        sigemptyset(&defaultSet)
+        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH] {
+            sigaddset(&defaultSet, signal)
+        }
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        var cArguments = argv.map { strdup($0) } + [nil]
+        var cEnvironment = environment.map { strdup($0) } + [nil]
+        defer {
+            cArguments.forEach { free($0) }
+            cEnvironment.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment)
+        guard result == 0 else {
+            throw TmuxError("cannot start \(argv[0]): \(String(cString: strerror(result)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw TmuxError("waitpid failed: \(String(cString: strerror(errno)))") }
+        }
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+}
+
+/// A failure driving tmux, with a message that includes the screen when waiting timed out.
+public struct TmuxError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public let description: String
+
+    /// An error saying `description`.
+    public init(_ description: String) {
+        self.description = description
+    }
+}
