@@ -35,9 +35,59 @@ struct RootOptions: ParsableArguments {
     @Flag(name: .customLong("continue-on-error"), help: "Keep running a script after a failed statement.")
     var continueOnError = false
 
+    @Flag(name: .customLong("dry-run"), help: "Write stages print their plan and send no write (set dry_run = on).")
+    var dryRun = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Print every HTTP exchange on stderr (on), or each request as a curl command (curl).", valueName: "on|curl"))
+    var trace: String?
+
     @Flag(help: "Print the version and exit.")
     var version = false
 
     @Argument(parsing: .captureForPassthrough, help: "A script file (- for standard input) and its arguments.")
     var script: [String] = []
 }
+
+extension RootOptions {
+    /// What ``precheck(_:)`` found among the options before the script.
+    enum Precheck: Equatable {
+        case ok
+        case help
+        case unknown(String)
+    }
+
+    /// Options taking a value, and flags, as typed before a script file.
+    static let valuedOptions: Set<String> = ["-c", "--host", "--base-path", "--output", "--sandbox-users"]
+    static let flagOptions: Set<String> = ["--sandbox", "--norc", "--continue-on-error", "--version"]
+
+    /// Scans the options before the script file (or `--`, or `-`): `-h`/`--help` asks for help, an unknown
+    /// `-x`/`--xyz` is a usage error. Everything from the script file on belongs to the script.
+    static func precheck(_ args: [String]) -> Precheck {
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" || a == "-" || !a.hasPrefix("-") { return .ok }
+            if a == "-h" || a == "--help" { return .help }
+            let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
+            if valuedOptions.contains(name) {
+                i += a.contains("=") ? 1 : 2
+            } else if flagOptions.contains(a) {
+                i += 1
+            } else {
+                return .unknown(a)
+            }
+        }
+        return .ok
+    }
+
+    /// The options part of `--help`.
+    static var optionsHelp: String {
+        let lines = helpMessage().split(separator: "\n", omittingEmptySubsequences: false)
+        let options = lines.drop { !$0.hasPrefix("OPTIONS:") }
+        return (options.isEmpty ? lines[...] : options).joined(separator: "\n")
+            + "\nEnvironment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer), SCIMSH_API_TOKEN (Genestack-API-Token)."
+    }
+}
+

@@ -50,6 +50,13 @@ struct REPL {
             return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
         }
 
+        interpreter.setConfirmer { question in
+            // The REPL's main thread is waiting for this statement, so reading the terminal here is safe.
+            Stdio.writeAll(2, question)
+            guard let answer = Swift.readLine() else { return false }
+            return ["y", "yes"].contains(answer.trimmingSpaces.lowercased())
+        }
+        var recorder: Recorder?
         Stdio.writeAll(1, banner(interpreter))
         if !options.norc { runStartupFile(interpreter) }
 
@@ -83,6 +90,21 @@ struct REPL {
                     Blocking.run { await interpreter.shutdown() }
                     return 0
                 }
+                if trimmed == "record" || trimmed.hasPrefix("record ") {
+                    let arg = String(trimmed.dropFirst(6)).trimmingSpaces
+                    if arg.isEmpty || arg == "off" {
+                        if let r = recorder { Stdio.writeAll(2, "stopped recording to \(r.path)\n") }
+                        recorder = nil
+                    } else {
+                        do {
+                            recorder = try Recorder(path: arg)
+                            Stdio.writeAll(2, "recording statements to \(arg) (record off to stop)\n")
+                        } catch {
+                            Stdio.writeAll(2, "cannot record to \(arg): \(error.message)\n")
+                        }
+                    }
+                    continue
+                }
                 if trimmed == "history" || trimmed.hasPrefix("history ") {
                     let n = Int(String(trimmed.dropFirst(7)).trimmingSpaces) ?? 20
                     let entries = editor.historyEntries.suffix(max(1, n))
@@ -93,6 +115,7 @@ struct REPL {
                     continue
                 }
                 let result = Blocking.run { await interpreter.run(text, name: "<prompt>") }
+                if result.status != .parseError { recorder?.record(text) }
                 if result.status == .cancelled {
                     Stdio.writeAll(2, "interrupted\n")
                 }
@@ -154,6 +177,37 @@ struct REPL {
             }
             return
         }
+    }
+}
+
+/// `record FILE`: appends the statements typed from now on to a replayable script. Lines that set a secret are
+/// written as `set token = $env.SCIMSH_TOKEN`, never with the value.
+final class Recorder {
+    let path: String
+    let fd: Int32
+
+    struct Failure: Error { var message: String }
+
+    init(path: String) throws(Failure) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(message: String(cString: strerror(errno))) }
+    }
+
+    deinit { close(fd) }
+
+    func record(_ text: String) {
+        var out = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "=" || $0 == "\t" })
+            if words.count >= 2, words[0] == "set", ["token", "api_token"].contains(words[1].lowercased()) {
+                let env = words[1].lowercased() == "token" ? "SCIMSH_TOKEN" : "SCIMSH_API_TOKEN"
+                out += "set \(words[1]) = $env.\(env)\n"
+            } else {
+                out += line + "\n"
+            }
+        }
+        Stdio.writeAll(fd, out)
     }
 }
 

@@ -22,6 +22,18 @@ public enum ScimshMain {
     public static func run(_ args: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         if args.first == "sandbox" { return SandboxCommandRunner.run(Array(args.dropFirst())) }
+        // The script's arguments are captured for passthrough, which would also swallow `--help` and unknown
+        // flags as a script name: check the options before the script ourselves.
+        switch RootOptions.precheck(args) {
+        case .help:
+            Stdio.writeAll(1, "usage: " + RootOptions.usage + "\n\n" + RootOptions.optionsHelp + "\n")
+            return 0
+        case .unknown(let flag):
+            Stdio.writeAll(2, "scimsh: unknown option '\(flag)'\n" + "usage: " + RootOptions.usage + "\n")
+            return 2
+        case .ok:
+            break
+        }
         let options: RootOptions
         do {
             options = try RootOptions.parse(args)
@@ -74,6 +86,13 @@ struct Runner {
         if let t = environment["SCIMSH_TOKEN"], !t.isEmpty { session.set("token", .string(t)) }
         if let t = environment["SCIMSH_API_TOKEN"], !t.isEmpty { session.set("api_token", .string(t)) }
         if options.continueOnError { session.set("on_error", .string("continue")) }
+        if options.dryRun { session.set("dry_run", .string("on")) }
+        if let t = options.trace {
+            guard TraceMode(rawValue: t.lowercased()) != nil else {
+                return usageError("--trace must be on, curl or off (not '\(t)')")
+            }
+            session.set("trace", .string(t.lowercased()))
+        }
 
         // The sandbox: asked for, or the REPL with no host (said clearly in banner and prompt).
         var server: SandboxServer?

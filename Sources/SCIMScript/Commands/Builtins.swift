@@ -5,7 +5,7 @@ public enum BuiltinCommands {
         [
             FindCommand(), GetCommand(), CreateCommand(), PatchCommand(), DeleteCommand(),
             WhereCommand(), SelectCommand(), SortCommand(), FirstCommand(), CountCommand(), ExpectCommand(),
-            ImportCommand(), SaveCommand(),
+            ImportCommand(), SaveCommand(), JournalCommand(), UndoCommand(),
         ] + OutputFormat.allCases.map { OutputCommand(format: $0) }
     }
 

@@ -48,13 +48,24 @@ struct CreateCommand: Command {
         }
         let client = try inv.context.client()
         let fixed = overrides
-        return WriteStage(upstream: upstream, context: inv.context, verb: "created") { record in
-            let user = CreateCommand.user(from: record, overrides: fixed)
-            guard user.attributes["userName"]?.stringValue?.isEmpty == false else {
-                throw ScriptError("no userName (give userName=NAME or a userName column)")
-            }
-            return try await client.createUser(user).attributes
-        }
+        let spec = WriteSpec(
+            op: "create", verb: "created", sendsWrites: true,
+            predict: { CreateCommand.user(from: $0, overrides: fixed).attributes },
+            perform: { record in
+                let user = CreateCommand.user(from: record, overrides: fixed)
+                guard user.attributes["userName"]?.stringValue?.isEmpty == false else {
+                    throw ScriptError("no userName (give userName=NAME or a userName column)")
+                }
+                return try await client.createUser(user).attributes
+            },
+            before: { record in
+                // ODM's create is an upsert: journal the user it would update, if there is one.
+                let user = CreateCommand.user(from: record, overrides: fixed)
+                guard let name = user.userName else { return nil }
+                let filter = SCIMFilter.compare(AttributePath(name: "userName"), .eq, .literal(.string(name)))
+                return try? await client.findUsers(filter: filter.description, count: 1).resources.first?.attributes
+            })
+        return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 
     /// The User body for a record plus overrides: `email` becomes `emails`, `active` defaults to true,

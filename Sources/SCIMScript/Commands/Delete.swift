@@ -37,12 +37,20 @@ struct DeleteCommand: Command {
             throw inv.error("delete needs input users (find ... | delete) or ids (delete ID...)")
         }
         let client = try inv.context.client()
-        return WriteStage(upstream: upstream, context: inv.context, verb: "deactivated") { record in
-            guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
-            try await client.deleteUser(id: id)
-            var out = record
-            out["active"] = .bool(false)
-            return out
-        }
+        let spec = WriteSpec(
+            op: "delete", verb: "deactivated", sendsWrites: true,
+            predict: { record in
+                var out = record
+                out["active"] = .bool(false)
+                return out
+            },
+            perform: { record in
+                guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
+                try await client.deleteUser(id: id)
+                var out = record
+                out["active"] = .bool(false)
+                return out
+            }, before: WriteSpec.recordOrFetched(client))
+        return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 }

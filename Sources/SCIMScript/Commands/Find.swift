@@ -28,6 +28,33 @@ struct FindCommand: Command {
         ]
     }
 
+    /// What in a filter ODM would reject, or `nil` when ODM takes it.
+    static func odmProblem(_ filter: SCIMFilter) -> String? {
+        let f = filter.features
+        let others = f.operators.subtracting([.eq]).map(\.rawValue).sorted()
+        if !others.isEmpty { return "the operator\(others.count == 1 ? "" : "s") \(others.joined(separator: ", "))" }
+        if f.usesPresent { return "pr" }
+        if f.usesOr { return "or" }
+        if f.usesNot { return "not" }
+        if f.usesValuePath {
+            let roots = Set(f.attributePaths.map { $0.name.lowercased() })
+            if roots.contains(where: { $0 != "emails" && !FindCommand.plainAttribute(filter, $0) }) {
+                return "value filters other than emails[...]"
+            }
+        }
+        return nil
+    }
+
+    /// Whether `name` is only used as a plain attribute (not a value path) in the filter.
+    static func plainAttribute(_ filter: SCIMFilter, _ name: String) -> Bool {
+        switch filter {
+        case .valuePath(let p, _): return p.name.lowercased() != name
+        case .and(let a, let b), .or(let a, let b): return plainAttribute(a, name) && plainAttribute(b, name)
+        case .not(let a): return plainAttribute(a, name)
+        case .compare, .present: return true
+        }
+    }
+
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         var limit: Int?
         if let l = inv.flag("limit") {
@@ -40,6 +67,12 @@ struct FindCommand: Command {
             if case .flag(let f) = arg.kind, f != "limit" {
                 throw inv.error("find has no option --\(f) (options: --limit N)", at: arg.range)
             }
+        }
+        if let filter = inv.filter, inv.context.dialect == .odm, let problem = FindCommand.odmProblem(filter) {
+            throw inv.error(
+                "ODM does not support \(problem) in filters; it supports only eq and and (and "
+                    + "emails[type eq \"work\" and value eq \"…\"]). Filter locally instead: find | where \(filter)"
+                    + " — or set dialect = rfc for other servers", at: inv.stage.filterRange)
         }
         let client = try inv.context.client()
         let filterText = inv.filter.map(\.description)

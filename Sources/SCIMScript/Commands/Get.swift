@@ -30,42 +30,14 @@ struct GetCommand: Command {
             throw inv.error("get needs user ids (get ID...) or input records (find ... | get)")
         }
         let client = try inv.context.client()
-        return WriteStage(upstream: upstream, context: inv.context, verb: "fetched") { record in
-            guard let id = record["id"]?.stringValue, !id.isEmpty else {
-                throw ScriptError("the record has no id")
-            }
-            return try await client.getUser(id: id).attributes
-        }.quiet()
-    }
-}
-
-extension WriteStage {
-    /// A stage that reports failures but prints no summary line when everything succeeded (reads).
-    func quiet() -> any RecordSource { QuietStage(self) }
-}
-
-/// Suppresses the summary of a read-only use of ``WriteStage`` unless something failed.
-final class QuietStage: RecordSource {
-    let inner: WriteStage
-
-    init(_ inner: WriteStage) {
-        self.inner = inner
-        inner.finished = false
-    }
-
-    func next() async throws -> Record? {
-        do {
-            if let r = try await inner.inner.next() { return r }
-        } catch {
-            await inner.inner.settle()
-            inner.summarize(cancelled: true)
-            throw error
-        }
-        if inner.context.mutations.failedCount > 0 {
-            inner.summarize(cancelled: false)
-        } else {
-            inner.context.sink.progress(nil)
-        }
-        return nil
+        let spec = WriteSpec(
+            op: "get", verb: "fetched", sendsWrites: false, predict: { $0 },
+            perform: { record in
+                guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
+                return try await client.getUser(id: id).attributes
+            })
+        let stage = WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
+        stage.quiet = true
+        return stage
     }
 }

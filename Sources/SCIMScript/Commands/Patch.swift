@@ -39,11 +39,41 @@ struct PatchCommand: Command {
             throw inv.error("patch needs input users (find ... | patch ...) or an id (patch ID ATTR=VALUE)")
         }
         let body = PatchCommand.wireOperations(operations)
-        let client = try inv.context.client()
-        return WriteStage(upstream: upstream, context: inv.context, verb: "patched") { record in
-            guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
-            return try await client.patchUser(id: id, operations: body).attributes
+        if inv.context.dialect == .odm {
+            let ignored = operations.compactMap(\.path).filter { path in
+                !PatchCommand.odmEditable.contains { $0.lowercased() == path.lowercased() }
+            }
+            if !ignored.isEmpty {
+                inv.context.warning(
+                    "ODM ignores changes to \(ignored.joined(separator: ", ")); it edits only "
+                        + PatchCommand.odmEditable.joined(separator: ", ") + " (set dialect = rfc for other servers)")
+            }
         }
+        let client = try inv.context.client()
+        let spec = WriteSpec(
+            op: "patch", verb: "patched", sendsWrites: true,
+            predict: { PatchCommand.apply(operations, to: $0) },
+            perform: { record in
+                guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
+                return try await client.patchUser(id: id, operations: body).attributes
+            }, before: WriteSpec.recordOrFetched(client))
+        return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
+    }
+
+    /// The attributes ODM's PATCH changes (others are ignored).
+    static let odmEditable = ["userName", "externalId", "displayName", "active"]
+
+    /// The record as it will be after the operations (simple paths only), for plans.
+    static func apply(_ operations: [PatchOperation], to record: Record) -> Record {
+        var out = record
+        for op in operations {
+            guard let path = op.path else { continue }
+            switch op.op {
+            case .remove: out.setValue(nil, atPath: path)
+            case .add, .replace: out.setValue(op.value, atPath: path)
+            }
+        }
+        return out
     }
 
     /// Reads `[ID] OPS...` into an optional id and the operations as written.

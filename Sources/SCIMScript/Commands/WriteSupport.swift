@@ -1,57 +1,53 @@
 import SCIMClient
 import SCIMCore
 
-/// What the write stages share: concurrency, per-record error reports, a live progress line, the summary.
+/// What a write stage does to one record, for running it, planning it (dry run, confirmation) and journaling it.
+struct WriteSpec: Sendable {
+    /// The journal's name for the operation: create, patch, delete, undo (get sends no write).
+    var op: String
+    /// Past tense for summaries: "patched".
+    var verb: String
+    /// Whether it changes the server (false for get).
+    var sendsWrites: Bool
+    /// The record as it will be after the write, for plans; `nil` when it cannot be predicted.
+    var predict: @Sendable (Record) -> Record?
+    /// Performs the write and returns what to pass on.
+    var perform: @Sendable (Record) async throws -> Record?
+    /// The user as it is on the server before the write, for the journal (`nil`: it does not exist yet).
+    var before: @Sendable (Record) async -> Record? = { _ in nil }
+
+    /// A before-image from the input record when it is a whole user, else fetched by id.
+    static func recordOrFetched(_ client: SCIMClient) -> @Sendable (Record) async -> Record? {
+        { record in
+            if record["userName"] != nil { return record }
+            guard let id = record["id"]?.stringValue else { return nil }
+            return try? await client.getUser(id: id).attributes
+        }
+    }
+}
+
+/// What the write stages share: concurrency with order kept, per-record error reports, a live progress line,
+/// the summary, dry runs, the confirmation at the prompt, and the journal.
+///
+/// Ctrl-C stops new requests; requests already sent are allowed to finish, so the summary and the journal say
+/// exactly what the server got.
 final class WriteStage: RecordSource {
-    let inner: OrderedConcurrentSource
+    let upstream: any RecordSource
     let context: PipelineContext
-    let verb: String
+    let spec: WriteSpec
+    let range: SourceRange
     let done = Locked<Int>(0)
     let start = ContinuousClock.now
+    var inner: OrderedConcurrentSource?
     var finished = false
+    var quiet = false
+    var dryRun: (count: Int, shown: Int)?
 
-    /// A write stage applying `operation` to each input record; `verb` is the past tense for the summary.
-    init(
-        upstream: any RecordSource, context: PipelineContext, verb: String,
-        operation: @escaping @Sendable (Record) async throws -> Record?
-    ) {
+    init(upstream: any RecordSource, context: PipelineContext, spec: WriteSpec, range: SourceRange) {
+        self.upstream = upstream
         self.context = context
-        self.verb = verb
-        let mutations = context.mutations
-        let done = self.done
-        let sink = context.sink
-        let start = self.start
-        let ctx = context
-        inner = OrderedConcurrentSource(upstream, concurrency: context.concurrency) { record in
-            mutations.begin()
-            defer { mutations.end() }
-            let outcome: StageOutcome
-            do {
-                if let out = try await operation(record) {
-                    ctx.seen?.note(out)
-                    outcome = .record(out)
-                } else {
-                    outcome = .skipped
-                }
-            } catch {
-                if Task.isCancelled { return .skipped }
-                mutations.fail()
-                ctx.message("error: \(WriteStage.describe(record)): \(WriteStage.text(of: error))")
-                outcome = .failed
-            }
-            let n = done.withLock { d -> Int in
-                d += 1
-                return d
-            }
-            let elapsed = ContinuousClock.now - start
-            if elapsed > .seconds(1), n % 10 == 0 {
-                let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                let rate = secs > 0 ? Int(Double(n) / secs) : 0
-                let failed = mutations.failedCount
-                sink.progress("\(verb) \(n) users, \(failed) failed (\(rate)/s)")
-            }
-            return outcome
-        }
+        self.spec = spec
+        self.range = range
     }
 
     /// The message of an error from a record's operation.
@@ -73,7 +69,34 @@ final class WriteStage: RecordSource {
         }
     }
 
+    /// `displayName: "Barbara Jensen" → "B. Jensen", active: true → false`
+    static func diff(_ before: Record, _ after: Record?) -> String {
+        guard let after else { return "(result unknown until sent)" }
+        var changes: [String] = []
+        var keys = Journal.editable
+        for k in after.keys where !keys.contains(where: { $0.lowercased() == k.lowercased() }) && k != "meta" {
+            keys.append(k)
+        }
+        for k in keys {
+            let b = before[k]
+            let a = after[k]
+            if b != a {
+                changes.append("\(k): \(b.map { JSONEncoderFast.encode($0) } ?? "(none)") → \(a.map { JSONEncoderFast.encode($0) } ?? "(none)")")
+            }
+        }
+        return changes.isEmpty ? "no change" : changes.joined(separator: ", ")
+    }
+
     func next() async throws -> Record? {
+        if inner == nil, dryRun == nil {
+            if spec.sendsWrites, context.dryRun {
+                dryRun = (0, 0)
+            } else {
+                try await prepare()
+            }
+        }
+        if dryRun != nil { return try await nextDryRun() }
+        guard let inner else { return nil }
         do {
             if let r = try await inner.next() { return r }
         } catch {
@@ -85,14 +108,143 @@ final class WriteStage: RecordSource {
         return nil
     }
 
+    func nextDryRun() async throws -> Record? {
+        guard var state = dryRun else { return nil }
+        guard let r = try await upstream.next() else {
+            if !finished {
+                finished = true
+                context.message(
+                    "dry run: would have \(spec.verb) \(state.count) user\(state.count == 1 ? "" : "s"); nothing was sent")
+            }
+            return nil
+        }
+        state.count += 1
+        let predicted = spec.predict(r)
+        if state.shown < 20 {
+            context.message("would \(spec.op) \(WriteStage.describe(r)): \(WriteStage.diff(r, predicted))")
+            state.shown += 1
+        } else if state.shown == 20 {
+            context.message("…")
+            state.shown += 1
+        }
+        dryRun = state
+        return predicted ?? r
+    }
+
+    /// Sets up the concurrent machinery, after asking for confirmation at the prompt when the change is big.
+    func prepare() async throws {
+        var source = upstream
+        if spec.sendsWrites, context.interactive, let confirm = context.confirm {
+            var held: [Record] = []
+            while let r = try await upstream.next() { held.append(r) }
+            let threshold = context.session.int("confirm_above", default: 1, range: 0...Int.max)
+            if held.count > threshold {
+                var plan = "\(spec.op) \(held.count) users:\n"
+                for r in held.prefix(5) {
+                    plan += "  \(WriteStage.describe(r)): \(WriteStage.diff(r, spec.predict(r)))\n"
+                }
+                if held.count > 5 { plan += "  … and \(held.count - 5) more\n" }
+                context.sink.writeMessage(context.session.scrub(plan))
+                guard await confirm("apply to \(held.count) users? [y/N] ") else {
+                    context.message("nothing changed")
+                    finished = true
+                    inner = OrderedConcurrentSource(EmptySource(), concurrency: 1) { _ in .skipped }
+                    quiet = true
+                    return
+                }
+            }
+            source = ArraySource(held)
+        }
+        let mutations = context.mutations
+        let done = self.done
+        let sink = context.sink
+        let start = self.start
+        let ctx = context
+        let spec = self.spec
+        let journal = spec.sendsWrites ? context.journal : nil
+        let statement = context.statement
+        inner = OrderedConcurrentSource(source, concurrency: context.concurrency) { record in
+            // Not started yet when Ctrl-C came: skip. Started: shield the request from cancellation so the
+            // journal and the summary match what the server got.
+            if Task.isCancelled { return .skipped }
+            mutations.begin()
+            let outcome = await Task {
+                await WriteStage.performOne(record, spec: spec, context: ctx, journal: journal, statement: statement)
+            }.value
+            mutations.end()
+            let n = done.withLock { d -> Int in
+                d += 1
+                return d
+            }
+            let elapsed = ContinuousClock.now - start
+            if elapsed > .seconds(1), n % 10 == 0 {
+                let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let rate = secs > 0 ? Int(Double(n) / secs) : 0
+                sink.progress("\(spec.verb) \(n) users, \(mutations.failedCount) failed (\(rate)/s)")
+            }
+            return outcome
+        }
+    }
+
+    static func performOne(
+        _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?
+    ) async -> StageOutcome {
+        let before: Record? = journal == nil && record["userName"] != nil ? record : await spec.before(record)
+        var entry: JournalWrite?
+        if let journal, let statement {
+            let e = JournalWrite(
+                statementNumber: statement.number, statement: statement.text, host: statement.host, op: spec.op,
+                id: record["id"]?.stringValue ?? before?["id"]?.stringValue,
+                userName: before?["userName"]?.stringValue ?? record["userName"]?.stringValue,
+                before: Journal.image(before))
+            do {
+                try journal.append(e.line(phase: "begin", after: nil, outcome: nil))
+            } catch {
+                context.mutations.fail()
+                context.message("error: \(describe(record)): not sent: \(text(of: error))")
+                return .failed
+            }
+            entry = e
+        }
+        do {
+            let input = spec.op == "create" || spec.op == "undo" ? record : (before.map { merge($0, record) } ?? record)
+            let out = try await spec.perform(input)
+            if let journal, var e = entry {
+                if e.id == nil { e.id = out?["id"]?.stringValue }
+                try? journal.append(e.line(phase: "end", after: Journal.image(out), outcome: "ok"))
+            }
+            if let out {
+                context.seen?.note(out)
+                return .record(out)
+            }
+            return .skipped
+        } catch {
+            if let journal, let e = entry {
+                try? journal.append(e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"))
+            }
+            context.mutations.fail()
+            context.message("error: \(describe(before ?? record)): \(text(of: error))")
+            return .failed
+        }
+    }
+
+    /// The fetched user with the input record's fields on top (the input may carry changes to apply).
+    static func merge(_ fetched: Record, _ input: Record) -> Record {
+        var out = fetched
+        for (k, v) in input { out[k] = v }
+        return out
+    }
+
     func summarize(cancelled: Bool) {
         guard !finished else { return }
         finished = true
         context.sink.progress(nil)
+        context.journal?.sync()
         let failed = context.mutations.failedCount
         let ok = done.current - failed
+        if quiet, failed == 0, !cancelled { return }
         var s = cancelled ? "interrupted: " : ""
-        s += "\(verb) \(ok) user\(ok == 1 ? "" : "s")"
+        s += "\(spec.verb) \(ok) user\(ok == 1 ? "" : "s")"
         if failed > 0 { s += ", \(failed) failed" }
         context.message(s)
     }

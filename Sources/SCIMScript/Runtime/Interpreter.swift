@@ -65,6 +65,9 @@ public final class Interpreter: Sendable {
     /// Users seen in this session (for completion).
     public let seen = SeenUsers()
     let sourceDepth = Locked<Int>(0)
+    let confirmer = Locked<(@Sendable (String) async -> Bool)?>(nil)
+    /// The write journal (`nil` when journaling is off).
+    public let journal: Journal?
 
     /// A new interpreter with the built-in commands.
     ///
@@ -74,17 +77,21 @@ public final class Interpreter: Sendable {
     ///   - arguments: `$1`, `$2`, ... for scripts.
     ///   - interactive: whether a person types the statements.
     ///   - session: initial variables.
+    ///   - journalPath: the write journal (default: `$SCIMSH_JOURNAL`, else the XDG state folder).
     public init(
         sink: any OutputSink, environment: [String: String]? = nil, arguments: [String] = [],
-        interactive: Bool = false, session: Session = Session()
+        interactive: Bool = false, session: Session = Session(), journalPath: String? = nil
     ) {
         self.sink = sink
-        self.environment = environment ?? Interpreter.currentEnvironment()
+        let env = environment ?? Interpreter.currentEnvironment()
+        self.environment = env
+        self.journal = (journalPath ?? Journal.standardPath(environment: env)).map(Journal.init(path:))
         self.arguments = arguments
         self.interactive = interactive
         self.state = Locked(session)
         self.sharedTransport = AsyncHTTPTransport(maxConnections: 256)
         for c in BuiltinCommands.all { register(c) }
+        applyTrace()
     }
 
     /// Adds a command (or replaces one of the same name).
@@ -130,6 +137,16 @@ public final class Interpreter: Sendable {
     /// Whether `text` is an incomplete statement (open string, trailing `|` or `\`): the REPL reads more.
     public func needsMoreInput(_ text: String) -> Bool {
         parser.needsMoreInput(text)
+    }
+
+    /// Installs (or removes) the trace observer the `trace` variable asks for and drops the cached client.
+    func applyTrace() {
+        let session = state.current
+        let mode = TraceMode(rawValue: session.string("trace")?.lowercased() ?? "off") ?? .off
+        let observer: (any HTTPExchangeObserver)? =
+            mode == .off ? nil : TraceObserver(mode: mode, sink: sink, secrets: session.secretValues)
+        observerBox.withLock { $0 = observer }
+        clientCache.withLock { $0 = (nil, nil) }
     }
 
     /// Closes connections.
@@ -228,14 +245,16 @@ public final class Interpreter: Sendable {
             let value = try resolve(expr)
             try validateSetting(name, value, range: expr.range)
             state.withLock { $0.set(name, value) }
-            if name == "host" || name == "base_path" || name == "token" || name == "api_token" || name == "timeout" {
-                clientCache.withLock { $0 = (nil, nil) }
+            if name == "host" || name == "base_path" || name == "token" || name == "api_token" || name == "timeout"
+                || name == "trace"
+            {
+                applyTrace()
             }
             _ = nameRange
             return []
         case .unset(let name, _):
             state.withLock { $0.unset(name) }
-            clientCache.withLock { $0 = (nil, nil) }
+            applyTrace()
             return []
         case .vars:
             sink.writeData(varsListing())
@@ -251,7 +270,7 @@ public final class Interpreter: Sendable {
             try await runSource(try resolve(pathExpr).displayString, range: pathExpr.range)
             return []
         case .letBinding(let name, _, let pipeline):
-            let records = try await runPipeline(pipeline, collect: true)
+            let records = try await runPipeline(pipeline, collect: true, statement: statement.text)
             state.withLock { $0.bind(name, records: records) }
             sink.writeMessage("\(name): \(records.count) record\(records.count == 1 ? "" : "s")\n")
             return []
@@ -259,7 +278,7 @@ public final class Interpreter: Sendable {
             sink.writeData(try await Explainer(interpreter: self).explain(pipeline, file: file))
             return []
         case .pipeline(let pipeline):
-            return try await runPipeline(pipeline, collect: collect)
+            return try await runPipeline(pipeline, collect: collect, statement: statement.text)
         }
     }
 
@@ -305,6 +324,18 @@ public final class Interpreter: Sendable {
         case "output":
             guard OutputFormat(rawValue: text.lowercased()) != nil else {
                 throw ScriptError("output must be one of table, json, jsonl, csv, show (not '\(text)')", range: range)
+            }
+        case "trace":
+            guard TraceMode(rawValue: text.lowercased()) != nil else {
+                throw ScriptError("trace must be on, curl or off (not '\(text)')", range: range)
+            }
+        case "dry_run":
+            guard ["on", "off", "true", "false"].contains(text.lowercased()) else {
+                throw ScriptError("dry_run must be on or off (not '\(text)')", range: range)
+            }
+        case "dialect":
+            guard ["odm", "rfc"].contains(text.lowercased()) else {
+                throw ScriptError("dialect must be odm or rfc (not '\(text)')", range: range)
             }
         case "on_error":
             guard ["stop", "continue"].contains(text.lowercased()) else {
@@ -411,10 +442,28 @@ public final class Interpreter: Sendable {
     }
 
     /// The context shared by the stages of one pipeline.
-    func makeContext() -> PipelineContext {
-        PipelineContext(
-            session: state.current, sink: sink, mutations: MutationCounter(), interactive: interactive, seen: seen,
+    func makeContext(statement: String? = nil, writes: Bool = false) -> PipelineContext {
+        let session = state.current
+        var context = PipelineContext(
+            session: session, sink: sink, mutations: MutationCounter(), interactive: interactive, seen: seen,
             clientProvider: { [self] in try self.client() })
+        let dry = session.string("dry_run")?.lowercased()
+        context.dryRun = dry == "on" || dry == "true"
+        context.confirm = confirmer.current
+        context.journalStore = journal
+        if writes, !context.dryRun, let journal {
+            context.journal = journal
+            context.statement = StatementInfo(
+                number: journal.nextStatement(), text: session.scrub(statement ?? ""),
+                host: session.clientConfiguration()?.baseURL ?? "")
+        }
+        return context
+    }
+
+    /// Sets how the interpreter asks the person at the prompt before a big change (see `confirm_above`);
+    /// `nil` (the default, and always in scripts) never asks.
+    public func setConfirmer(_ confirm: (@Sendable (String) async -> Bool)?) {
+        confirmer.withLock { $0 = confirm }
     }
 }
 

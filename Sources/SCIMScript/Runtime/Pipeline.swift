@@ -4,8 +4,9 @@ import SCIMCore
 extension Interpreter {
     /// Runs a pipeline. With `collect`, returns its records; otherwise prints them in the `output` format
     /// (unless it ends in an output stage) and returns nothing.
-    func runPipeline(_ pipeline: Pipeline, collect: Bool) async throws -> [Record] {
-        let context = makeContext()
+    func runPipeline(_ pipeline: Pipeline, collect: Bool, statement: String = "") async throws -> [Record] {
+        let writes = pipeline.stages.contains { !$0.isVariableSource && (command(named: $0.name)?.isMutating ?? false) }
+        let context = makeContext(statement: statement, writes: writes)
         var source = try buildStages(pipeline, context: context, stopBeforeWrites: false)
         let last = pipeline.stages.last.flatMap { $0.isVariableSource ? nil : command(named: $0.name) }
         if !collect, !(last?.isOutput ?? false) {

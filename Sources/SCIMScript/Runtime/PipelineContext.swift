@@ -38,10 +38,32 @@ public struct PipelineContext: Sendable {
     public var interactive: Bool
     /// Records ids and userNames seen, for completion.
     public var seen: SeenUsers?
+    /// Whether write stages only print their plan (`set dry_run = on`, `--dry-run`).
+    public var dryRun: Bool = false
+    /// Asks the person at the prompt a yes/no question (`nil` in scripts: never ask).
+    public var confirm: (@Sendable (String) async -> Bool)?
+    /// Where writes are journaled (`nil`: not journaled, as in a dry run).
+    public var journal: Journal?
+    /// The session's journal, for reading (`journal`, `undo`) even when this pipeline writes nothing.
+    public var journalStore: Journal?
+    /// The statement being run, for the journal.
+    public var statement: StatementInfo?
     let clientProvider: @Sendable () throws -> SCIMClient
 
     /// The client for the session's server; throws when no host is set.
     public func client() throws -> SCIMClient { try clientProvider() }
+
+    /// Which filters and patches the server understands: `dialect`, else ODM when `base_path` is ODM's.
+    public var dialect: Dialect {
+        switch session.string("dialect")?.lowercased() {
+        case "odm": return .odm
+        case "rfc": return .rfc
+        default:
+            var p = session.string("base_path") ?? SCIMConfiguration.odmBasePath
+            while p.hasSuffix("/") { p.removeLast() }
+            return p == SCIMConfiguration.odmBasePath ? .odm : .rfc
+        }
+    }
 
     /// The page size for listings.
     public var pageSize: Int { session.int("page_size", default: 100, range: 1...10_000) }
@@ -57,6 +79,25 @@ public struct PipelineContext: Sendable {
     public func warning(_ text: String) {
         message("warning: " + text)
     }
+}
+
+/// What a server understands beyond the SCIM basics.
+public enum Dialect: String, Sendable {
+    /// Genestack ODM: filters with eq and and only (plus emails[...] value filters); PATCH edits userName,
+    /// externalId, displayName and active.
+    case odm
+    /// Any RFC 7644 server: the full filter grammar.
+    case rfc
+}
+
+/// The statement a pipeline belongs to, as the journal records it.
+public struct StatementInfo: Sendable {
+    /// The journal's statement number.
+    public var number: Int
+    /// The statement's text, secrets masked.
+    public var text: String
+    /// The server's base URL.
+    public var host: String
 }
 
 /// Ids and userNames seen in this session (offered by completion; never sent anywhere).

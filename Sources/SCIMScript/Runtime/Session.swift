@@ -25,6 +25,10 @@ public struct Session: Sendable {
         ("output", .string("table"), "table, json, jsonl, csv or show"),
         ("on_error", nil, "stop (default in scripts) or continue (default at the prompt)"),
         ("timeout", .number(30), "seconds to wait for one request"),
+        ("trace", .string("off"), "on: print every HTTP exchange; curl: print requests as curl commands"),
+        ("dry_run", .string("off"), "on: mutating stages print their plan and send no write"),
+        ("dialect", nil, "odm (default for base_path /api/v1/scim) or rfc: which filters the server takes"),
+        ("confirm_above", .number(1), "at the prompt, ask before changing more users than this"),
     ]
 
     /// An empty session (defaults apply through ``value(_:)``).

@@ -140,18 +140,12 @@ public final class FindSource: RecordSource {
         buffer = page.resources
         position = 0
         nextStart = start + page.resources.count
-        if page.resources.isEmpty {
-            if let mutations, mutations.startedCount > mutations.completedCount {
-                // Writes still in flight may move users into range again: wait for them, then look once more.
-                while mutations.startedCount > mutations.completedCount {
-                    try await Task.sleep(for: .milliseconds(2))
-                }
-                return
-            }
+        // The listing only shrinks while we page (writes downstream can move users out of it, not in), so once a
+        // page reaches the end of the listing as it was at that moment, every matching user has been seen.
+        if page.resources.isEmpty || nextStart > page.totalResults {
             finished = true
             return
         }
-        if mutations == nil, nextStart > page.totalResults { finished = true }
         if mutations != nil, page.resources.allSatisfy({ $0.id.map { seen.contains($0) } ?? false }) {
             // A whole page of users already passed on: nothing moved them; wait for writes in flight so the
             // next start is computed from settled counts and paging cannot stall.
@@ -235,12 +229,10 @@ public final class OrderedConcurrentSource: RecordSource {
         }
     }
 
+    /// Cancels every task still waiting or running (they stay listed, so ``settle()`` can wait for them).
     func cancelAll() {
-        let tasks = pending.withLock { p -> [Task<StageOutcome, Never>] in
-            defer { p.removeAll() }
-            return p
-        }
-        for t in tasks { t.cancel() }
+        for t in pending.current { t.cancel() }
+        upstreamDone = true
     }
 
     /// Waits for every task still running (after a cancellation), so the caller's summary is complete.

@@ -1,0 +1,202 @@
+import SCIMClient
+import SCIMCore
+
+/// `journal [N]`: lists recent mutating statements, or the writes of statement N.
+struct JournalCommand: Command {
+    let name = "journal"
+    let signature = "journal [N] [--limit K]"
+    let summary = "list recent changes (from the write journal), or the writes of statement N"
+    let category = CommandCategory.local
+    let isSourceOnly = true
+    var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: ["limit"]) }
+    let help = """
+        Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
+        before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
+        $SCIMSH_JOURNAL overrides, SCIMSH_JOURNAL=off disables). `journal` lists the latest statements that \
+        wrote (--limit K, default 20): number, time, host, statement, writes ok and failed. `journal N` lists the \
+        writes of statement N. See `undo`.
+        """
+    var examples: [CommandExample] { [CommandExample("journal --limit 5", "the last five changes")] }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        guard let journal = inv.context.journalStore else {
+            throw inv.error("the journal is off (SCIMSH_JOURNAL=off, or no home folder)")
+        }
+        var limit = 20
+        if let l = inv.flag("limit") {
+            guard let n = l.value.numberValue ?? Double(l.value.displayString), n >= 1, n == n.rounded(), n < 1e9 else {
+                throw inv.error("--limit needs a whole number", at: l.range)
+            }
+            limit = Int(n)
+        }
+        let entries = try journal.entries()
+        if let arg = inv.positionals.first {
+            guard let n = arg.value.numberValue ?? Double(arg.value.displayString) else {
+                throw inv.error("journal takes a statement number", at: arg.range)
+            }
+            let rows = entries.filter { $0["statement_no"]?.numberValue == n && $0["phase"]?.stringValue == "end" }
+            guard !rows.isEmpty else { throw inv.error("no statement \(Int(n)) in the journal", at: arg.range) }
+            return ArraySource(rows.map { e in
+                JSONObject([
+                    ("op", e["op"] ?? .null), ("id", e["id"] ?? .null), ("userName", e["userName"] ?? .null),
+                    ("before", e["before"] ?? .null), ("after", e["after"] ?? .null), ("outcome", e["outcome"] ?? .null),
+                ])
+            })
+        }
+        return ArraySource(JournalSummary.statements(entries).suffix(limit).map(\.record))
+    }
+}
+
+/// Statements in the journal, summarised.
+struct JournalSummary {
+    var number: Int
+    var time: String
+    var host: String
+    var statement: String
+    var ok = 0
+    var failed = 0
+    var unfinished = 0
+
+    var record: Record {
+        JSONObject([
+            ("no", .number(Double(number))), ("time", .string(time)), ("statement", .string(statement)),
+            ("ok", .number(Double(ok))), ("failed", .number(Double(failed))),
+            ("unfinished", .number(Double(unfinished))), ("host", .string(host)),
+        ])
+    }
+
+    static func statements(_ entries: [JSONObject]) -> [JournalSummary] {
+        var byNumber: [Int: JournalSummary] = [:]
+        var order: [Int] = []
+        var open: [Int: Int] = [:]
+        for e in entries {
+            guard let n = e["statement_no"]?.numberValue.map({ Int($0) }) else { continue }
+            if byNumber[n] == nil {
+                byNumber[n] = JournalSummary(
+                    number: n, time: e["time"]?.stringValue ?? "", host: e["host"]?.stringValue ?? "",
+                    statement: e["statement"]?.stringValue ?? "")
+                order.append(n)
+            }
+            if e["phase"]?.stringValue == "begin" {
+                open[n, default: 0] += 1
+            } else {
+                open[n, default: 0] -= 1
+                if e["outcome"]?.stringValue == "ok" { byNumber[n]?.ok += 1 } else { byNumber[n]?.failed += 1 }
+            }
+        }
+        return order.compactMap { n in
+            guard var s = byNumber[n] else { return nil }
+            s.unfinished = max(0, open[n] ?? 0)
+            return s
+        }
+    }
+}
+
+/// `undo [N]`: reverts the last mutating statement, or statement N, from the journal.
+struct UndoCommand: Command {
+    let name = "undo"
+    let signature = "undo [N]"
+    let summary = "revert the last change (or statement N) from the write journal"
+    let category = CommandCategory.server
+    let isSourceOnly = true
+    let isMutating = true
+    let help = """
+        Reverts the writes of the latest statement in the journal that wrote (or of statement N, see \
+        `journal`): each changed user gets its userName, externalId, displayName and active back, deactivated \
+        users are reactivated, users it created are deactivated. It works after a restart and for users that \
+        find can no longer see (ODM hides inactive users), because the journal keeps their ids. Writes whose \
+        outcome is unknown (scimsh was killed mid-request) are reverted too; failed ones are skipped. Undo is \
+        itself journaled, so `undo` twice redoes.
+
+        Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), or \
+        DELETE for created users. Run it against the same host as the statement.
+        """
+    var examples: [CommandExample] {
+        [CommandExample(#"find userName eq "bjensen" | patch displayName="B"; undo"#, "put the name back")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        guard let journal = inv.context.journalStore else {
+            throw inv.error("the journal is off (SCIMSH_JOURNAL=off, or no home folder), so there is nothing to undo")
+        }
+        let entries = try journal.entries()
+        let statements = JournalSummary.statements(entries)
+        let target: JournalSummary
+        if let arg = inv.positionals.first {
+            guard let n = arg.value.numberValue ?? Double(arg.value.displayString),
+                let s = statements.first(where: { Double($0.number) == n })
+            else { throw inv.error("no statement \(arg.value.displayString) in the journal (see: journal)", at: arg.range) }
+            target = s
+        } else {
+            let current = inv.context.statement?.number
+            guard let s = statements.last(where: { $0.number != current && $0.ok + $0.unfinished > 0 }) else {
+                throw inv.error("nothing to undo: the journal has no changes")
+            }
+            target = s
+        }
+        let host = inv.context.session.clientConfiguration()?.baseURL ?? ""
+        guard target.host == host else {
+            throw inv.error("statement \(target.number) ran against \(target.host), not \(host); set host to that first")
+        }
+        inv.context.message("undoing statement \(target.number): \(target.statement)")
+        // One revert per user: its earliest before-image in the statement, for every write that may have reached
+        // the server (outcome ok, or unknown because scimsh stopped mid-request). Failed writes changed nothing.
+        let lines = entries.filter { $0["statement_no"]?.numberValue == Double(target.number) }
+        var ended = Set<String>()
+        var reverts: [Record] = []
+        var seen = Set<String>()
+        func add(_ e: JSONObject) {
+            guard let id = e["id"]?.stringValue, seen.insert(id).inserted else { return }
+            var r = JSONObject([("id", .string(id)), ("op", e["op"] ?? .null)])
+            if let u = e["userName"] { r["userName"] = u }
+            r["before"] = e["before"] ?? .null
+            reverts.append(r)
+        }
+        for e in lines where e["phase"]?.stringValue == "end" {
+            if let id = e["id"]?.stringValue { ended.insert(id) }
+            if e["outcome"]?.stringValue == "ok" { add(e) }
+        }
+        var unknownCreates = 0
+        for e in lines where e["phase"]?.stringValue == "begin" {
+            guard let id = e["id"]?.stringValue else {
+                if e["op"]?.stringValue == "create" { unknownCreates += 1 }
+                continue
+            }
+            if !ended.contains(id) { add(e) }
+        }
+        if unknownCreates > 0 {
+            inv.context.warning("\(unknownCreates) create(s) of that statement never got an answer; check them by hand")
+        }
+        let client = try inv.context.client()
+        let spec = WriteSpec(
+            op: "undo", verb: "restored", sendsWrites: true,
+            predict: { r in
+                var out = r
+                if let b = r["before"]?.objectValue { for (k, v) in b { out[k] = v } } else { out["active"] = false }
+                out["before"] = nil
+                out["op"] = nil
+                return out
+            },
+            perform: { r in
+                guard let id = r["id"]?.stringValue else { throw ScriptError("the journal entry has no id") }
+                guard let before = r["before"]?.objectValue else {
+                    // Created by the statement: take it away again (ODM deactivates).
+                    try await client.deleteUser(id: id)
+                    return JSONObject([("id", .string(id)), ("userName", r["userName"] ?? .null), ("active", false)])
+                }
+                var ops: [PatchOperation] = []
+                var values = JSONObject()
+                for k in Journal.editable {
+                    if let v = before[k] { values[k] = v }
+                }
+                ops.append(PatchOperation(op: .replace, path: nil, value: .object(values)))
+                if before["externalId"] == nil { ops.append(PatchOperation(op: .remove, path: "externalId", value: nil)) }
+                return try await client.patchUser(id: id, operations: ops).attributes
+            },
+            before: { r in
+                guard let id = r["id"]?.stringValue else { return nil }
+                return try? await client.getUser(id: id).attributes
+            })
+        return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
+    }
+}

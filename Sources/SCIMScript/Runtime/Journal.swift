@@ -1,0 +1,171 @@
+import SCIMCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The write journal: every write scimsh sends, with the user's editable attributes before and after, so that
+/// `undo` can put them back — also after a restart, and for users `find` no longer lists.
+///
+/// One JSON object per line in `$XDG_STATE_HOME/scimsh/journal.jsonl` (else `~/.local/state/scimsh/`), mode
+/// 0600. Each write has a `begin` line, written before the request goes out, and an `end` line with the outcome.
+/// Lines are written with one `write(2)` each, so they reach the OS even if scimsh is killed, and the file is
+/// synced to disk at the end of every statement.
+public final class Journal: Sendable {
+    /// The attributes a journal entry records and undo restores (the ones ODM lets you edit).
+    public static let editable = ["userName", "externalId", "displayName", "active"]
+
+    /// The journal file.
+    public let path: String
+    let fd = Locked<Int32>(-1)
+    let sequence = Locked<Int?>(nil)
+
+    /// A journal at `path` (the file is opened on first write).
+    public init(path: String) { self.path = path }
+
+    /// The standard journal path for an environment, or `nil` when there is no home; `SCIMSH_JOURNAL` overrides
+    /// it, and `SCIMSH_JOURNAL=off` turns the journal off.
+    public static func standardPath(environment: [String: String]) -> String? {
+        if let p = environment["SCIMSH_JOURNAL"], !p.isEmpty { return p == "off" ? nil : p }
+        if let x = environment["XDG_STATE_HOME"], !x.isEmpty { return x + "/scimsh/journal.jsonl" }
+        if let h = environment["HOME"], !h.isEmpty { return h + "/.local/state/scimsh/journal.jsonl" }
+        return nil
+    }
+
+    /// The editable attributes of a user record (absent ones omitted).
+    public static func image(_ record: Record?) -> JSONObject? {
+        guard let record else { return nil }
+        var o = JSONObject()
+        for k in editable {
+            if let v = record[k] { o[k] = v }
+        }
+        return o
+    }
+
+    /// A new statement number (one more than the last in the file).
+    public func nextStatement() -> Int {
+        sequence.withLock { seq in
+            let n = (seq ?? lastStatementNumber()) + 1
+            seq = n
+            return n
+        }
+    }
+
+    func lastStatementNumber() -> Int {
+        var last = 0
+        for entry in (try? entries()) ?? [] {
+            if let n = entry["statement_no"]?.numberValue { last = max(last, Int(n)) }
+        }
+        return last
+    }
+
+    func open() throws -> Int32 {
+        try fd.withLock { fd in
+            if fd >= 0 { return fd }
+            let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            if !dir.isEmpty { try Journal.makeDirectories(dir) }
+            let f = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard f >= 0 else {
+                throw ScriptError("cannot open the journal \(path): \(String(cString: strerror(errno)))")
+            }
+            fchmod(f, 0o600)
+            fd = f
+            return f
+        }
+    }
+
+    static func makeDirectories(_ dir: String) throws {
+        var current = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o700) != 0, errno != EEXIST {
+                throw ScriptError("cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Appends one entry as a line.
+    public func append(_ entry: JSONObject) throws {
+        let f = try open()
+        var bytes = JSONEncoderFast.encodeBytes(.object(entry))
+        bytes.append(0x0A)
+        let ok = bytes.withUnsafeBytes { buf -> Bool in
+            var off = 0
+            while off < buf.count {
+                let n = write(f, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                off += n
+            }
+            return true
+        }
+        if !ok { throw ScriptError("cannot write the journal \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Syncs the file to disk (end of a statement).
+    public func sync() {
+        let f = fd.current
+        if f >= 0 { fsync(f) }
+    }
+
+    /// Every entry in the file, oldest first (unreadable lines are skipped).
+    public func entries() throws -> [JSONObject] {
+        guard access(path, F_OK) == 0 else { return [] }
+        let text: String
+        do {
+            text = try FileText.read(path, maxBytes: 1 << 30)
+        } catch {
+            throw ScriptError("cannot read the journal \(path): \(error.message)")
+        }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONParser.parse(String(line)))?.objectValue
+        }
+    }
+
+    deinit {
+        let f = fd.current
+        if f >= 0 { close(f) }
+    }
+}
+
+/// One write as the journal records it, shared by the begin and end lines.
+struct JournalWrite: Sendable {
+    var statementNumber: Int
+    var statement: String
+    var host: String
+    var op: String
+    var id: String?
+    var userName: String?
+    var before: JSONObject?
+
+    func line(phase: String, after: JSONObject?, outcome: String?) -> JSONObject {
+        var o = JSONObject()
+        o["time"] = .string(Clock.iso8601Now())
+        o["statement_no"] = .number(Double(statementNumber))
+        o["statement"] = .string(statement)
+        o["host"] = .string(host)
+        o["phase"] = .string(phase)
+        o["op"] = .string(op)
+        if let id { o["id"] = .string(id) }
+        if let userName { o["userName"] = .string(userName) }
+        o["before"] = before.map { .object($0) } ?? .null
+        if phase == "end" {
+            o["after"] = after.map { .object($0) } ?? .null
+            o["outcome"] = .string(outcome ?? "ok")
+        }
+        return o
+    }
+}
+
+enum Clock {
+    /// Now as `2026-11-29T10:17:05Z`.
+    static func iso8601Now() -> String {
+        var t = time(nil)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(tmv.tm_year + 1900)-\(two(tmv.tm_mon + 1))-\(two(tmv.tm_mday))T\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec))Z"
+    }
+}
