@@ -26,16 +26,8 @@ struct DeleteCommand: Command {
             if case .positional = arg.kind { continue }
             throw inv.error("delete takes user ids only", at: arg.range)
         }
-        let ids = inv.positionals.map { JSONObject([("id", .string($0.value.displayString))]) }
-        let upstream: any RecordSource
-        if !ids.isEmpty {
-            guard input == nil else { throw inv.error("delete takes ids or input records, not both") }
-            upstream = ArraySource(ids)
-        } else if let input {
-            upstream = input
-        } else {
-            throw inv.error("delete needs input users (find ... | delete) or ids (delete ID...)")
-        }
+        let upstream = try inv.idsOrInput(
+            input, command: "delete", usage: "input users (find ... | delete) or ids (delete ID...)")
         let client = try inv.context.client()
         let spec = WriteSpec(
             op: "delete", verb: "deactivated", sendsWrites: true,

@@ -56,13 +56,7 @@ struct FindCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        var limit: Int?
-        if let l = inv.flag("limit") {
-            guard let n = l.value.numberValue ?? Double(l.value.displayString), n >= 0, n == n.rounded(), n < 1e9 else {
-                throw inv.error("--limit needs a whole number", at: l.range)
-            }
-            limit = Int(n)
-        }
+        let limit = try inv.wholeNumberFlag("limit")
         for arg in inv.arguments {
             if case .flag(let f) = arg.kind, f != "limit" {
                 throw inv.error("find has no option --\(f) (options: --limit N)", at: arg.range)

@@ -19,16 +19,8 @@ struct GetCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        let ids = inv.positionals.map { JSONObject([("id", .string($0.value.displayString))]) }
-        let upstream: any RecordSource
-        if !ids.isEmpty {
-            guard input == nil else { throw inv.error("get takes ids or input records, not both") }
-            upstream = ArraySource(ids)
-        } else if let input {
-            upstream = input
-        } else {
-            throw inv.error("get needs user ids (get ID...) or input records (find ... | get)")
-        }
+        let upstream = try inv.idsOrInput(
+            input, command: "get", usage: "user ids (get ID...) or input records (find ... | get)")
         let client = try inv.context.client()
         let spec = WriteSpec(
             op: "get", verb: "fetched", sendsWrites: false, predict: { $0 },

@@ -22,13 +22,7 @@ struct JournalCommand: Command {
         guard let journal = inv.context.journalStore else {
             throw inv.error("the journal is off (SCIMSH_JOURNAL=off, or no home folder)")
         }
-        var limit = 20
-        if let l = inv.flag("limit") {
-            guard let n = l.value.numberValue ?? Double(l.value.displayString), n >= 1, n == n.rounded(), n < 1e9 else {
-                throw inv.error("--limit needs a whole number", at: l.range)
-            }
-            limit = Int(n)
-        }
+        let limit = try inv.wholeNumberFlag("limit", minimum: 1) ?? 20
         let entries = try journal.entries()
         if let arg = inv.positionals.first {
             guard let n = arg.value.numberValue ?? Double(arg.value.displayString) else {

@@ -130,6 +130,26 @@ public struct StageInvocation: Sendable {
         }
     }
 
+    /// The records to work on: one `{id}` per id argument, else the input; an error when both or neither.
+    public func idsOrInput(_ input: (any RecordSource)?, command: String, usage: String) throws -> any RecordSource {
+        let ids = positionals.map { JSONObject([("id", .string($0.value.displayString))]) }
+        if !ids.isEmpty {
+            guard input == nil else { throw error("\(command) takes ids or input records, not both") }
+            return ArraySource(ids)
+        }
+        guard let input else { throw error("\(command) needs \(usage)") }
+        return input
+    }
+
+    /// The value of a whole-number flag (`--limit 5`), or `nil` when absent.
+    public func wholeNumberFlag(_ name: String, minimum: Int = 0) throws -> Int? {
+        guard let f = flag(name) else { return nil }
+        guard let n = f.value.numberValue ?? Double(f.value.displayString), n >= Double(minimum), n == n.rounded(),
+            n < 1e9
+        else { throw error("--\(name) needs a whole number", at: f.range) }
+        return Int(n)
+    }
+
     /// An error pointing at this stage.
     public func error(_ message: String, at range: SourceRange? = nil) -> ScriptError {
         ScriptError(message, range: range ?? stage.range)
