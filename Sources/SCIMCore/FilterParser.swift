@@ -19,7 +19,8 @@ public enum FilterParser {
     /// - Parameters:
     ///   - text: The filter, such as `userName eq "bjensen" and emails[type eq "work"]`.
     ///   - allowVariables: Whether a value may be a scimsh variable, `$name` or `${name}` (letters,
-    ///     digits, `_` and `.`, as in `$env.HOME`), parsed as ``FilterValue/variable(_:)``.
+    ///     digits, `_` and `.`, as in `$env.HOME`, or only digits, as in `$1`), parsed as
+    ///     ``FilterValue/variable(_:)``.
     /// - Throws: ``FilterParseError`` saying what was expected and where.
     public static func parse(_ text: String, allowVariables: Bool = false) throws(FilterParseError) -> SCIMFilter {
         var parser = FilterTextParser(bytes: Array(text.utf8), allowVariables: allowVariables)
@@ -410,7 +411,9 @@ struct FilterTextParser {
             && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
                 guard let first = $0.utf8.first else { return false }
                 return Self.isAlpha(first) || first == UInt8(ascii: "_") || Self.isDigit(first)
-            } && (name.utf8.first.map { Self.isAlpha($0) || $0 == UInt8(ascii: "_") } ?? false)
+            }
+            && ((name.utf8.first.map { Self.isAlpha($0) || $0 == UInt8(ascii: "_") } ?? false)
+                || name.utf8.allSatisfy(Self.isDigit))  // `$1`: a script argument
         guard valid else {
             throw fail(
                 "expected a variable name after '\(braced ? "${" : "$")'",

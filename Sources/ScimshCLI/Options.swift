@@ -59,8 +59,8 @@ extension RootOptions {
     }
 
     /// Options taking a value, and flags, as typed before a script file.
-    static let valuedOptions: Set<String> = ["-c", "--host", "--base-path", "--output", "--sandbox-users"]
-    static let flagOptions: Set<String> = ["--sandbox", "--norc", "--continue-on-error", "--version"]
+    static let valuedOptions: Set<String> = ["-c", "--host", "--base-path", "--output", "--sandbox-users", "--trace"]
+    static let flagOptions: Set<String> = ["--sandbox", "--norc", "--continue-on-error", "--dry-run", "--version"]
 
     /// Scans the options before the script file (or `--`, or `-`): `-h`/`--help` asks for help, an unknown
     /// `-x`/`--xyz` is a usage error. Everything from the script file on belongs to the script.

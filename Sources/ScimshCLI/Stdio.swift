@@ -13,7 +13,7 @@ final class StdioSink: OutputSink {
 
     init() {
         stderrIsTerminal = isatty(2) == 1
-        colorMessages = stderrIsTerminal && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("")) != "dumb"
+        colorMessages = stderrIsTerminal && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb"
     }
 
     func writeData(_ text: String) {

@@ -25,7 +25,11 @@ struct SelectCommand: Command {
         return MapSource(input) { record in
             var out = JSONObject()
             for p in paths {
-                if let v = record.value(atPath: p) { out[p] = v }
+                if let v = record.value(atPath: p) {
+                    out[p] = v
+                } else if p.lowercased() == "email", let e = SCIMUser(attributes: record).email {
+                    out[p] = .string(e)  // the primary email, as the table's email column shows it
+                }
             }
             return out
         }

@@ -101,7 +101,7 @@ final class WriteStage: RecordSource {
             if let r = try await inner.next() { return r }
         } catch {
             await inner.settle()
-            summarize(cancelled: true)
+            summarize(cancelled: error is CancellationError || Task.isCancelled)
             throw error
         }
         summarize(cancelled: false)
@@ -223,7 +223,8 @@ final class WriteStage: RecordSource {
                 try? journal.append(e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"))
             }
             context.mutations.fail()
-            context.message("error: \(describe(before ?? record)): \(text(of: error))")
+            let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
+            context.message("error: \(describe(who)): \(text(of: error))")
             return .failed
         }
     }
@@ -258,9 +259,9 @@ extension SCIMError {
 /// Turns argument values into attribute values.
 enum AttributeValues {
     /// The value for an attribute: quoted text stays a string, `true`/`false`/numbers/`null` are JSON values.
-    /// For `active`, the strings "true"/"false" (from CSV files) become Booleans.
+    /// For `active`, the unquoted words "true"/"false"/"yes"/"no" (as CSV files hold them) become Booleans.
     static func typed(_ name: String, _ value: JSONValue, quoted: Bool) -> JSONValue {
-        if name.lowercased() == "active", case .string(let s) = value {
+        if !quoted, name.lowercased() == "active", case .string(let s) = value {
             switch s.lowercased() {
             case "true", "yes", "1": return .bool(true)
             case "false", "no", "0": return .bool(false)

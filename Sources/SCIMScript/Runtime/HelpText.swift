@@ -46,7 +46,7 @@ enum HelpText {
               source FILE        run a script file here              echo ARGS...          print
               explain PIPELINE   show the requests without sending   help TOPIC            more help
 
-            Topics: help filter, help variables, help syntax, help exit-codes, help COMMAND
+            Topics: help filter, help variables, help syntax, help statements, help exit-codes, help COMMAND
 
             """
         return out
@@ -71,7 +71,8 @@ enum HelpText {
           ATTR[FILTER]          emails[type eq "work" and value eq "bjensen@example.com"]
 
         Operators: eq ne co (contains) sw (starts with) ew (ends with) gt ge lt le pr.
-        Values: "JSON strings", numbers, true, false, null. $var inside a filter becomes a quoted string:
+        Values: "JSON strings", numbers, true, false, null. $var (or $1 in a script) inside a filter is
+        inserted as a value: text as a properly quoted string, numbers and true/false as themselves:
           set who = "bjensen"; find userName eq $who
         Attribute names and operators are case-insensitive; string comparisons too.
 
@@ -102,10 +103,10 @@ enum HelpText {
     static let syntax = """
         A statement ends at a newline or ';'. A line ending in '|' or '\\' continues on the next line.
         '#' starts a comment outside strings.
-        "double quotes" allow \\" \\\\ \\n \\t escapes and $name / ${name} interpolation; 'single quotes' are raw.
+        "double quotes" allow \\" \\\\ \\n \\t \\$ escapes and $name / ${name} interpolation; 'single quotes' are raw.
         Bare words (bjensen@example.com, ./users.csv), numbers, true, false, null.
         ATTR=VALUE (no spaces) is an assignment argument; --flag or --flag VALUE an option.
-        $NAME as the first stage feeds records kept with let: let gone = find active eq false; $gone | count
+        $NAME as the first stage feeds records kept with let: let sales = find title eq "Sales"; $sales | count
 
         """
 

@@ -163,8 +163,9 @@ public final class Interpreter: Sendable {
         let script: Script
         do {
             script = try parser.parse(file)
+            try checkCommandNames(script)
         } catch {
-            sink.writeMessage(error.render(color: sink.colorMessages))
+            sink.writeMessage(state.current.scrub(error.render(color: sink.colorMessages)))
             return RunResult(status: .parseError, records: [], diagnostic: error)
         }
         return await run(script, collectLast: false)
@@ -178,6 +179,7 @@ public final class Interpreter: Sendable {
         let script: Script
         do {
             script = try parser.parse(file)
+            try checkCommandNames(script)
         } catch {
             throw ScriptError(error.render(), range: error.range)
         }
@@ -190,6 +192,27 @@ public final class Interpreter: Sendable {
     }
 
     let lastError = Locked<ScriptError?>(nil)
+
+    /// Rejects unknown command names before anything runs, like any other error found by reading the text.
+    func checkCommandNames(_ script: Script) throws(Diagnostic) {
+        for statement in script.statements {
+            let pipeline: Pipeline
+            switch statement.kind {
+            case .pipeline(let p), .explain(let p), .letBinding(_, _, let p): pipeline = p
+            default: continue
+            }
+            for stage in pipeline.stages where !stage.isVariableSource && command(named: stage.name) == nil {
+                var message = "unknown command '\(stage.name)'"
+                let names = commands.flatMap { [$0.name] + $0.aliases }
+                if let near = Suggest.closest(to: stage.name, among: names) {
+                    message += " (did you mean '\(near)'?)"
+                } else {
+                    message += " (type 'help' for the list)"
+                }
+                throw Diagnostic.error(message, at: stage.nameRange, in: script.file)
+            }
+        }
+    }
 
     func run(_ script: Script, collectLast: Bool, reportErrors: Bool = true) async -> RunResult {
         var status = RunResult.Status.success
@@ -475,7 +498,7 @@ enum Suggest {
         var best: (String, Int)?
         for c in Set(candidates) {
             let d = distance(w, Array(c.lowercased()))
-            if d <= max(1, w.count / 3), best == nil || d < best!.1 { best = (c, d) }
+            if d <= max(1, w.count / 3), d < (best?.1 ?? Int.max) { best = (c, d) }
         }
         return best?.0
     }

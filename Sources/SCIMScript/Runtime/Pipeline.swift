@@ -155,19 +155,19 @@ final class OutputStage: RecordSource {
                 if !text.isEmpty { context.sink.writeData(context.session.scrub(text)) }
             }
         } catch {
-            flush()
+            flush(failed: true)
             throw error
         }
-        flush()
+        flush(failed: false)
         return nil
     }
 
-    func flush() {
+    func flush(failed: Bool) {
         guard !done else { return }
         done = true
         let tail = writer.finish()
         if !tail.isEmpty { context.sink.writeData(context.session.scrub(tail)) }
-        if context.interactive || count == 0 {
+        if !failed, context.interactive || count == 0 {
             context.sink.writeMessage("(\(count) record\(count == 1 ? "" : "s"))\n")
         }
     }

@@ -214,6 +214,17 @@ struct Lexer: Sendable {
             position += 1
             return Token(kind: kind, range: SourceRange(lowerBound: start, upperBound: start + 1), spaceBefore: spaced)
         }
+        // Comparison words for `expect <= 40`: `<`, `<=`, `>`, `>=`, `==` standing alone.
+        if b == UInt8(ascii: "<") || b == UInt8(ascii: ">")
+            || (b == UInt8(ascii: "=") && byte(at: position + 1) == UInt8(ascii: "="))
+        {
+            var end = position + 1
+            if byte(at: end) == UInt8(ascii: "=") { end += 1 }
+            if byte(at: end).map({ Lexer.isBlank($0) || $0 == UInt8(ascii: "\n") }) ?? true {
+                position = end
+                return Token(kind: .word(text(start..<end)), range: SourceRange(start..<end), spaceBefore: spaced)
+            }
+        }
         switch b {
         case UInt8(ascii: "\n"): return single(.newline)
         case UInt8(ascii: "|"): return single(.pipe)
