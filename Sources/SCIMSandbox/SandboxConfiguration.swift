@@ -1,0 +1,167 @@
+/// How a ``SandboxServer`` (or an in-process ``Sandbox``) is set up.
+///
+/// Every property has a default meant for local use, so `SandboxConfiguration()` gives a server on a free
+/// loopback port, at ODM's base path, with the seed users and no injected faults.
+public struct SandboxConfiguration: Sendable {
+    /// The default admin token, which has the "Manage organization" permission.
+    public static let defaultAdminToken = "scimsh-sandbox-admin"
+    /// The default token of a user without the "Manage organization" permission (every request gets 403).
+    public static let defaultLimitedToken = "scimsh-sandbox-limited"
+
+    /// The address to listen on. The default, loopback only, keeps the sandbox off the network.
+    public var host: String
+    /// The TCP port; 0 picks a free one (read it back from ``SandboxServer/port``).
+    public var port: Int
+    /// The path prefix of the SCIM endpoints: ODM's `/api/v1/scim` by default; other servers use `/scim/v2`
+    /// or `/` (the empty prefix). A trailing slash is ignored.
+    public var basePath: String
+    /// The token with the "Manage organization" permission.
+    public var adminToken: String
+    /// A valid token without the "Manage organization" permission: requests carrying it get 403.
+    public var limitedToken: String
+    /// How many users `user00001`, `user00002`, ... to generate after the seed users (for load and paging tests).
+    public var generatedUsers: Int
+    /// Whether to load the small realistic seed set (RFC 7643's `bjensen` among them, two of them inactive).
+    public var seedUsers: Bool
+    /// A delay added to every request before it is handled.
+    public var latency: Duration
+    /// The share (0...1) of requests answered `503 Service Unavailable` with a `Retry-After` header.
+    public var failureRate: Double
+    /// The number of first requests answered `503 Service Unavailable` (deterministic, for retry tests).
+    public var failFirst: Int
+    /// The `Retry-After` value, in seconds, sent with injected 503 and 429 answers.
+    public var retryAfterSeconds: Int
+    /// The seed of the pseudo-random generator behind ``failureRate`` and the ids of created users, so a run
+    /// can be repeated exactly.
+    public var seed: UInt64
+    /// When `true` the sandbox mimics a sloppy server: filter clauses ODM does not support (`co`, `pr`, `or`,
+    /// `not`, ...) are silently dropped instead of answered with `400 invalidFilter`, and the remaining `eq`
+    /// and `and` parts are evaluated (no clause left: every active user matches).
+    public var ignoreUnsupportedFilterClauses: Bool
+    /// The largest `count` a list request is served with; larger values are capped.
+    public var maxPageSize: Int
+    /// The largest request body accepted, in bytes; larger ones get `413 Payload Too Large`.
+    public var maxBodySize: Int
+    /// How many requests ``Sandbox/requestLog()`` keeps (the oldest are dropped first).
+    public var requestLogLimit: Int
+
+    /// A configuration; every argument has a default suitable for local use and tests.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        basePath: String = "/api/v1/scim",
+        adminToken: String = SandboxConfiguration.defaultAdminToken,
+        limitedToken: String = SandboxConfiguration.defaultLimitedToken,
+        generatedUsers: Int = 0,
+        seedUsers: Bool = true,
+        latency: Duration = .zero,
+        failureRate: Double = 0,
+        failFirst: Int = 0,
+        retryAfterSeconds: Int = 1,
+        seed: UInt64 = 0x5C1A_5EED,
+        ignoreUnsupportedFilterClauses: Bool = false,
+        maxPageSize: Int = 1000,
+        maxBodySize: Int = 1 << 20,
+        requestLogLimit: Int = 10_000
+    ) {
+        self.host = host
+        self.port = port
+        self.basePath = basePath
+        self.adminToken = adminToken
+        self.limitedToken = limitedToken
+        self.generatedUsers = generatedUsers
+        self.seedUsers = seedUsers
+        self.latency = latency
+        self.failureRate = failureRate
+        self.failFirst = failFirst
+        self.retryAfterSeconds = retryAfterSeconds
+        self.seed = seed
+        self.ignoreUnsupportedFilterClauses = ignoreUnsupportedFilterClauses
+        self.maxPageSize = maxPageSize
+        self.maxBodySize = maxBodySize
+        self.requestLogLimit = requestLogLimit
+    }
+
+    /// The fault switches of this configuration.
+    public var faults: SandboxFaults {
+        SandboxFaults(
+            latency: latency,
+            failureRate: failureRate,
+            failFirst: failFirst,
+            retryAfterSeconds: retryAfterSeconds
+        )
+    }
+
+    /// ``basePath`` normalised: a leading slash, no trailing slash, `""` for the root.
+    var normalizedBasePath: String {
+        var p = basePath.trimmingWhitespace()
+        while p.hasSuffix("/") { p.removeLast() }
+        if !p.isEmpty, !p.hasPrefix("/") { p = "/" + p }
+        return p
+    }
+}
+
+/// The fault-injection switches, changeable while the server runs with ``Sandbox/setFaults(_:)``.
+public struct SandboxFaults: Sendable, Equatable {
+    /// A delay added to every request.
+    public var latency: Duration
+    /// The share (0...1) of requests answered `503` with `Retry-After`.
+    public var failureRate: Double
+    /// The number of next requests answered `503` with `Retry-After` (counted from when the switches are set).
+    public var failFirst: Int
+    /// The `Retry-After` value, in seconds, of injected 503 and 429 answers.
+    public var retryAfterSeconds: Int
+
+    /// Fault switches; the defaults inject nothing.
+    public init(latency: Duration = .zero, failureRate: Double = 0, failFirst: Int = 0, retryAfterSeconds: Int = 1) {
+        self.latency = latency
+        self.failureRate = failureRate
+        self.failFirst = failFirst
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+/// A failure the sandbox can be told to answer the next request(s) with (see ``Sandbox/failNext(_:count:)``).
+public enum InjectedFailure: Sendable, Equatable {
+    /// `500 Internal Server Error` with ODM's `{"error":{"message":...}}` body.
+    case internalServerError
+    /// `503 Service Unavailable` with a `Retry-After` header and an HTML body, as a proxy sends it.
+    case serviceUnavailable
+    /// `429 Too Many Requests` with a `Retry-After` header and an `{"error":...}` body.
+    case tooManyRequests
+}
+
+/// One request the sandbox answered, for tests to inspect.
+public struct SandboxRequest: Sendable, Equatable, CustomStringConvertible {
+    /// The HTTP method, e.g. `GET`.
+    public var method: String
+    /// The request target as received: path and query, e.g. `/api/v1/scim/Users?count=10`.
+    public var uri: String
+    /// The status code answered.
+    public var status: Int
+    /// Whether the method writes (POST, PUT, PATCH, DELETE), whatever the outcome.
+    public var isWrite: Bool
+    /// Whether the request changed the store (a write that succeeded and altered a user).
+    public var changedStore: Bool
+
+    /// A log entry.
+    public init(method: String, uri: String, status: Int, isWrite: Bool, changedStore: Bool) {
+        self.method = method
+        self.uri = uri
+        self.status = status
+        self.isWrite = isWrite
+        self.changedStore = changedStore
+    }
+
+    /// `GET /api/v1/scim/Users/x -> 404`.
+    public var description: String { "\(method) \(uri) -> \(status)" }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
