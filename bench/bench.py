@@ -1,0 +1,549 @@
+"""The scimsh benchmark suite (issue 6): scimsh side by side with curl, wrk and ODM's Python client.
+
+Run through bench/run.sh (`make bench`), which builds the release binary, installs wrk and the venv, then runs
+
+    bench/.venv/bin/python bench/bench.py [--quick]
+
+Standard library only (the venv is for odm_api). Every sandbox runs on 127.0.0.1 with a port the kernel
+picks, every command has a timeout, every loop is bounded. Results go to bench/results/<timestamp>/:
+results.json (every sample), table.md (what is printed), logs of each tool; bench/results/latest.md is a copy
+of the last table.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+SCIMSH = ROOT / ".build-release" / "release" / "scimsh"
+VENV_PY = BENCH / ".venv" / "bin" / "python3"
+WRK_SCRIPT = BENCH / "wrk-users.lua"
+ODM_SCRIPT = BENCH / "odm_bulk_patch.py"
+TOKEN = "scimsh-sandbox-admin"
+BASE_PATH = "/api/v1/scim"
+
+
+class BenchError(Exception):
+    pass
+
+
+# MARK: - Running things
+
+
+def clean_env(**extra):
+    """The environment for every measured process: no SCIMSH_* from the caller, a private HOME and journal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIMSH_")}
+    env.update(CTX.private_env)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_checked(cmd, env=None, timeout=300, stdout=subprocess.DEVNULL, label=None, cwd=None):
+    """Runs a command, returns (wall seconds, CompletedProcess); raises with the stderr tail on failure."""
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, env=env, timeout=timeout, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    except subprocess.TimeoutExpired as e:
+        raise BenchError(f"{label or cmd[0]}: timed out after {timeout}s") from e
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise BenchError(f"{label or ' '.join(map(str, cmd))}: exit {p.returncode}: {p.stderr[-2000:]}")
+    return wall, p
+
+
+def time_runs(cmd, runs, env=None, warmup=1, timeout=120, label=None):
+    for _ in range(warmup):
+        run_checked(cmd, env=env, timeout=timeout, label=label)
+    return [run_checked(cmd, env=env, timeout=timeout, label=label)[0] for _ in range(runs)]
+
+
+class Sandbox:
+    """`scimsh sandbox --port 0 --users N --no-seed` (release build), stopped with SIGTERM on exit."""
+
+    def __init__(self, users, log_dir):
+        self.users = users
+        self.log = log_dir / f"sandbox-{users}.log"
+
+    def __enter__(self):
+        self.out = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [str(SCIMSH), "sandbox", "--port", "0", "--users", str(self.users), "--no-seed"],
+            stdout=self.out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            text = self.log.read_text()
+            m = re.search(r"(http://127\.0\.0\.1:(\d+))(/\S*)", text)
+            if m:
+                self.host, self.port, self.base_url = m.group(1), int(m.group(2)), m.group(1) + m.group(3)
+                return self
+            if self.proc.poll() is not None:
+                raise BenchError(f"the sandbox exited: {text[-1000:]}")
+            time.sleep(0.05)
+        self.__exit__(None, None, None)
+        raise BenchError("the sandbox did not start within 120 s")
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self.out.close()
+
+    def rss_kb(self):
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return None
+
+    def fetch_ids(self, path):
+        """Writes every active user's id to `path` (pages of 1000) and returns how many."""
+        ids = []
+        start = 1
+        for _ in range(10_000):
+            req = urllib.request.Request(
+                f"{self.base_url}/Users?startIndex={start}&count=1000",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            with urllib.request.urlopen(req, timeout=30) as r:
+                page = json.load(r)
+            res = page.get("Resources", [])
+            if not res:
+                break
+            ids.extend(u["id"] for u in res)
+            start += len(res)
+            if start > page["totalResults"]:
+                break
+        path.write_text("\n".join(ids) + "\n")
+        return len(ids)
+
+
+def wrk(url, mode, connections, seconds, ids_file, log):
+    threads = max(1, min(2, connections))
+    cmd = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT),
+        url, "--", str(ids_file), mode, BASE_PATH, TOKEN,
+    ]
+    _, p = run_checked(cmd, timeout=seconds + 60, stdout=subprocess.PIPE, label=f"wrk {mode}")
+    with open(log, "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n" + p.stdout + "\n")
+    m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+    if not m:
+        raise BenchError(f"wrk printed no Requests/sec: {p.stdout[-500:]}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", p.stdout)
+    errors = re.search(r"Socket errors:.*", p.stdout)
+    if bad or errors:
+        raise BenchError(f"wrk {mode} saw failures: {(bad or errors).group(0)}")
+    return float(m.group(1))
+
+
+# MARK: - Results
+
+
+class Stats:
+    def __init__(self, samples):
+        self.samples = list(samples)
+
+    @property
+    def min(self):
+        return min(self.samples)
+
+    @property
+    def median(self):
+        return statistics.median(self.samples)
+
+    @property
+    def max(self):
+        return max(self.samples)
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.dir = BENCH / "results" / stamp
+        self.dir.mkdir(parents=True, exist_ok=True)
+        home = self.dir / "home"
+        home.mkdir(exist_ok=True)
+        self.private_env = {"HOME": str(home), "SCIMSH_JOURNAL": str(self.dir / "journal.jsonl")}
+        self.rows = []  # (section, item, Stats, unit, note)
+        self.raw = {}
+        self.values = {}
+        self.loads = {}
+
+    def add(self, section, item, samples, unit, note="", key=None):
+        s = Stats(samples)
+        self.rows.append((section, item, s, unit, note))
+        self.raw[key or f"{section}: {item}"] = {"unit": unit, "samples": s.samples, "note": note}
+        if key:
+            self.values[key] = s
+        print(f"  {item}: {fmt(s.median, unit)} {unit} (min {fmt(s.min, unit)}, max {fmt(s.max, unit)})", flush=True)
+        return s
+
+    def note_load(self, section):
+        self.loads[section] = os.getloadavg()[0]
+
+
+CTX = None
+
+
+def fmt(v, unit):
+    if unit == "ms" or unit == "µs":
+        return f"{v:.1f}" if v < 100 else f"{v:.0f}"
+    if unit == "s":
+        return f"{v:.2f}"
+    if unit == "MiB":
+        return f"{v:.1f}"
+    return f"{v:,.0f}"
+
+
+# MARK: - The benchmarks
+
+
+def bench_startup(sb, ids):
+    runs = CTX.args.startup_runs
+    print("startup", flush=True)
+    CTX.note_load("startup")
+    one = ids[0]
+    client_env = clean_env(SCIMSH_HOST=sb.host, SCIMSH_TOKEN=TOKEN)
+    ms = lambda xs: [x * 1000 for x in xs]  # noqa: E731
+    CTX.add("Startup", "`scimsh -c 'echo ok'`", ms(time_runs([str(SCIMSH), "-c", "echo ok"], runs, env=clean_env())),
+            "ms", key="echo")
+    CTX.add("Startup", "`scimsh -c 'get ID'` (sandbox)",
+            ms(time_runs([str(SCIMSH), "-c", f"get {one}"], runs, env=client_env)), "ms", key="get")
+    curl = ["curl", "-s", "-f", "-H", f"Authorization: Bearer {TOKEN}", f"{sb.base_url}/Users/{one}"]
+    CTX.add("Startup", "`curl -s` same GET", ms(time_runs(curl, runs, env=clean_env())), "ms", key="curl")
+    CTX.add("Startup", "`python3 -c 'import odm_api'`",
+            ms(time_runs([str(VENV_PY), "-c", "import odm_api"], CTX.args.python_runs, env=clean_env())), "ms",
+            key="import")
+
+
+def bench_sandbox(sb, ids_file):
+    print("sandbox (wrk)", flush=True)
+    CTX.note_load("sandbox")
+    secs, runs = CTX.args.wrk_seconds, CTX.args.runs
+    log = CTX.dir / "wrk.log"
+    for c in (8, 32):
+        CTX.add("Sandbox", f"wrk GET /Users/{{id}}, {c} connections",
+                [wrk(sb.host, "GET", c, secs, ids_file, log) for _ in range(runs)], "req/s", key=f"wrk-get-{c}")
+    CTX.add("Sandbox", "wrk GET /Users?count=100 (list pages), 8 connections",
+            [wrk(sb.host, "LIST", 8, secs, ids_file, log) for _ in range(runs)], "req/s", key="wrk-list-8")
+
+
+def bench_bulk_patch(sb, ids_file, n_users):
+    print("bulk patch", flush=True)
+    CTX.note_load("bulk patch")
+    runs, secs = CTX.args.runs, CTX.args.wrk_seconds
+    env = clean_env(SCIMSH_HOST=sb.host, SCIMSH_TOKEN=TOKEN)
+    log = CTX.dir / "wrk.log"
+    for c in (1, 8, 32):
+        rates = []
+        for r in range(runs):
+            script = f'set concurrency = {c}; find | patch displayName="scimsh c{c} run {r}"'
+            # A fresh journal per run: scimsh reads its whole journal when a write statement starts, so a
+            # journal grown by the earlier runs would make later runs slower (see docs/performance.md).
+            journal = CTX.dir / "journals" / f"patch-c{c}-run{r}.jsonl"
+            wall, p = run_checked([str(SCIMSH), "-c", script], env={**env, "SCIMSH_JOURNAL": str(journal)},
+                                  timeout=600, label=f"scimsh patch c={c}")
+            (CTX.dir / f"scimsh-patch-c{c}.stderr").write_text(p.stderr)
+            rates.append(n_users / wall)
+        CTX.add("Bulk patch", f"scimsh `find | patch`, concurrency {c} (whole job)", rates, "req/s",
+                note=f"{n_users:,} PATCHes / wall time incl. listing", key=f"scimsh-patch-{c}")
+        CTX.add("Bulk patch", f"wrk PATCH, {c} connections",
+                [wrk(sb.host, "PATCH", c, secs, ids_file, log) for _ in range(runs)], "req/s", key=f"wrk-patch-{c}")
+    limit = CTX.args.odm_users
+    rates, totals = [], []
+    for r in range(runs):
+        wall, p = run_checked([str(VENV_PY), str(ODM_SCRIPT), sb.host, TOKEN, str(limit), f"run{r}"],
+                              env=clean_env(), timeout=900, stdout=subprocess.PIPE, label="odm_api bulk patch")
+        t = json.loads(p.stdout.strip().splitlines()[-1])
+        if t["users"] != limit:
+            raise BenchError(f"odm_api patched {t['users']} users, not {limit}")
+        # Whole job per PATCH, listing included; the import is added once when extrapolating to n_users.
+        per_user = (t["list"] + t["patch"]) / limit
+        rates.append(1 / per_user)
+        totals.append(wall - (t["list"] + t["patch"]) + per_user * n_users)
+    note = f"measured on {limit:,} users" + (f", extrapolated to {n_users:,}" if limit != n_users else "")
+    CTX.add("Bulk patch", "odm_api sequential (list + PATCH loop)", rates, "req/s", note=note, key="odm-patch")
+    CTX.add("Bulk patch", f"odm_api whole job for {n_users:,} users (import + list + patch)", totals, "s",
+            note=note, key="odm-job")
+
+
+def bench_interpreter():
+    print("interpreter", flush=True)
+    CTX.note_load("interpreter")
+    d = CTX.dir / "interp"
+    d.mkdir(exist_ok=True)
+    with open(d / "users.jsonl", "w") as f:
+        for i in range(200):
+            f.write(json.dumps({"id": f"id-{i}", "userName": f"user{i:05d}", "displayName": f"User {i}",
+                                "active": i % 4 != 0, "emails": [{"value": f"user{i}@example.net"}]}) + "\n")
+    lines = ["let users = import users.jsonl"]
+    n = CTX.args.script_lines
+    for i in range(n - 1):
+        k = i % 4
+        if k == 0:
+            lines.append(f"set page_size = {10 + i % 90}")
+        elif k == 1:
+            lines.append(f'echo "line {i}" $page_size')
+        elif k == 2:
+            lines.append(f'$users | where active eq true and userName sw "user00{i % 10}" | count')
+        else:
+            lines.append(f'$users | where displayName co "{i % 100}" or active eq false | count')
+    (d / "script.scim").write_text("\n".join(lines) + "\n")
+    samples = []
+    for _ in range(CTX.args.runs):
+        wall, _ = run_checked([str(SCIMSH), "script.scim"], env=clean_env(), timeout=300, label="scimsh script",
+                              cwd=d)
+        samples.append(wall)
+    echo = CTX.values["echo"].median / 1000
+    CTX.add("Interpreter", f"{n:,}-line script (set, echo, where over a 200-record let list): whole run",
+            samples, "s", key="script")
+    CTX.add("Interpreter", "per line (whole run − `echo ok` startup) / lines",
+            [(s - echo) / n * 1e6 for s in samples], "µs", key="per-line")
+
+
+def bench_listing(sb, n_users, label):
+    env = clean_env(SCIMSH_HOST=sb.host, SCIMSH_TOKEN=TOKEN)
+    times, rss = [], []
+    for r in range(CTX.args.runs):
+        tv = CTX.dir / f"time-v-{n_users}-{r}.txt"
+        wall, p = run_checked(["/usr/bin/time", "-v", "-o", str(tv), str(SCIMSH), "-c", "find | count"], env=env,
+                              timeout=600, stdout=subprocess.PIPE, label=f"find | count ({label})")
+        if str(n_users) not in p.stdout.replace(",", ""):
+            raise BenchError(f"find | count over {n_users} printed: {p.stdout[:200]}")
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv.read_text())
+        times.append(wall)
+        rss.append(int(m.group(1)) / 1024)
+    CTX.add("Listing", f"`find | count`, {label} users: time", times, "s", key=f"list-time-{n_users}")
+    CTX.add("Listing", f"`find | count`, {label} users: peak RSS", rss, "MiB", key=f"list-rss-{n_users}")
+
+
+# MARK: - The table
+
+
+def ratio(a, b):
+    return a.median / b.median
+
+
+def targets():
+    v = CTX.values
+    out = []
+
+    def target(text, value_text, ok):
+        out.append((text, value_text, "met" if ok else "**missed**"))
+
+    if "scimsh-patch-8" in v and "wrk-patch-8" in v:
+        r = ratio(v["scimsh-patch-8"], v["wrk-patch-8"])
+        target("`find | patch` at concurrency 8 ≥ 70% of wrk PATCH at 8 connections", f"{r:.0%}", r >= 0.70)
+    if "scimsh-patch-8" in v and "odm-job" in v:
+        scimsh_job = CTX.args.users / v["scimsh-patch-8"].median
+        r = v["odm-job"].median / scimsh_job
+        target(f"≥ 10× odm_api sequential on {CTX.args.users:,} users (whole job, concurrency 8)", f"{r:.1f}×",
+               r >= 10)
+    if "get" in v and "curl" in v:
+        r = ratio(v["get"], v["curl"])
+        target("`scimsh -c 'get ID'` ≤ 3× curl", f"{r:.2f}×", r <= 3)
+    if "get" in v and "import" in v:
+        r = ratio(v["get"], v["import"])
+        target("`scimsh -c 'get ID'` < 1/10 of `import odm_api`", f"{r:.3f} (1/{1 / r:.0f})", r < 0.1)
+    big, small = f"list-rss-{CTX.args.big_users}", f"list-rss-{CTX.args.users}"
+    if big in v and small in v:
+        r = ratio(v[big], v[small])
+        target(f"peak RSS of `find | count` at {CTX.args.big_users:,} within 20% of {CTX.args.users:,}",
+               f"{r - 1:+.0%}", r <= 1.20)
+    if "wrk-get-8" in v or "wrk-get-32" in v:
+        best = max(v[k].median for k in ("wrk-get-8", "wrk-get-32") if k in v)
+        target("sandbox ≥ 10,000 GET /Users/{id} per second (wrk)", f"{best:,.0f}/s", best >= 10_000)
+    return out
+
+
+def ratio_notes():
+    """The ratio column: each row against its natural comparison (medians)."""
+    v = CTX.values
+    notes = {}
+
+    def put(key, text):
+        notes[key] = text
+
+    if "curl" in v:
+        if "get" in v:
+            put("get", f"{ratio(v['get'], v['curl']):.2f}× curl; {ratio(v['get'], v['import']):.3f}× import odm_api"
+                if "import" in v else f"{ratio(v['get'], v['curl']):.2f}× curl")
+        if "echo" in v:
+            put("echo", f"{ratio(v['echo'], v['curl']):.2f}× curl")
+        if "import" in v:
+            put("import", f"{ratio(v['import'], v['curl']):.0f}× curl")
+    for c in (1, 8, 32):
+        k = f"scimsh-patch-{c}"
+        if k in v and f"wrk-patch-{c}" in v:
+            extra = f"; {ratio(v[k], v['odm-patch']):.1f}× odm_api" if "odm-patch" in v else ""
+            put(k, f"{ratio(v[k], v[f'wrk-patch-{c}']):.0%} of wrk{extra}")
+    if "odm-patch" in v and "wrk-patch-1" in v:
+        put("odm-patch", f"{ratio(v['odm-patch'], v['wrk-patch-1']):.0%} of wrk c=1")
+    big, small = CTX.args.big_users, CTX.args.users
+    if f"list-time-{big}" in v and f"list-time-{small}" in v:
+        put(f"list-time-{big}", f"{ratio(v[f'list-time-{big}'], v[f'list-time-{small}']):.1f}× the {small:,} time")
+    if f"list-rss-{big}" in v and f"list-rss-{small}" in v:
+        put(f"list-rss-{big}", f"{ratio(v[f'list-rss-{big}'], v[f'list-rss-{small}']) - 1:+.0%} vs {small:,}")
+    return notes
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.strip().splitlines()
+    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "Sources"],
+                           capture_output=True, text=True).stdout.strip()
+    return {
+        "commit": head + (" + uncommitted changes in Sources" if dirty else ""),
+        "cpu": cpu, "cores": os.cpu_count(), "memory": mem, "kernel": platform.release(),
+        "os": platform.freedesktop_os_release().get("PRETTY_NAME", "?") if hasattr(platform, "freedesktop_os_release")
+        else "?",
+        "swift": swift[0] if swift else "?",
+        "wrk": (wrk_v.stdout + wrk_v.stderr).strip().splitlines()[0] if (wrk_v.stdout + wrk_v.stderr) else "?",
+        "python": subprocess.run([str(VENV_PY), "--version"], capture_output=True, text=True).stdout.strip(),
+    }
+
+
+def cell(text):
+    """Table cell text: a `|` (in `find | patch`) would end the cell."""
+    return text.replace("|", "\\|")
+
+
+def render(info, elapsed):
+    notes = ratio_notes()
+    keys = {id(s): k for k, s in CTX.values.items()}
+    lines = [
+        f"scimsh benchmarks — {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, release build, "
+        f"{info['cpu']}, {info['cores']} cores, {info['memory']}, {info['os']}, {info['swift']}, commit {info['commit']}; "
+        f"{CTX.args.runs} runs per item ({CTX.args.startup_runs} for startup, {CTX.args.python_runs} for the "
+        f"Python import), wrk runs of {CTX.args.wrk_seconds} s; 1-minute load average at start of each section: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in CTX.loads.items()) + f"; suite took {elapsed / 60:.1f} min.",
+        "",
+        "| section | item | min | median | max | unit | ratio (medians) / note |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    order = ["Startup", "Bulk patch", "Listing", "Interpreter", "Sandbox"]
+    rows = sorted(CTX.rows, key=lambda row: order.index(row[0]) if row[0] in order else len(order))
+    for section, item, s, unit, note in rows:
+        r = notes.get(keys.get(id(s)), "")
+        text = "; ".join(x for x in (r, note) if x)
+        lines.append(f"| {section} | {cell(item)} | {fmt(s.min, unit)} | {fmt(s.median, unit)} | {fmt(s.max, unit)} | "
+                     f"{unit} | {cell(text)} |")
+    lines += ["", "| target | measured | |", "|---|---:|---|"]
+    for text, value, ok in targets():
+        lines.append(f"| {cell(text)} | {value} | {ok} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    global CTX
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3, help="runs per item (min–median–max)")
+    ap.add_argument("--startup-runs", type=int, default=15)
+    ap.add_argument("--python-runs", type=int, default=5)
+    ap.add_argument("--wrk-seconds", type=int, default=5)
+    ap.add_argument("--users", type=int, default=10_000)
+    ap.add_argument("--big-users", type=int, default=100_000)
+    ap.add_argument("--odm-users", type=int, default=1_000, help="users the odm_api loop patches (extrapolated)")
+    ap.add_argument("--script-lines", type=int, default=10_000)
+    ap.add_argument("--only", default="startup,sandbox,patch,interpreter,listing",
+                    help="comma-separated sections to run")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, 1 run each")
+    ap.add_argument("--binary", help="the scimsh to measure (default .build-release/release/scimsh)")
+    args = ap.parse_args()
+    if args.binary:
+        global SCIMSH
+        SCIMSH = Path(args.binary).resolve()
+    if args.quick:
+        args.runs, args.startup_runs, args.python_runs, args.wrk_seconds = 1, 3, 1, 1
+        args.users, args.big_users, args.odm_users, args.script_lines = 500, 2_000, 100, 500
+    only = set(args.only.split(","))
+    for tool in ("wrk", "curl", "/usr/bin/time"):
+        if not shutil.which(tool):
+            raise SystemExit(f"bench: {tool} is missing (run bench/run.sh)")
+    if not SCIMSH.exists() or not VENV_PY.exists():
+        raise SystemExit("bench: build and venv missing (run bench/run.sh)")
+    CTX = Context(args)
+    t0 = time.perf_counter()
+    print(f"results: {CTX.dir}", flush=True)
+    try:
+        with Sandbox(args.users, CTX.dir) as sb:
+            ids_file = CTX.dir / "ids.txt"
+            count = sb.fetch_ids(ids_file)
+            if count != args.users:
+                raise BenchError(f"the sandbox lists {count} users, not {args.users}")
+            ids = ids_file.read_text().split()
+            print(f"sandbox: {sb.base_url}, {count:,} users, RSS {sb.rss_kb() or 0:,} kB", flush=True)
+            # echo's startup feeds the interpreter's per-line figure; measure it even when skipping startup.
+            if "startup" in only:
+                bench_startup(sb, ids)
+            else:
+                CTX.add("Startup", "`scimsh -c 'echo ok'`",
+                        [x * 1000 for x in time_runs([str(SCIMSH), "-c", "echo ok"], 5, env=clean_env())], "ms",
+                        key="echo")
+            if "sandbox" in only:
+                bench_sandbox(sb, ids_file)
+            if "patch" in only:
+                bench_bulk_patch(sb, ids_file, count)
+            if "listing" in only:
+                print("listing", flush=True)
+                CTX.note_load("listing")
+                bench_listing(sb, args.users, f"{args.users:,}")
+        if "interpreter" in only:
+            bench_interpreter()
+        if "listing" in only:
+            with Sandbox(args.big_users, CTX.dir) as sb:
+                print(f"sandbox: {sb.base_url}, {args.big_users:,} users, RSS {sb.rss_kb() or 0:,} kB", flush=True)
+                bench_listing(sb, args.big_users, f"{args.big_users:,}")
+    except BenchError as e:
+        print(f"bench: FAILED: {e}", file=sys.stderr)
+        (CTX.dir / "results.json").write_text(json.dumps({"error": str(e), "raw": CTX.raw}, indent=1))
+        sys.exit(1)
+    elapsed = time.perf_counter() - t0
+    info = machine()
+    table = render(info, elapsed)
+    (CTX.dir / "table.md").write_text(table)
+    (BENCH / "results" / "latest.md").write_text(table)
+    (CTX.dir / "results.json").write_text(json.dumps(
+        {"machine": info, "args": vars(args), "loads": CTX.loads, "elapsed_s": elapsed, "raw": CTX.raw}, indent=1))
+    print()
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

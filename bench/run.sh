@@ -1,0 +1,36 @@
+#!/bin/sh
+# `make bench`: builds scimsh in release mode (in its own scratch path, so the shared debug .build is left
+# alone), installs what the suite compares against (wrk, GNU time, curl, a venv with ODM's Python client
+# odm_api), then runs bench/bench.py, which prints a markdown table and writes bench/results/.
+#
+#   ./bench/run.sh              the full suite (about 5 minutes on 2 cores)
+#   ./bench/run.sh --quick      a smoke run with tiny sizes
+#   ./bench/run.sh --help       the harness's options (--runs, --only startup,patch, ...)
+#
+# Nothing here is part of the main build: the package does not know this folder exists.
+set -eu
+cd "$(dirname "$0")/.."
+
+ODM_API_VERSION=${ODM_API_VERSION:-1.64.1}
+
+./scripts/ensure-packages.sh wrk:/usr/bin/wrk time:/usr/bin/time curl:/usr/bin/curl \
+    libedit-dev:/usr/include/histedit.h pkg-config:/usr/bin/pkg-config
+# `python3 -m venv` needs ensurepip, which Debian ships separately.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    ./scripts/ensure-packages.sh python3-venv:/usr/share/doc/python3-venv
+fi
+
+echo "bench: building scimsh (release, .build-release)" >&2
+swift build -c release --product scimsh --scratch-path .build-release >&2
+
+if [ ! -x bench/.venv/bin/python3 ]; then
+    echo "bench: creating bench/.venv" >&2
+    python3 -m venv bench/.venv
+fi
+if ! bench/.venv/bin/python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('odm-api') != '$ODM_API_VERSION')" \
+    >/dev/null 2>&1; then
+    echo "bench: installing odm-api==$ODM_API_VERSION into bench/.venv" >&2
+    bench/.venv/bin/python3 -m pip install --quiet --disable-pip-version-check "odm-api==$ODM_API_VERSION" >&2
+fi
+
+exec bench/.venv/bin/python3 bench/bench.py "$@"
