@@ -313,7 +313,7 @@ public enum URLEncoding {
     /// Encodes a query name or value: everything but unreserved characters.
     public static func queryComponent(_ s: String) -> String { encode(s, keep: isUnreserved) }
 
-    /// Encodes one path segment (a user id): everything but unreserved characters and `@ : + $ , ; = ! ' * ( )`.
+    /// Encodes one path segment (a user id): everything but unreserved characters, `@` and `:` (so `/` is `%2F`).
     public static func pathSegment(_ s: String) -> String {
         encode(s) { b in isUnreserved(b) || b == UInt8(ascii: "@") || b == UInt8(ascii: ":") }
     }

@@ -20,13 +20,29 @@ extension SCIMFilter {
     /// - A filter that still contains a ``FilterValue/variable(_:)`` matches nothing: resolve it first
     ///   with ``resolvingVariables(_:)``.
     public func matches(_ resource: JSONValue) -> Bool {
-        guard !usesVariables else { return false }
+        guard !FilterEvaluator.containsVariable(self) else { return false }
         return FilterEvaluator.evaluate(self, on: resource)
     }
 }
 
 /// The local evaluator behind ``SCIMFilter/matches(_:)``.
 enum FilterEvaluator {
+    /// Whether a variable is left in the filter (a cheap walk: no sets, unlike ``SCIMFilter/features``).
+    static func containsVariable(_ filter: SCIMFilter) -> Bool {
+        var stack = [filter]
+        while let f = stack.popLast() {
+            switch f {
+            case .compare(_, _, .variable): return true
+            case .compare, .present: continue
+            case .and(let a, let b), .or(let a, let b):
+                stack.append(a)
+                stack.append(b)
+            case .not(let a), .valuePath(_, let a): stack.append(a)
+            }
+        }
+        return false
+    }
+
     static func evaluate(_ filter: SCIMFilter, on resource: JSONValue) -> Bool {
         switch filter {
         case .and:

@@ -115,8 +115,20 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// The index of a member, exact case first, then case-insensitive.
     public func index(of key: String) -> Int? {
         if let i = members.firstIndex(where: { $0.key == key }) { return i }
-        let lower = key.lowercased()
-        return members.firstIndex(where: { $0.key.lowercased() == lower })
+        return members.firstIndex(where: { JSONObject.equalIgnoringCase($0.key, key) })
+    }
+
+    /// Case-insensitive equality without allocating: ASCII letters fold byte by byte; other text is compared
+    /// with full Unicode lowercasing only when it is not ASCII.
+    static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
+        var ascii = true
+        let same = a.utf8.elementsEqual(b.utf8) { x, y in
+            if x >= 0x80 || y >= 0x80 { ascii = false }
+            return x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
+        }
+        if same { return true }
+        if ascii { return false }
+        return a.lowercased() == b.lowercased()
     }
 
     /// Reads, replaces, adds (at the end) or, with `nil`, removes a member.

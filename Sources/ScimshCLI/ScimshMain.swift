@@ -160,6 +160,7 @@ struct Runner {
         let interpreter = Interpreter(
             sink: sink, environment: environment, arguments: arguments, interactive: false, session: session)
         let result = Blocking.run { await interpreter.run(text, name: name) }
+        sink.flush()
         if result.status == .cancelled {
             Stdio.writeAll(2, "scimsh: interrupted\n")
         }

@@ -6,27 +6,55 @@ import Synchronization
 #endif
 
 /// Writes data to stdout and messages to stderr; shows a progress line only when stderr is a terminal.
+///
+/// When stdout is not a terminal, data is buffered (64 KiB) and written at the end of each statement, before any
+/// message, and when the buffer fills: a listing of 100,000 users is a few hundred writes, not 100,000.
 final class StdioSink: OutputSink {
     private let lock = Mutex<Bool>(false)  // whether a progress line is showing
+    private let buffer = Mutex<[UInt8]>([])
     let stderrIsTerminal: Bool
+    let stdoutIsTerminal: Bool
     let colorMessages: Bool
 
     init() {
+        stdoutIsTerminal = isatty(1) == 1
         stderrIsTerminal = isatty(2) == 1
         colorMessages = stderrIsTerminal && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb"
     }
 
     func writeData(_ text: String) {
-        lock.withLock { showing in
-            if showing {
-                Stdio.writeAll(2, "\r\u{1B}[K")
-                showing = false
+        guard !stdoutIsTerminal else {
+            lock.withLock { showing in
+                if showing {
+                    Stdio.writeAll(2, "\r\u{1B}[K")
+                    showing = false
+                }
+                Stdio.writeAll(1, text)
             }
-            Stdio.writeAll(1, text)
+            return
         }
+        let full = buffer.withLock { b -> [UInt8]? in
+            b.append(contentsOf: text.utf8)
+            guard b.count >= 65536 else { return nil }
+            defer { b.removeAll(keepingCapacity: true) }
+            return b
+        }
+        if let full { Stdio.writeAll(1, full) }
+    }
+
+    func statementFinished() { flush() }
+
+    /// Writes buffered data out.
+    func flush() {
+        let data = buffer.withLock { b -> [UInt8] in
+            defer { b.removeAll(keepingCapacity: true) }
+            return b
+        }
+        if !data.isEmpty { Stdio.writeAll(1, data) }
     }
 
     func writeMessage(_ text: String) {
+        flush()
         lock.withLock { showing in
             if showing {
                 Stdio.writeAll(2, "\r\u{1B}[K")
@@ -54,7 +82,12 @@ final class StdioSink: OutputSink {
 enum Stdio {
     /// Writes all of `text` to `fd`, retrying on EINTR; gives up quietly on a closed pipe.
     static func writeAll(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
+        writeAll(fd, Array(text.utf8))
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var bytes = bytes
         var offset = 0
         bytes.withUnsafeMutableBytes { buf in
             guard let base = buf.baseAddress else { return }

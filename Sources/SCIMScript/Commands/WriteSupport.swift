@@ -163,7 +163,8 @@ final class WriteStage: RecordSource {
         let spec = self.spec
         let journal = spec.sendsWrites ? context.journal : nil
         let statement = context.statement
-        inner = OrderedConcurrentSource(source, concurrency: context.concurrency) { record in
+        let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
+        inner = OrderedConcurrentSource(source, concurrency: context.concurrency, onEnqueue: enqueue) { record in
             // Not started yet when Ctrl-C came: skip. Started: shield the request from cancellation so the
             // journal and the summary match what the server got.
             if Task.isCancelled { return .skipped }
@@ -211,7 +212,7 @@ final class WriteStage: RecordSource {
             let out = try await spec.perform(input)
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }
-                try? journal.append(e.line(phase: "end", after: Journal.image(out), outcome: "ok"))
+                try? journal.append(e.line(phase: "end", after: Journal.image(out), outcome: "ok"), deferrable: true)
             }
             if let out {
                 context.seen?.note(out)
@@ -220,7 +221,8 @@ final class WriteStage: RecordSource {
             return .skipped
         } catch {
             if let journal, let e = entry {
-                try? journal.append(e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"))
+                try? journal.append(
+                    e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"), deferrable: true)
             }
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)

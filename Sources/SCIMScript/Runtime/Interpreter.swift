@@ -222,6 +222,7 @@ public final class Interpreter: Sendable {
             do {
                 records = try await execute(statement, in: script.file, collect: collectLast && isLast)
             } catch is CancellationError {
+                sink.statementFinished()
                 return RunResult(status: .cancelled, records: [], diagnostic: nil)
             } catch let e as StatementFailed {
                 _ = e
@@ -239,6 +240,7 @@ public final class Interpreter: Sendable {
                 status = .failed
                 if stopOnError { break }
             }
+            sink.statementFinished()
             if Task.isCancelled { return RunResult(status: .cancelled, records: [], diagnostic: nil) }
         }
         return RunResult(status: status, records: records, diagnostic: nil)

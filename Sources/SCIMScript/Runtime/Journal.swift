@@ -51,10 +51,19 @@ public final class Journal: Sendable {
         }
     }
 
+    /// The highest statement number in the file, read from its last 64 KiB only (lines are appended in order).
     func lastStatementNumber() -> Int {
+        let f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard f >= 0 else { return 0 }
+        defer { close(f) }
+        let size = lseek(f, 0, SEEK_END)
+        let start = max(0, size - 65536)
+        var bytes = [UInt8](repeating: 0, count: Int(size - start))
+        let n = bytes.withUnsafeMutableBytes { pread(f, $0.baseAddress, $0.count, off_t(start)) }
+        guard n > 0 else { return 0 }
         var last = 0
-        for entry in (try? entries()) ?? [] {
-            if let n = entry["statement_no"]?.numberValue { last = max(last, Int(n)) }
+        for line in bytes[0..<n].split(separator: 0x0A) {
+            if let o = try? JSONParser.parse(line), let v = o["statement_no"]?.numberValue { last = max(last, Int(v)) }
         }
         return last
     }
@@ -84,11 +93,42 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Appends one entry as a line.
-    public func append(_ entry: JSONObject) throws {
+    /// Outcome lines waiting to go out with the next write (see ``append(_:deferrable:)``).
+    let pending = Locked<[UInt8]>([])
+
+    /// Appends one entry as a line. A `deferrable` line (an outcome) may wait and go out together with the next
+    /// line or at ``sync()``; a line announcing a write goes out at once, with any waiting ones, in one `write(2)`.
+    /// If scimsh dies before a waiting outcome line is written, that write counts as unknown, which undo treats
+    /// like a success (it restores the before-image, which is harmless if the write never happened).
+    public func append(_ entry: JSONObject, deferrable: Bool = false) throws {
+        var line = JSONEncoderFast.encodeBytes(.object(entry))
+        line.append(0x0A)
+        if deferrable {
+            let flushNow = pending.withLock { p -> Bool in
+                p.append(contentsOf: line)
+                return p.count > 32768
+            }
+            if flushNow { try flushPending() }
+            return
+        }
+        let bytes = pending.withLock { p -> [UInt8] in
+            defer { p.removeAll(keepingCapacity: true) }
+            return p + line
+        }
+        try writeAll(bytes)
+    }
+
+    /// Writes the waiting outcome lines.
+    public func flushPending() throws {
+        let bytes = pending.withLock { p -> [UInt8] in
+            defer { p.removeAll(keepingCapacity: true) }
+            return p
+        }
+        if !bytes.isEmpty { try writeAll(bytes) }
+    }
+
+    func writeAll(_ bytes: [UInt8]) throws {
         let f = try open()
-        var bytes = JSONEncoderFast.encodeBytes(.object(entry))
-        bytes.append(0x0A)
         let ok = bytes.withUnsafeBytes { buf -> Bool in
             var off = 0
             while off < buf.count {
@@ -104,8 +144,9 @@ public final class Journal: Sendable {
         if !ok { throw ScriptError("cannot write the journal \(path): \(String(cString: strerror(errno)))") }
     }
 
-    /// Syncs the file to disk (end of a statement).
+    /// Writes waiting lines and syncs the file to disk (end of a statement).
     public func sync() {
+        try? flushPending()
         let f = fd.current
         if f >= 0 { fsync(f) }
     }
@@ -125,6 +166,7 @@ public final class Journal: Sendable {
     }
 
     deinit {
+        try? flushPending()
         let f = fd.current
         if f >= 0 { close(f) }
     }

@@ -10,10 +10,13 @@ public protocol OutputSink: Sendable {
     func progress(_ line: String?)
     /// Whether messages may use ANSI color.
     var colorMessages: Bool { get }
+    /// A statement has finished: write out anything buffered.
+    func statementFinished()
 }
 
 extension OutputSink {
     public func progress(_ line: String?) {}
+    public func statementFinished() {}
     public var colorMessages: Bool { false }
 }
 

@@ -5,6 +5,7 @@ import Synchronization
 /// Counts the writes a pipeline has started and finished, so a `find` upstream of them can page safely
 /// through a listing that those writes change (see ``FindSource``).
 public final class MutationCounter: Sendable {
+    private let queued = Atomic<Int>(0)
     private let started = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
     private let failed = Atomic<Int>(0)
@@ -12,8 +13,12 @@ public final class MutationCounter: Sendable {
     /// A counter at zero.
     public init() {}
 
+    /// A write was queued (it will be sent when a concurrency slot frees).
+    public func enqueue() { queued.add(1, ordering: .sequentiallyConsistent) }
     /// A write is about to be sent.
     public func begin() { started.add(1, ordering: .sequentiallyConsistent) }
+    /// Writes queued so far (each is counted before it can start).
+    public var queuedCount: Int { queued.load(ordering: .sequentiallyConsistent) }
     /// A write got its answer (or failed).
     public func end() { completed.add(1, ordering: .sequentiallyConsistent) }
     /// Writes started so far.

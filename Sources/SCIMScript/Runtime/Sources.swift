@@ -125,8 +125,10 @@ public final class FindSource: RecordSource {
         var start = nextStart
         if let mutations {
             // Writes that had not finished before the previous fetch may have removed users from the listing
-            // since; start early by that many positions (repeats are dropped via `seen`).
-            let mayHaveMoved = max(0, mutations.startedCount - completedAtLastFetch)
+            // since; start early by that many positions (repeats are dropped via `seen`). Queued writes count
+            // too: they may start while this request is on its way. None can be queued meanwhile, because the
+            // write stage is waiting for this very page.
+            let mayHaveMoved = max(0, mutations.queuedCount - completedAtLastFetch)
             start = max(1, nextStart - mayHaveMoved)
             completedAtLastFetch = mutations.completedCount
         }
@@ -149,7 +151,7 @@ public final class FindSource: RecordSource {
         if mutations != nil, page.resources.allSatisfy({ $0.id.map { seen.contains($0) } ?? false }) {
             // A whole page of users already passed on: nothing moved them; wait for writes in flight so the
             // next start is computed from settled counts and paging cannot stall.
-            while mutations.map({ $0.startedCount > $0.completedCount }) ?? false {
+            while mutations.map({ $0.queuedCount > $0.completedCount }) ?? false {
                 try await Task.sleep(for: .milliseconds(2))
             }
             completedAtLastFetch = mutations?.completedCount ?? 0
@@ -174,16 +176,19 @@ public final class OrderedConcurrentSource: RecordSource {
     let upstream: any RecordSource
     let concurrency: Int
     let operation: @Sendable (Record) async -> StageOutcome
+    let onEnqueue: (@Sendable () -> Void)?
     let limiter: AsyncLimiter
     let pending = Locked<[Task<StageOutcome, Never>]>([])
     var upstreamDone = false
 
     /// A concurrent stage.
     public init(
-        _ upstream: any RecordSource, concurrency: Int, operation: @escaping @Sendable (Record) async -> StageOutcome
+        _ upstream: any RecordSource, concurrency: Int, onEnqueue: (@Sendable () -> Void)? = nil,
+        operation: @escaping @Sendable (Record) async -> StageOutcome
     ) {
         self.upstream = upstream
         self.concurrency = max(1, concurrency)
+        self.onEnqueue = onEnqueue
         self.operation = operation
         self.limiter = AsyncLimiter(max(1, concurrency))
     }
@@ -205,6 +210,7 @@ public final class OrderedConcurrentSource: RecordSource {
                 }
                 let limiter = self.limiter
                 let operation = self.operation
+                onEnqueue?()
                 let task = Task {
                     await limiter.acquire()
                     defer { limiter.release() }
