@@ -152,6 +152,7 @@ public final class SCIMClient: Sendable {
     public func perform(_ r: HTTPRequestData, idempotent: Bool) async throws(SCIMError) -> HTTPResponseData {
         let policy = configuration.retry
         var attempt = 1
+        var earlierAttemptMayHaveApplied = false
         while true {
             if Task.isCancelled { throw .cancelled(method: r.method, url: r.url) }
             observer?.willSend(r, attempt: attempt)
@@ -162,6 +163,11 @@ public final class SCIMClient: Sendable {
                 let response = try await transport.send(r, timeout: configuration.timeout)
                 observer?.didReceive(response, for: r, duration: ContinuousClock.now - start)
                 if (200..<300).contains(response.status) { return response }
+                if response.status == 404, r.method == "DELETE", earlierAttemptMayHaveApplied {
+                    // An earlier attempt reached the server but its answer was lost; ODM now hides the user
+                    // it deactivated. The delete happened: report it as done.
+                    return HTTPResponseData(status: 204, headers: [], body: [])
+                }
                 failure = decodeError(response, r)
                 let retryable = response.status == 429 || (response.status == 503 && idempotent)
                 guard retryable, attempt < policy.maxAttempts else { throw failure }
@@ -174,6 +180,7 @@ public final class SCIMClient: Sendable {
             } catch {
                 let t = error as? TransportFailure ?? TransportFailure(reason: "\(error)", notSent: false)
                 observer?.didFail(t.reason, for: r, duration: ContinuousClock.now - start)
+                if !t.notSent { earlierAttemptMayHaveApplied = true }
                 failure = .transport(scrub(t.reason), method: r.method, url: r.url)
                 guard t.notSent || idempotent, attempt < policy.maxAttempts else { throw failure }
             }
