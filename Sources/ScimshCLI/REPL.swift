@@ -51,9 +51,15 @@ struct REPL {
         }
 
         interpreter.setConfirmer { question in
-            // The REPL's main thread is waiting for this statement, so reading the terminal here is safe.
+            // The REPL's main thread is waiting for this statement, so reading the terminal here is safe; libedit
+            // has restored the terminal's cooked mode when el_gets returned. Not `Swift.readLine()`: it blocks
+            // in read(2) on a pool thread that Ctrl-C never interrupts (SIGINT goes to the main thread), so the
+            // next line typed after Ctrl-C became the answer; and its stdio buffer would swallow type-ahead.
             Stdio.writeAll(2, question)
-            guard let answer = Swift.readLine() else { return false }
+            guard let answer = await TerminalAnswer.readLine() else {
+                Stdio.writeAll(2, "\n")
+                return false
+            }
             return ["y", "yes"].contains(answer.trimmingSpaces.lowercased())
         }
         var recorder: Recorder?
@@ -229,6 +235,38 @@ struct PlainLoop {
             if text.trimmingSpaces == "exit" { return 0 }
             _ = Blocking.run { await interpreter.run(text, name: "<prompt>") }
         }
+    }
+}
+
+/// Reads a confirmation answer from the terminal without stdio buffering, giving up when the statement is cancelled.
+enum TerminalAnswer {
+    /// One line from standard input (without its newline), read a byte at a time so nothing typed after it is
+    /// consumed; `nil` on end of input (Ctrl-D), a read error, or when the running task is cancelled (Ctrl-C).
+    static func readLine() async -> String? {
+        var bytes: [UInt8] = []
+        while !Task.isCancelled {
+            var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 0)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if ready == 0 {
+                // Wait without holding a pool thread in a blocking call, so cancellation is seen promptly.
+                try? await Task.sleep(for: .milliseconds(20))
+                continue
+            }
+            var byte: UInt8 = 0
+            let n = read(0, &byte, 1)
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return nil
+            }
+            if n == 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+        return nil
     }
 }
 
