@@ -74,6 +74,8 @@ public enum Fixtures {
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for k in ["SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "SCIMSH_HOST"] { env[k] = nil }
+        // Never write into the tester's own journal.
+        env["SCIMSH_JOURNAL"] = NSTemporaryDirectory() + "scimsh-test-journal-" + UUID().uuidString + ".jsonl"
         for (k, v) in environment { env[k] = v }
         p.environment = env
         if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }

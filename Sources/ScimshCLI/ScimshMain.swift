@@ -72,9 +72,6 @@ struct Runner {
         if let host = options.host ?? environment["SCIMSH_HOST"], !host.hasPrefix("http://"), !host.hasPrefix("https://") {
             return usageError("--host must start with http:// or https:// (got '\(host)')")
         }
-        if options.command != nil, !options.script.isEmpty, options.script.first != "--" {
-            return usageError("give either -c TEXT or a script file, not both")
-        }
         Interrupts.shared.install()
         let stdinIsTerminal = Stdio.isTerminal(0)
         let interactive = options.command == nil && options.script.isEmpty && stdinIsTerminal
@@ -121,12 +118,22 @@ struct Runner {
                 return 1
             }
         }
+        // Writes to a sandbox vanish with it, so they are journaled in a file of this run only, never mixed into
+        // the journal of real servers (unless SCIMSH_JOURNAL says where).
+        var journalPath: String?
+        if server != nil, environment["SCIMSH_JOURNAL"] == nil {
+            journalPath = (environment["TMPDIR"] ?? "/tmp") + "/scimsh-sandbox-\(getpid()).journal.jsonl"
+        }
         defer {
             if let server { Blocking.run { await server.stop() } }
+            if let journalPath { unlink(journalPath) }
         }
 
         if interactive {
-            return REPL(options: options, session: session, sink: sink, sandbox: server, environment: environment).run()
+            return REPL(
+                options: options, session: session, sink: sink, sandbox: server, environment: environment,
+                journalPath: journalPath
+            ).run()
         }
 
         // Script, -c or stdin.
@@ -158,7 +165,7 @@ struct Runner {
             arguments = Array(scriptArgs.dropFirst())
         }
         let interpreter = Interpreter(
-            sink: sink, environment: environment, arguments: arguments, interactive: false, session: session)
+            sink: sink, environment: environment, arguments: arguments, interactive: false, session: session, journalPath: journalPath)
         let result = Blocking.run { await interpreter.run(text, name: name) }
         sink.flush()
         if result.status == .cancelled {

@@ -37,6 +37,8 @@ final class WriteStage: RecordSource {
     let spec: WriteSpec
     let range: SourceRange
     let done = Locked<Int>(0)
+    /// Failures of this stage (the pipeline's counter also holds those of other stages).
+    let failedHere = Locked<Int>(0)
     let start = ContinuousClock.now
     var inner: OrderedConcurrentSource?
     var finished = false
@@ -157,6 +159,7 @@ final class WriteStage: RecordSource {
         }
         let mutations = context.mutations
         let done = self.done
+        let failedHere = self.failedHere
         let sink = context.sink
         let start = self.start
         let ctx = context
@@ -172,6 +175,7 @@ final class WriteStage: RecordSource {
             let outcome = await Task {
                 await WriteStage.performOne(record, spec: spec, context: ctx, journal: journal, statement: statement)
             }.value
+            if case .failed = outcome { failedHere.withLock { $0 += 1 } }
             mutations.end()
             let n = done.withLock { d -> Int in
                 d += 1
@@ -181,7 +185,7 @@ final class WriteStage: RecordSource {
             if elapsed > .seconds(1), n % 10 == 0 {
                 let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let rate = secs > 0 ? Int(Double(n) / secs) : 0
-                sink.progress("\(spec.verb) \(n) users, \(mutations.failedCount) failed (\(rate)/s)")
+                sink.progress("\(spec.verb) \(n) users, \(failedHere.current) failed (\(rate)/s)")
             }
             return outcome
         }
@@ -243,7 +247,7 @@ final class WriteStage: RecordSource {
         finished = true
         context.sink.progress(nil)
         context.journal?.sync()
-        let failed = context.mutations.failedCount
+        let failed = failedHere.current
         let ok = done.current - failed
         if quiet, failed == 0, !cancelled { return }
         var s = cancelled ? "interrupted: " : ""

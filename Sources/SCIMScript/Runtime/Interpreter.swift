@@ -334,7 +334,7 @@ public final class Interpreter: Sendable {
         for k in Session.knownVariables where session.value(k.name) != nil { names.insert(k.name) }
         var out = ""
         for name in names.sorted() {
-            out += "\(name) = \(session.masked(name))\n"
+            out += "\(name) = \(session.scrub(session.masked(name)))\n"
         }
         for (name, records) in session.recordLists.sorted(by: { $0.key < $1.key }) {
             out += "\(name) = [\(records.count) record\(records.count == 1 ? "" : "s")]\n"
@@ -418,6 +418,9 @@ public final class Interpreter: Sendable {
         if let v = session.value(name) { return v }
         if session.recordLists[name] != nil {
             throw ScriptError("$\(name) holds records; use it as the first stage of a pipeline: $\(name) | ...", range: range)
+        }
+        if Session.knownVariables.contains(where: { $0.name == name }) {
+            throw ScriptError("$\(name) is not set (set \(name) = VALUE)", range: range)
         }
         var message = "unknown variable '$\(name)'"
         if let near = Suggest.closest(to: name, among: Array(session.variables.keys) + Session.knownVariables.map(\.name)) {

@@ -149,9 +149,11 @@ final class OutputStage: RecordSource {
     func next() async throws -> Record? {
         guard !done else { return nil }
         do {
+            let secrets = context.session.secretValues
             while let r = try await upstream.next() {
                 count += 1
-                let text = writer.write(r)
+                // Mask secrets in the values before formatting, so column widths fit what is shown.
+                let text = writer.write(secrets.isEmpty ? r : OutputStage.masking(r, context.session))
                 if !text.isEmpty { context.sink.writeData(context.session.scrub(text)) }
             }
         } catch {
@@ -160,6 +162,21 @@ final class OutputStage: RecordSource {
         }
         flush(failed: false)
         return nil
+    }
+
+    static func masking(_ record: Record, _ session: Session) -> Record {
+        var out = JSONObject()
+        for (k, v) in record { out[k] = mask(v, session) }
+        return out
+    }
+
+    static func mask(_ v: JSONValue, _ session: Session) -> JSONValue {
+        switch v {
+        case .string(let s): return .string(session.scrub(s))
+        case .array(let a): return .array(a.map { mask($0, session) })
+        case .object(let o): return .object(masking(o, session))
+        default: return v
+        }
     }
 
     func flush(failed: Bool) {
