@@ -15,10 +15,13 @@ struct REPL {
     let sink: StdioSink
     let sandbox: SandboxServer?
     let environment: [String: String]
+    /// The journal to use instead of the standard one (a sandbox session's own).
+    var journalPath: String?
 
     /// Runs until `exit` or Ctrl-D; returns 0.
     func run() -> Int32 {
-        let interpreter = Interpreter(sink: sink, environment: environment, interactive: true, session: session)
+        let interpreter = Interpreter(
+            sink: sink, environment: environment, interactive: true, session: session, journalPath: journalPath)
         guard let editor = LineEditor(programName: "scimsh") else {
             Stdio.writeAll(2, "scimsh: cannot start line editing; reading plain lines\n")
             return PlainLoop(interpreter: interpreter).run()
