@@ -72,7 +72,9 @@ struct SaveCommand: Command {
         }
         guard let input else { throw inv.error("save writes input records: find | save users.csv") }
         do {
-            return SaveSource(input, try RecordFileWriter(path: arg.value.displayString), range: arg.range)
+            // CSV columns follow a `select` before save (when the runtime passes them on), not the table defaults.
+            let writer = try RecordFileWriter(path: arg.value.displayString, columns: inv.selectedColumns)
+            return SaveSource(input, writer, range: arg.range)
         } catch {
             throw ScriptError(error.description, range: arg.range)
         }

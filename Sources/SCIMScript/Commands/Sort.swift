@@ -51,7 +51,16 @@ final class SortSource: RecordSource {
             let keys = self.keys
             sorted = all.enumerated().sorted { a, b in
                 for key in keys {
-                    let c = SortSource.compare(a.element.value(atPath: key.path), b.element.value(atPath: key.path))
+                    let x = a.element.value(atPath: key.path)
+                    let y = b.element.value(atPath: key.path)
+                    // Missing values come last in either direction (desc reverses only the values present).
+                    switch (x, y) {
+                    case (nil, nil): continue
+                    case (nil, _): return false
+                    case (_, nil): return true
+                    default: break
+                    }
+                    let c = SortSource.compare(x, y)
                     if c != 0 { return key.descending ? c > 0 : c < 0 }
                 }
                 return a.offset < b.offset

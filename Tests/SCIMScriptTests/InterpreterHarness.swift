@@ -1,0 +1,138 @@
+import Foundation
+import SCIMCore
+import SCIMSandbox
+import SCIMScript
+import SCIMTestSupport
+import XCTest
+
+/// An interpreter wired to a fresh sandbox over loopback, capturing what it prints.
+final class InterpreterHarness: @unchecked Sendable {
+    let server: SandboxServer
+    let sink: CapturingSink
+    let interpreter: Interpreter
+
+    init(server: SandboxServer, environment: [String: String], arguments: [String], interactive: Bool) {
+        self.server = server
+        sink = CapturingSink()
+        interpreter = Interpreter(
+            sink: sink, environment: environment, arguments: arguments, interactive: interactive)
+        interpreter.setVariable("host", .string("http://127.0.0.1:\(server.port)"))
+        interpreter.setVariable("token", .string(SandboxConfiguration.defaultAdminToken))
+    }
+
+    /// The host variable's value.
+    var host: String { "http://127.0.0.1:\(server.port)" }
+
+    /// Runs text, returning the result.
+    @discardableResult
+    func run(_ text: String, name: String = "<input>") async -> RunResult {
+        await interpreter.run(text, name: name)
+    }
+
+    /// Runs text after clearing the sink and the request log.
+    @discardableResult
+    func fresh(_ text: String, name: String = "<input>") async -> RunResult {
+        sink.reset()
+        server.clearLog()
+        return await interpreter.run(text, name: name)
+    }
+
+    /// Runs text and fails the test unless it succeeds.
+    @discardableResult
+    func expectSuccess(
+        _ text: String, name: String = "<input>", file: StaticString = #filePath, line: UInt = #line
+    ) async -> RunResult {
+        let r = await interpreter.run(text, name: name)
+        XCTAssertEqual(r.exitCode, 0, "\(text)\nstderr:\n\(messages)", file: file, line: line)
+        return r
+    }
+
+    /// The exit code of running text.
+    func exitCode(_ text: String) async -> Int32 { await interpreter.run(text).exitCode }
+
+    var data: String { sink.data }
+    var messages: String { sink.messages }
+
+    /// The requests the sandbox answered.
+    var log: [SandboxRequest] { server.requestLog() }
+    /// Only the writes.
+    var writes: [SandboxRequest] { log.filter(\.isWrite) }
+    /// Requests with the given method.
+    func requests(_ method: String) -> [SandboxRequest] { log.filter { $0.method == method } }
+
+    /// Every user in the sandbox by userName.
+    func user(_ userName: String) -> JSONObject? {
+        server.users().first { $0["userName"]?.stringValue == userName }
+    }
+
+    /// The active users' names.
+    var activeUserNames: [String] {
+        server.users().filter { $0["active"] == .bool(true) }.compactMap { $0["userName"]?.stringValue }
+    }
+}
+
+/// The base of the interpreter test classes: makes harnesses and stops their servers afterwards.
+class InterpreterTestCase: XCTestCase {
+    private var harnesses: [InterpreterHarness] = []
+    private var directories: [String] = []
+
+    /// A sandbox (seed users plus `generatedUsers`) and an interpreter pointed at it.
+    func makeHarness(
+        generatedUsers: Int = 0, seedUsers: Bool = true, environment: [String: String] = [:],
+        arguments: [String] = [], interactive: Bool = false,
+        configure: (inout SandboxConfiguration) -> Void = { _ in }
+    ) async throws -> InterpreterHarness {
+        let server = try await Fixtures.sandbox(generatedUsers: generatedUsers) { config in
+            config.seedUsers = seedUsers
+            configure(&config)
+        }
+        // Keep the write journal out of the home folder: one per harness, in a temporary directory.
+        var env = environment
+        if env["SCIMSH_JOURNAL"] == nil { env["SCIMSH_JOURNAL"] = try makeTemporaryDirectory() + "/journal.jsonl" }
+        let h = InterpreterHarness(
+            server: server, environment: env, arguments: arguments, interactive: interactive)
+        harnesses.append(h)
+        return h
+    }
+
+    /// A fresh temporary directory, removed afterwards.
+    func makeTemporaryDirectory() throws -> String {
+        let dir = try Fixtures.temporaryDirectory()
+        directories.append(dir)
+        return dir
+    }
+
+    override func tearDown() async throws {
+        for h in harnesses {
+            await h.interpreter.shutdown()
+            await h.server.stop()
+        }
+        harnesses = []
+        for d in directories { try? FileManager.default.removeItem(atPath: d) }
+        directories = []
+        try await super.tearDown()
+    }
+
+    /// Writes a text file.
+    func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func read(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8)
+    }
+}
+
+/// The seed users the sandbox starts with (ids fixed).
+enum Seed {
+    static let bjensen = "2819c223-7f76-453a-919d-413861904646"
+    static let alice = "5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01"
+    static let rkumar = "7e2f9a14-6c3d-4b8e-a1f0-3c5d7e9b2a02"
+    static let mgarcia = "9b4c6d28-1e5f-4a7b-8c2d-4e6f8a0c3b03"
+    static let tnguyen = "a3d5e7f9-2b4c-4d6e-9f1a-5b7c9d1e4c04"
+    static let okoval = "c5e7f9a1-3c5d-4e7f-a0b2-6c8d0e2f5d05"
+    static let pwhite = "e7f9a1b3-4d6e-4f8a-b1c3-7d9e1f3a6e06"
+    static let pipeline = "f9a1b3c5-5e7f-4a9b-82d4-8e0f2a4b7f07"
+    /// Active seed users in creation order.
+    static let activeNames = ["bjensen", "alice.martin", "rkumar", "mgarcia", "tnguyen", "svc-pipeline"]
+}
