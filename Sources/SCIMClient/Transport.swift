@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import SCIMCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -124,6 +125,7 @@ public protocol HTTPTransport: Sendable {
 /// The production transport: a pooled, keep-alive AsyncHTTPClient.
 public final class AsyncHTTPTransport: HTTPTransport {
     let client: HTTPClient
+    let isShutDown = Atomic<Bool>(false)
     /// The largest response body accepted.
     public let maxBodyBytes: Int
 
@@ -203,6 +205,16 @@ public final class AsyncHTTPTransport: HTTPTransport {
     }
 
     public func shutdown() async {
+        guard !isShutDown.exchange(true, ordering: .sequentiallyConsistent) else { return }
         try? await client.shutdown()
+    }
+
+    deinit {
+        // Dropped without shutdown(): close the pool in the background rather than trap (AsyncHTTPClient
+        // requires a shutdown before its client goes away). The task keeps the client alive until then.
+        if !isShutDown.load(ordering: .sequentiallyConsistent) {
+            let client = self.client
+            Task.detached { try? await client.shutdown() }
+        }
     }
 }

@@ -254,10 +254,11 @@ final class SyntaxDiagnosticTests: XCTestCase {
             "patch (x)",
             "test.scim:1:7: error: unexpected '(' (put text with special characters in quotes)\n"
                 + "    patch (x)\n          ^\n", code: .unexpectedCharacter)
+        // `<`, `<=`, `>`, `>=`, `==` standing alone are words (for `expect <= 40`); glued to text they are errors.
         check(
-            "count > out.csv",
+            "count >out.csv",
             "test.scim:1:7: error: unexpected '>' (put text with special characters in quotes)\n"
-                + "    count > out.csv\n          ^\n", code: .unexpectedCharacter)
+                + "    count >out.csv\n          ^\n", code: .unexpectedCharacter)
         check(
             "echo a \\ b",
             "test.scim:1:8: error: unexpected '\\' (a '\\' continues a line only at the end of it)\n"

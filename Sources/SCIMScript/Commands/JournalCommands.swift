@@ -31,8 +31,9 @@ struct JournalCommand: Command {
             let rows = entries.filter { $0["statement_no"]?.numberValue == n && $0["phase"]?.stringValue == "end" }
             guard !rows.isEmpty else { throw inv.error("no statement \(Int(n)) in the journal", at: arg.range) }
             return ArraySource(rows.map { e in
+                // Not `id`/`userName`: those would make the table show user columns and hide before/after.
                 JSONObject([
-                    ("op", e["op"] ?? .null), ("id", e["id"] ?? .null), ("userName", e["userName"] ?? .null),
+                    ("op", e["op"] ?? .null), ("user", e["userName"] ?? .null), ("user_id", e["id"] ?? .null),
                     ("before", e["before"] ?? .null), ("after", e["after"] ?? .null), ("outcome", e["outcome"] ?? .null),
                 ])
             })
@@ -139,11 +140,18 @@ struct UndoCommand: Command {
         var ended = Set<String>()
         var reverts: [Record] = []
         var seen = Set<String>()
+        // The state each user was left in by the statement (its latest successful write), the undo's own
+        // before-image when the user cannot be read back (ODM's GET does not see deactivated users).
+        var leftIn: [String: JSONValue] = [:]
+        for e in lines where e["phase"]?.stringValue == "end" && e["outcome"]?.stringValue == "ok" {
+            if let id = e["id"]?.stringValue, let after = e["after"], after.objectValue != nil { leftIn[id] = after }
+        }
         func add(_ e: JSONObject) {
             guard let id = e["id"]?.stringValue, seen.insert(id).inserted else { return }
             var r = JSONObject([("id", .string(id)), ("op", e["op"] ?? .null)])
             if let u = e["userName"] { r["userName"] = u }
             r["before"] = e["before"] ?? .null
+            if let after = leftIn[id] { r["left_in"] = after }
             reverts.append(r)
         }
         for e in lines where e["phase"]?.stringValue == "end" {
@@ -169,11 +177,18 @@ struct UndoCommand: Command {
                 if let b = r["before"]?.objectValue { for (k, v) in b { out[k] = v } } else { out["active"] = false }
                 out["before"] = nil
                 out["op"] = nil
+                out["left_in"] = nil
                 return out
             },
             perform: { r in
                 guard let id = r["id"]?.stringValue else { throw ScriptError("the journal entry has no id") }
                 guard let before = r["before"]?.objectValue else {
+                    guard r["op"]?.stringValue == "create" else {
+                        // Not created by the statement, and no record of how it was: a DELETE would be a guess.
+                        throw ScriptError(
+                            "the journal has no before-image of this user (it could not be read before the write: "
+                                + "ODM hides deactivated users), so it cannot be restored automatically")
+                    }
                     // Created by the statement: take it away again (ODM deactivates).
                     try await client.deleteUser(id: id)
                     return JSONObject([("id", .string(id)), ("userName", r["userName"] ?? .null), ("active", false)])
@@ -189,7 +204,13 @@ struct UndoCommand: Command {
             },
             before: { r in
                 guard let id = r["id"]?.stringValue else { return nil }
-                return try? await client.getUser(id: id).attributes
+                if let current = try? await client.getUser(id: id).attributes { return current }
+                // Deactivated users cannot be read on ODM: they are as the undone statement left them.
+                return r["left_in"]?.objectValue.map { left in
+                    var image = left
+                    image["id"] = .string(id)
+                    return image
+                }
             })
         return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
     }

@@ -86,7 +86,7 @@ extension Interpreter {
             var invocation = StageInvocation(
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
-            if command.isOutput {
+            if command.isOutput || command.name == "save" {
                 invocation.selectedColumns = selectedColumns(Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
             }
             source = try command.makeStage(invocation, input: source)

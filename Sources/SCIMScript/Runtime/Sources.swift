@@ -136,6 +136,7 @@ public final class FindSource: RecordSource {
         do {
             page = try await client.findUsers(filter: filterText, startIndex: start, count: pageSize)
         } catch {
+            if error.isCancelled { throw CancellationError() }
             throw ScriptError(context.session.scrub(error.description))
         }
         totalResults = page.totalResults
