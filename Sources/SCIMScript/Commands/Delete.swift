@@ -42,7 +42,7 @@ struct DeleteCommand: Command {
                 var out = record
                 out["active"] = .bool(false)
                 return out
-            }, before: WriteSpec.recordOrFetched(client))
+            }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect))
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 }

@@ -56,7 +56,7 @@ struct PatchCommand: Command {
             perform: { record in
                 guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
                 return try await client.patchUser(id: id, operations: body).attributes
-            }, before: WriteSpec.recordOrFetched(client))
+            }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect))
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 

@@ -17,11 +17,21 @@ struct WriteSpec: Sendable {
     var before: @Sendable (Record) async -> Record? = { _ in nil }
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
-    static func recordOrFetched(_ client: SCIMClient) -> @Sendable (Record) async -> Record? {
+    ///
+    /// ODM's GET answers 404 for deactivated users, yet PATCH reaches them and answers with the whole user, and
+    /// ODM ignores attributes it does not know. Under the ODM dialect such a user is therefore read with a PATCH
+    /// of one unknown attribute, which changes nothing, so that undo can restore it too.
+    static func recordOrFetched(_ client: SCIMClient, dialect: Dialect) -> @Sendable (Record) async -> Record? {
         { record in
             if record["userName"] != nil { return record }
             guard let id = record["id"]?.stringValue else { return nil }
-            return try? await client.getUser(id: id).attributes
+            do {
+                return try await client.getUser(id: id).attributes
+            } catch {
+                guard (error as? SCIMError)?.status == 404, dialect == .odm else { return nil }
+                let probe = PatchOperation(op: .add, path: "urn:scimsh:readBack", value: .bool(true))
+                return try? await client.patchUser(id: id, operations: [probe]).attributes
+            }
         }
     }
 }
