@@ -224,7 +224,6 @@ final class InterpreterLocalCommandTests: InterpreterTestCase {
         XCTAssertEqual(
             h.messages,
             """
-            deactivated 0 users
             <input>:1:8: error: expected 2 records, got 6; stopped before passing any on (nothing was changed by later stages)
                 find | expect 2 | delete
                        ^~~~~~~~

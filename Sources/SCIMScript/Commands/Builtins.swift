@@ -3,7 +3,7 @@ public enum BuiltinCommands {
     /// All built-in pipeline commands.
     public static var all: [any Command] {
         [
-            FindCommand(), GetCommand(), CreateCommand(), PatchCommand(), DeleteCommand(),
+            FindCommand(), GetCommand(), LookupCommand(), CreateCommand(), PatchCommand(), DeleteCommand(),
             WhereCommand(), SelectCommand(), SortCommand(), FirstCommand(), CountCommand(), ExpectCommand(),
             ImportCommand(), SaveCommand(), JournalCommand(), UndoCommand(),
         ] + OutputFormat.allCases.map { OutputCommand(format: $0) }

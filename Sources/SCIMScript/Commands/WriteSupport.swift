@@ -113,7 +113,10 @@ final class WriteStage: RecordSource {
             if let r = try await inner.next() { return r }
         } catch {
             await inner.settle()
-            summarize(cancelled: error is CancellationError || Task.isCancelled)
+            let cancelled = error is CancellationError || Task.isCancelled
+            // An earlier stage failed before this one did anything: its error says it all.
+            if !cancelled, done.current == 0 { finished = true }
+            summarize(cancelled: cancelled)
             throw error
         }
         summarize(cancelled: false)

@@ -1,0 +1,72 @@
+import SCIMClient
+import SCIMCore
+
+/// `lookup ATTR` / `lookup ATTR=FIELD`: finds the server's user for each input record by one attribute.
+struct LookupCommand: Command {
+    let name = "lookup"
+    let signature = "… | lookup ATTR   or   … | lookup ATTR=FIELD"
+    let summary = "find the user for each input record by an attribute (e.g. a CSV of logins)"
+    let category = CommandCategory.server
+    let help = """
+        For each input record, finds the one user whose ATTR equals the record's value of ATTR (or of FIELD, with \
+        ATTR=FIELD) and passes that user on. Typical: offboarding from a CSV of logins — \
+        import leavers.csv | lookup userName | delete. A record with no value, no match or more than one match \
+        is reported (and the statement then fails); the others go on.
+
+        Request: GET {base_path}/Users?filter=ATTR eq "VALUE"&startIndex=1&count=2 per record, up to \
+        `concurrency` at once. On ODM only active users are found.
+        """
+    var examples: [CommandExample] {
+        [CommandExample("import examples/data/logins.csv | lookup userName | count", "find users from a list of logins")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        guard inv.arguments.count == 1, let arg = inv.arguments.first else {
+            throw inv.error("lookup takes one attribute: lookup userName (or lookup userName=login)")
+        }
+        let attribute: String
+        let field: String
+        switch arg.kind {
+        case .positional:
+            attribute = arg.value.displayString
+            field = attribute
+        case .assignment(let name):
+            attribute = name
+            field = arg.value.displayString
+        case .flag(let f):
+            throw inv.error("lookup has no option --\(f)", at: arg.range)
+        }
+        guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
+        let path: AttributePath
+        do {
+            guard case .compare(let p, _, _) = try FilterParser.parse("\(attribute) pr".replacingOccurrences(of: " pr", with: " eq 1")) else {
+                throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
+            }
+            path = p
+        } catch let e as ScriptError {
+            throw e
+        } catch {
+            throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
+        }
+        let client = try inv.context.client()
+        let spec = WriteSpec(
+            op: "lookup", verb: "found", sendsWrites: false, predict: { $0 },
+            perform: { record in
+                guard let value = record.value(atPath: field), !value.isNull, value.displayString != "" else {
+                    throw ScriptError("the record has no \(field)")
+                }
+                let literal: JSONValue = value.stringValue.map { .string($0) } ?? value
+                let filter = SCIMFilter.compare(path, .eq, .literal(literal))
+                let page = try await client.findUsers(filter: filter.description, count: 2)
+                let matches = page.resources.filter { filter.matches($0.json) }
+                switch matches.count {
+                case 0: throw ScriptError("no user with \(filter)")
+                case 1: return matches[0].attributes
+                default: throw ScriptError("\(page.totalResults) users match \(filter); expected one")
+                }
+            })
+        let stage = WriteStage(upstream: input, context: inv.context, spec: spec, range: inv.stage.range)
+        stage.quiet = true
+        return stage
+    }
+}
