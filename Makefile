@@ -25,9 +25,11 @@ run: build
 sandbox: build
 	$(BIN) sandbox $(ARGS)
 
+# Tests run with their own TMPDIR, removed afterwards, so their temporary files and sockets never pile up.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build $(TESTFLAGS)
+	@tmp=$$(mktemp -d) && status=0 && TMPDIR=$$tmp $(SWIFT) test --skip-build $(TESTFLAGS) || status=$$?; \
+		rm -rf "$$tmp"; exit $$status
 
 bench: deps
 	./bench/run.sh
