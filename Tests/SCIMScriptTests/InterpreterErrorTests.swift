@@ -278,12 +278,13 @@ final class InterpreterErrorTests: InterpreterTestCase {
     }
 
     func testCommandArgumentErrors() async throws {
+        // A bare attribute name takes each input record's value; a quoted word is no attribute name.
         try await assertError(
-            "find | patch displayName", status: .failed,
+            #"find | patch "displayName""#, status: .failed,
             """
             <input>:1:14: error: expected ATTR=VALUE, or add/replace/remove (got 'displayName')
-                find | patch displayName
-                             ^~~~~~~~~~~
+                find | patch "displayName"
+                             ^~~~~~~~~~~~~
 
             """)
         try await assertError(
@@ -401,7 +402,7 @@ final class InterpreterErrorTests: InterpreterTestCase {
         let r = await h.run(
             """
             find userName eq "bjensen" | patch displayName="First"
-            find | patch displayName
+            find | patch "displayName"
             find userName eq "rkumar" | patch displayName="Never"
             """)
         XCTAssertEqual(r.exitCode, 1)

@@ -12,7 +12,9 @@ struct PatchCommand: Command {
         Changes users. OPS are ATTR=VALUE (a SCIM replace) and the words add, replace and remove, which switch \
         the operation for the words that follow: `patch displayName="B. Jensen" remove externalId`. \
         `email=ADDRESS` replaces the emails list with one work address. Values are typed: true/false/numbers/null \
-        become JSON values, quoted text stays a string. Without input, the first word is the user's id.
+        become JSON values, quoted text stays a string. Without input, the first word is the user's id. With \
+        input, a bare attribute name takes each record's own value: `import renames.csv | patch displayName` \
+        renames every user listed in a CSV of id,displayName.
 
         Request: PATCH {base_path}/Users/{id} with a PatchOp body, up to `concurrency` at once. Replacements \
         and additions of plain attributes go in one path-less operation, the form every ODM client sends:
@@ -25,6 +27,9 @@ struct PatchCommand: Command {
         [
             CommandExample(#"find userName eq "bjensen" | patch displayName="Barbara J. Jensen""#, "rename a user"),
             CommandExample(#"find userName eq "bjensen" | patch active=true remove externalId"#, "two changes at once"),
+            CommandExample(
+                "import examples/data/renames.csv | patch displayName | count",
+                "rename the users of a CSV of id,displayName"),
         ]
     }
 
@@ -38,7 +43,8 @@ struct PatchCommand: Command {
         } else {
             throw inv.error("patch needs input users (find ... | patch ...) or an id (patch ID ATTR=VALUE)")
         }
-        let body = PatchCommand.wireOperations(operations)
+        let fixedBody = operations.contains { $0.op != .remove && $0.value == nil }
+            ? nil : PatchCommand.wireOperations(operations)
         if inv.context.dialect == .odm {
             let ignored = operations.compactMap(\.path).filter { path in
                 !PatchCommand.odmEditable.contains { $0.lowercased() == path.lowercased() }
@@ -52,12 +58,27 @@ struct PatchCommand: Command {
         let client = try inv.context.client()
         let spec = WriteSpec(
             op: "patch", verb: "patched", sendsWrites: true,
-            predict: { PatchCommand.apply(operations, to: $0) },
+            predict: { record in
+                (try? PatchCommand.filled(operations, from: record)).map { PatchCommand.apply($0, to: record) }
+            },
             perform: { record in
                 guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
+                let body = try fixedBody ?? PatchCommand.wireOperations(PatchCommand.filled(operations, from: record))
                 return try await client.patchUser(id: id, operations: body).attributes
             }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect))
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
+    }
+
+    /// The operations with each value-less add/replace given the record's own value of its attribute.
+    static func filled(_ operations: [PatchOperation], from record: Record) throws -> [PatchOperation] {
+        try operations.map { op in
+            guard op.op != .remove, op.value == nil, let path = op.path else { return op }
+            guard let v = record.value(atPath: path) else { throw ScriptError("the record has no \(path)") }
+            if path.lowercased() == "email" || path.lowercased() == "emails.value" {
+                return PatchOperation(op: op.op, path: "emails", value: AttributeValues.emails(v.displayString))
+            }
+            return PatchOperation(op: op.op, path: path, value: AttributeValues.typed(path, v, quoted: false))
+        }
     }
 
     /// The attributes ODM's PATCH changes (others are ignored).
@@ -105,6 +126,10 @@ struct PatchCommand: Command {
                     operations.append(PatchOperation(op: .remove, path: word, value: nil))
                 } else if !hasInput, id == nil, operations.isEmpty {
                     id = word
+                } else if hasInput, !arg.quoted {
+                    // A bare attribute name: each input record's own value of it (import renames.csv | patch
+                    // displayName). Its value is filled in per record.
+                    operations.append(PatchOperation(op: mode, path: word, value: nil))
                 } else {
                     throw inv.error("expected ATTR=VALUE, or add/replace/remove (got '\(word)')", at: arg.range)
                 }

@@ -23,7 +23,8 @@ struct WriteSpec: Sendable {
     /// of one unknown attribute, which changes nothing, so that undo can restore it too.
     static func recordOrFetched(_ client: SCIMClient, dialect: Dialect) -> @Sendable (Record) async -> Record? {
         { record in
-            if record["userName"] != nil { return record }
+            // A user as the server sent it (find, get) carries meta; an imported record holds new values.
+            if record["meta"] != nil { return record }
             guard let id = record["id"]?.stringValue else { return nil }
             do {
                 return try await client.getUser(id: id).attributes
@@ -207,7 +208,8 @@ final class WriteStage: RecordSource {
     static func performOne(
         _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?
     ) async -> StageOutcome {
-        let before: Record? = journal == nil && record["userName"] != nil ? record : await spec.before(record)
+        let before: Record? =
+            journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record)
         var entry: JournalWrite?
         if let journal, let statement {
             let e = JournalWrite(
