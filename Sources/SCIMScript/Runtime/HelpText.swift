@@ -94,6 +94,14 @@ enum HelpText {
           output        table (default), json, jsonl, csv, show
           on_error      stop (default in scripts) or continue (default at the prompt)
           timeout       seconds to wait for one request (default 30)
+          trace         off (default), on: print every HTTP exchange on stderr (secrets masked),
+                        curl: print each request as a curl command that reads $SCIMSH_TOKEN
+          dry_run       on: write stages print their plan (before -> after) and send no write
+          dialect       odm (default for base_path /api/v1/scim: find allows only eq/and) or rfc
+          confirm_above at the prompt, show the plan and ask before changing more users than this (default 1)
+
+        Every write is journaled; see help journal and help undo. explain PIPELINE shows the requests a
+        pipeline would send without sending any write.
 
         Keep tokens out of scripts and history: set token = $env.ODM_TOKEN
         The scimsh command reads SCIMSH_TOKEN and SCIMSH_API_TOKEN from the environment at start.
