@@ -39,8 +39,9 @@ public final class SCIMClient: Sendable {
     }
 
     /// A client over a given transport (shared pools, tests of what no server can produce).
-    public init(configuration: SCIMConfiguration, transport: any HTTPTransport, observer: (any HTTPExchangeObserver)? = nil)
-    {
+    public init(
+        configuration: SCIMConfiguration, transport: any HTTPTransport, observer: (any HTTPExchangeObserver)? = nil
+    ) {
         self.configuration = configuration
         self.transport = transport
         self.ownsTransport = false
@@ -120,7 +121,9 @@ public final class SCIMClient: Sendable {
     {
         var url = configuration.baseURL + path
         if !query.isEmpty {
-            url += "?" + query.map { "\(URLEncoding.queryComponent($0.0))=\(URLEncoding.queryComponent($0.1))" }
+            url +=
+                "?"
+                + query.map { "\(URLEncoding.queryComponent($0.0))=\(URLEncoding.queryComponent($0.1))" }
                 .joined(separator: "&")
         }
         var headers: [(name: String, value: String)] = [

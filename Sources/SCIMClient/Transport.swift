@@ -42,7 +42,8 @@ public struct HTTPRequestData: Sendable, Hashable {
 
     public static func == (lhs: HTTPRequestData, rhs: HTTPRequestData) -> Bool {
         lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
-            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -132,7 +133,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
     /// A transport keeping up to `maxConnections` connections per host.
     public init(maxConnections: Int = 64, maxBodyBytes: Int = 64 << 20) {
         var config = HTTPClient.Configuration()
-        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
+        config.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         // Fail fast on refused connections; the SCIM client's own retry policy decides what to do.
         config.connectionPool.retryConnectionEstablishment = false
         config.timeout.connect = .seconds(10)
@@ -193,7 +195,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
         }
         if text.contains("NIOConnectionError") || text.contains("connectTimeout") {
             let refused = text.contains("111") || text.lowercased().contains("refused")
-            return TransportFailure(reason: refused ? "connection refused" : "could not connect (\(text))", notSent: true)
+            return TransportFailure(
+                reason: refused ? "connection refused" : "could not connect (\(text))", notSent: true)
         }
         if text.contains("SSL") || text.contains("TLS") || text.contains("BoringSSL") {
             return TransportFailure(reason: "TLS handshake failed (\(text))", notSent: true)

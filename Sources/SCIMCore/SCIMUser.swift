@@ -40,7 +40,9 @@ public struct SCIMUser: Sendable, Hashable {
         o["displayName"] = .string(displayName)
         o["active"] = .bool(active)
         if let email {
-            o["emails"] = .array([.object(JSONObject([("type", "work"), ("value", .string(email)), ("primary", true)]))])
+            o["emails"] = .array([
+                .object(JSONObject([("type", "work"), ("value", .string(email)), ("primary", true)]))
+            ])
         }
         attributes = o
     }
@@ -97,7 +99,8 @@ public struct PatchOperation: Sendable, Hashable {
 
     /// A PatchOp request body for these operations.
     public static func body(_ operations: [PatchOperation]) -> JSONValue {
-        .object(JSONObject([("schemas", [.string(SCIMSchema.patchOp)]), ("Operations", .array(operations.map(\.json)))]))
+        .object(
+            JSONObject([("schemas", [.string(SCIMSchema.patchOp)]), ("Operations", .array(operations.map(\.json)))]))
     }
 }
 

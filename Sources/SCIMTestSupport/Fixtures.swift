@@ -23,7 +23,8 @@ public enum Fixtures {
 
     /// A client for a sandbox with its admin token (or the given auth); fast retries for tests.
     public static func client(
-        for server: SandboxServer, auth: SCIMAuth? = nil, retry: RetryPolicy = RetryPolicy(
+        for server: SandboxServer, auth: SCIMAuth? = nil,
+        retry: RetryPolicy = RetryPolicy(
             maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200)),
         timeout: Duration = .seconds(10)
     ) -> SCIMClient {
@@ -59,7 +60,8 @@ public enum Fixtures {
         _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
         currentDirectory: String? = nil, timeout: Double = 60
     ) throws -> ProcessResult {
-        try run(scimshPath, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory,
+        try run(
+            scimshPath, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory,
             timeout: timeout)
     }
 

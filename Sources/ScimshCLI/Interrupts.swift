@@ -30,7 +30,8 @@ final class Interrupts: Sendable {
         _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
         interruptPipeWrite = fds[1]
         let readFD = fds[0]
-        let src = DispatchSource.makeReadSource(fileDescriptor: readFD, queue: DispatchQueue(label: "scimsh.interrupts"))
+        let src = DispatchSource.makeReadSource(
+            fileDescriptor: readFD, queue: DispatchQueue(label: "scimsh.interrupts"))
         src.setEventHandler { [self] in
             var buf = [UInt8](repeating: 0, count: 64)
             _ = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, 64) }

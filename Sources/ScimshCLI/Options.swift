@@ -40,7 +40,8 @@ struct RootOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Print every HTTP exchange on stderr (on), or each request as a curl command (curl).", valueName: "on|curl"))
+            "Print every HTTP exchange on stderr (on), or each request as a curl command (curl).", valueName: "on|curl")
+    )
     var trace: String?
 
     @Flag(help: "Print the version and exit.")
@@ -90,4 +91,3 @@ extension RootOptions {
             + "\nEnvironment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer), SCIMSH_API_TOKEN (Genestack-API-Token)."
     }
 }
-

@@ -42,10 +42,14 @@ struct REPL {
                 commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
                 statements: BuiltinCommands.statements + ["exit", "quit", "history"],
                 attributes: CompletionContext.standardAttributes,
-                variables: Array(Set(session.variables.keys).union(session.recordLists.keys)
-                    .union(Session.knownVariables.map(\.name))).sorted(),
-                helpTopics: (interpreter.commands.map(\.name) + ["filter", "variables", "syntax", "statements", "exit-codes"])
-                    .sorted(),
+                variables: Array(
+                    Set(session.variables.keys).union(session.recordLists.keys)
+                        .union(Session.knownVariables.map(\.name))
+                ).sorted(),
+                helpTopics: (interpreter.commands.map(\.name) + [
+                    "filter", "variables", "syntax", "statements", "exit-codes",
+                ])
+                .sorted(),
                 knownIds: interpreter.seen.ids,
                 knownUserNames: interpreter.seen.userNames,
                 fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home))
@@ -142,9 +146,11 @@ struct REPL {
     }
 
     func banner(_ interpreter: Interpreter) -> String {
-        var s = "scimsh \(SCIMClientVersion.current) — SCIM 2.0 user administration. Type 'help' for commands, Tab to complete, Ctrl-D to leave.\n"
+        var s =
+            "scimsh \(SCIMClientVersion.current) — SCIM 2.0 user administration. Type 'help' for commands, Tab to complete, Ctrl-D to leave.\n"
         if let sandbox {
-            s += "Connected to the built-in SANDBOX at \(sandbox.baseURL) (\(sandbox.users().count) users; changes are not kept).\n"
+            s +=
+                "Connected to the built-in SANDBOX at \(sandbox.baseURL) (\(sandbox.users().count) users; changes are not kept).\n"
             s += "Set host = \"https://…\" and token = $env.ODM_TOKEN to work on a real server.\n"
         } else if let c = interpreter.session.clientConfiguration() {
             s += "Server: \(c.baseURL)\n"

@@ -35,12 +35,15 @@ struct SandboxOptions: ParsableArguments {
     @Option(name: .customLong("failure-rate"), help: "Share of requests (0...1) answered 503 with Retry-After.")
     var failureRate: Double = 0
 
-    @Flag(name: .customLong("ignore-unsupported-filters"), help: "Silently ignore filter clauses ODM does not support instead of answering 400 (to test clients).")
+    @Flag(
+        name: .customLong("ignore-unsupported-filters"),
+        help: "Silently ignore filter clauses ODM does not support instead of answering 400 (to test clients).")
     var ignoreUnsupportedFilters = false
 }
 
 enum SandboxCommandRunner {
-    static let usage = "scimsh sandbox [--port P] [--users N] [--admin-token T] [--limited-token T] [--latency-ms MS] [--failure-rate R]"
+    static let usage =
+        "scimsh sandbox [--port P] [--users N] [--admin-token T] [--limited-token T] [--latency-ms MS] [--failure-rate R]"
 
     static func run(_ args: [String]) -> Int32 {
         let options: SandboxOptions

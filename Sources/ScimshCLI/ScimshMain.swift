@@ -69,7 +69,9 @@ struct Runner {
         if let output = options.output, OutputFormat(rawValue: output.lowercased()) == nil {
             return usageError("--output must be one of table, json, jsonl, csv, show (not '\(output)')")
         }
-        if let host = options.host ?? environment["SCIMSH_HOST"], !host.hasPrefix("http://"), !host.hasPrefix("https://") {
+        if let host = options.host ?? environment["SCIMSH_HOST"], !host.hasPrefix("http://"),
+            !host.hasPrefix("https://")
+        {
             return usageError("--host must start with http:// or https:// (got '\(host)')")
         }
         Interrupts.shared.install()
@@ -165,7 +167,8 @@ struct Runner {
             arguments = Array(scriptArgs.dropFirst())
         }
         let interpreter = Interpreter(
-            sink: sink, environment: environment, arguments: arguments, interactive: false, session: session, journalPath: journalPath)
+            sink: sink, environment: environment, arguments: arguments, interactive: false, session: session,
+            journalPath: journalPath)
         let result = Blocking.run { await interpreter.run(text, name: name) }
         sink.flush()
         if result.status == .cancelled {
@@ -179,4 +182,3 @@ struct Runner {
 struct SandboxStartFailure: Error {
     var message: String
 }
-

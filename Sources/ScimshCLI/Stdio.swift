@@ -19,7 +19,8 @@ final class StdioSink: OutputSink {
     init() {
         stdoutIsTerminal = isatty(1) == 1
         stderrIsTerminal = isatty(2) == 1
-        colorMessages = stderrIsTerminal && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb"
+        colorMessages =
+            stderrIsTerminal && getenv("NO_COLOR") == nil && getenv("TERM").map { String(cString: $0) } != "dumb"
     }
 
     func writeData(_ text: String) {

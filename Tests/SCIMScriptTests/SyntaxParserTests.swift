@@ -307,7 +307,10 @@ final class SyntaxParserTests: XCTestCase {
             (["echo 'a", "b'"], "echo(r'a\nb')"),
             (["create userName=x \\", "  active=false"], "create[userName=w:x, active=false]"),
             (["find (userName eq \"a\" or", "userName eq \"b\")"], #"find{userName eq "a" or userName eq "b"}"#),
-            (["where emails[type eq \"work\" and", "value pr] | count"], #"where{emails[type eq "work" and value pr]} | count"#),
+            (
+                ["where emails[type eq \"work\" and", "value pr] | count"],
+                #"where{emails[type eq "work" and value pr]} | count"#
+            ),
             (["let x = find |", "", "where a pr"], "let x = find | where{a pr}"),
         ]
         for (lines, expected) in cases {

@@ -30,13 +30,15 @@ struct JournalCommand: Command {
             }
             let rows = entries.filter { $0["statement_no"]?.numberValue == n && $0["phase"]?.stringValue == "end" }
             guard !rows.isEmpty else { throw inv.error("no statement \(Int(n)) in the journal", at: arg.range) }
-            return ArraySource(rows.map { e in
-                // Not `id`/`userName`: those would make the table show user columns and hide before/after.
-                JSONObject([
-                    ("op", e["op"] ?? .null), ("user", e["userName"] ?? .null), ("user_id", e["id"] ?? .null),
-                    ("before", e["before"] ?? .null), ("after", e["after"] ?? .null), ("outcome", e["outcome"] ?? .null),
-                ])
-            })
+            return ArraySource(
+                rows.map { e in
+                    // Not `id`/`userName`: those would make the table show user columns and hide before/after.
+                    JSONObject([
+                        ("op", e["op"] ?? .null), ("user", e["userName"] ?? .null), ("user_id", e["id"] ?? .null),
+                        ("before", e["before"] ?? .null), ("after", e["after"] ?? .null),
+                        ("outcome", e["outcome"] ?? .null),
+                    ])
+                })
         }
         return ArraySource(JournalSummary.statements(entries).suffix(limit).map(\.record))
     }
@@ -120,7 +122,9 @@ struct UndoCommand: Command {
         if let arg = inv.positionals.first {
             guard let n = arg.value.numberValue ?? Double(arg.value.displayString),
                 let s = statements.first(where: { Double($0.number) == n })
-            else { throw inv.error("no statement \(arg.value.displayString) in the journal (see: journal)", at: arg.range) }
+            else {
+                throw inv.error("no statement \(arg.value.displayString) in the journal (see: journal)", at: arg.range)
+            }
             target = s
         } else {
             let current = inv.context.statement?.number
@@ -131,7 +135,8 @@ struct UndoCommand: Command {
         }
         let host = inv.context.session.clientConfiguration()?.baseURL ?? ""
         guard target.host == host else {
-            throw inv.error("statement \(target.number) ran against \(target.host), not \(host); set host to that first")
+            throw inv.error(
+                "statement \(target.number) ran against \(target.host), not \(host); set host to that first")
         }
         inv.context.message("undoing statement \(target.number): \(target.statement)")
         // One revert per user: its earliest before-image in the statement, for every write that may have reached
@@ -199,7 +204,9 @@ struct UndoCommand: Command {
                     if let v = before[k] { values[k] = v }
                 }
                 ops.append(PatchOperation(op: .replace, path: nil, value: .object(values)))
-                if before["externalId"] == nil { ops.append(PatchOperation(op: .remove, path: "externalId", value: nil)) }
+                if before["externalId"] == nil {
+                    ops.append(PatchOperation(op: .remove, path: "externalId", value: nil))
+                }
                 return try await client.patchUser(id: id, operations: ops).attributes
             },
             before: { r in

@@ -17,7 +17,10 @@ struct LookupCommand: Command {
         `concurrency` at once. On ODM only active users are found.
         """
     var examples: [CommandExample] {
-        [CommandExample("import examples/data/logins.csv | lookup userName | count", "find users from a list of logins")]
+        [
+            CommandExample(
+                "import examples/data/logins.csv | lookup userName | count", "find users from a list of logins")
+        ]
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
@@ -39,7 +42,10 @@ struct LookupCommand: Command {
         guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
         let path: AttributePath
         do {
-            guard case .compare(let p, _, _) = try FilterParser.parse("\(attribute) pr".replacingOccurrences(of: " pr", with: " eq 1")) else {
+            guard
+                case .compare(let p, _, _) = try FilterParser.parse(
+                    "\(attribute) pr".replacingOccurrences(of: " pr", with: " eq 1"))
+            else {
                 throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
             }
             path = p

@@ -43,7 +43,8 @@ struct PatchCommand: Command {
         } else {
             throw inv.error("patch needs input users (find ... | patch ...) or an id (patch ID ATTR=VALUE)")
         }
-        let fixedBody = operations.contains { $0.op != .remove && $0.value == nil }
+        let fixedBody =
+            operations.contains { $0.op != .remove && $0.value == nil }
             ? nil : PatchCommand.wireOperations(operations)
         if inv.context.dialect == .odm {
             let ignored = operations.compactMap(\.path).filter { path in
@@ -112,7 +113,8 @@ struct PatchCommand: Command {
                 }
                 if name.lowercased() == "email" {
                     operations.append(
-                        PatchOperation(op: mode, path: "emails", value: AttributeValues.emails(arg.value.displayString)))
+                        PatchOperation(op: mode, path: "emails", value: AttributeValues.emails(arg.value.displayString))
+                    )
                 } else {
                     operations.append(
                         PatchOperation(
@@ -158,7 +160,8 @@ struct PatchCommand: Command {
                 result.append(op)
             }
         }
-        let grouped = order.compactMap { op in merged[op].map { PatchOperation(op: op, path: nil, value: .object($0)) } }
+        let grouped = order.compactMap { op in merged[op].map { PatchOperation(op: op, path: nil, value: .object($0)) }
+        }
         return grouped + result
     }
 

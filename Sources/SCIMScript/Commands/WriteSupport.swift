@@ -94,7 +94,9 @@ final class WriteStage: RecordSource {
             let b = before[k]
             let a = after[k]
             if b != a {
-                changes.append("\(k): \(b.map { JSONEncoderFast.encode($0) } ?? "(none)") → \(a.map { JSONEncoderFast.encode($0) } ?? "(none)")")
+                changes.append(
+                    "\(k): \(b.map { JSONEncoderFast.encode($0) } ?? "(none)") → \(a.map { JSONEncoderFast.encode($0) } ?? "(none)")"
+                )
             }
         }
         return changes.isEmpty ? "no change" : changes.joined(separator: ", ")
@@ -130,7 +132,8 @@ final class WriteStage: RecordSource {
             if !finished {
                 finished = true
                 context.message(
-                    "dry run: would have \(spec.verb) \(state.count) user\(state.count == 1 ? "" : "s"); nothing was sent")
+                    "dry run: would have \(spec.verb) \(state.count) user\(state.count == 1 ? "" : "s"); nothing was sent"
+                )
             }
             return nil
         }

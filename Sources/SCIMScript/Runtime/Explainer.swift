@@ -58,7 +58,12 @@ struct Explainer {
             if let f = inv.filter { q.append(("filter", f.description)) }
             q.append(("startIndex", "1"))
             q.append(("count", String(page)))
-            return [("first page (then startIndex=\(page + 1), ... while more remain)", client.request("GET", path: "/Users", query: q))]
+            return [
+                (
+                    "first page (then startIndex=\(page + 1), ... while more remain)",
+                    client.request("GET", path: "/Users", query: q)
+                )
+            ]
         case "get":
             let ids = inv.positionals.map { $0.value.displayString }
             return try (ids.isEmpty ? ["{id}"] : ids).map { ("for user \($0)", try client.userRequest("GET", id: $0)) }
@@ -68,14 +73,26 @@ struct Explainer {
                 if case .assignment(let n) = a.kind { o[n] = a.value }
             }
             let user = CreateCommand.user(from: JSONObject(), overrides: o)
-            return [(hasInput ? "for each input record" : "request", client.request("POST", path: "/Users", body: user.json))]
+            return [
+                (
+                    hasInput ? "for each input record" : "request",
+                    client.request("POST", path: "/Users", body: user.json)
+                )
+            ]
         case "patch":
             let (id, ops) = try PatchCommand.operations(inv, hasInput: hasInput)
             let body = PatchOperation.body(PatchCommand.wireOperations(ops))
-            return [("for \(id.map { "user \($0)" } ?? "each input user")", try client.userRequest("PATCH", id: id ?? "{id}", body: body))]
+            return [
+                (
+                    "for \(id.map { "user \($0)" } ?? "each input user")",
+                    try client.userRequest("PATCH", id: id ?? "{id}", body: body)
+                )
+            ]
         case "delete", "deactivate":
             let ids = inv.positionals.map { $0.value.displayString }
-            return try (ids.isEmpty ? ["{id}"] : ids).map { ("for user \($0)", try client.userRequest("DELETE", id: $0)) }
+            return try (ids.isEmpty ? ["{id}"] : ids).map {
+                ("for user \($0)", try client.userRequest("DELETE", id: $0))
+            }
         default:
             return []
         }

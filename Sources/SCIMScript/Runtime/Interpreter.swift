@@ -313,7 +313,9 @@ public final class Interpreter: Sendable {
             return d
         }
         defer { sourceDepth.withLock { $0 -= 1 } }
-        guard depth <= 16 else { throw ScriptError("source nested more than 16 deep (a file sources itself?)", range: range) }
+        guard depth <= 16 else {
+            throw ScriptError("source nested more than 16 deep (a file sources itself?)", range: range)
+        }
         let text: String
         do {
             text = try FileText.read(path)
@@ -367,7 +369,8 @@ public final class Interpreter: Sendable {
                 throw ScriptError("on_error must be stop or continue (not '\(text)')", range: range)
             }
         case "page_size", "concurrency", "timeout":
-            let limits: ClosedRange<Double> = name == "page_size" ? 1...10_000 : name == "concurrency" ? 1...256 : 1...3600
+            let limits: ClosedRange<Double> =
+                name == "page_size" ? 1...10_000 : name == "concurrency" ? 1...256 : 1...3600
             guard let n = value.numberValue ?? Double(text), n == n.rounded(), limits.contains(n) else {
                 throw ScriptError(
                     "\(name) must be a whole number from \(Int(limits.lowerBound)) to \(Int(limits.upperBound))",
@@ -417,13 +420,16 @@ public final class Interpreter: Sendable {
         let session = state.current
         if let v = session.value(name) { return v }
         if session.recordLists[name] != nil {
-            throw ScriptError("$\(name) holds records; use it as the first stage of a pipeline: $\(name) | ...", range: range)
+            throw ScriptError(
+                "$\(name) holds records; use it as the first stage of a pipeline: $\(name) | ...", range: range)
         }
         if Session.knownVariables.contains(where: { $0.name == name }) {
             throw ScriptError("$\(name) is not set (set \(name) = VALUE)", range: range)
         }
         var message = "unknown variable '$\(name)'"
-        if let near = Suggest.closest(to: name, among: Array(session.variables.keys) + Session.knownVariables.map(\.name)) {
+        if let near = Suggest.closest(
+            to: name, among: Array(session.variables.keys) + Session.knownVariables.map(\.name))
+        {
             message += " (did you mean '$\(near)'?)"
         } else {
             message += " (set it first: set \(name) = VALUE)"

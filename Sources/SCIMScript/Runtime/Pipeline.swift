@@ -87,7 +87,8 @@ extension Interpreter {
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
             if command.isOutput || command.name == "save" {
-                invocation.selectedColumns = selectedColumns(Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
+                invocation.selectedColumns = selectedColumns(
+                    Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
             }
             source = try command.makeStage(invocation, input: source)
         }
@@ -102,7 +103,8 @@ extension Interpreter {
                 "$\(stage.name) holds a value, not records; bind records with: let \(stage.name) = find ...",
                 range: stage.range)
         }
-        throw ScriptError("unknown variable '$\(stage.name)' (bind records with: let \(stage.name) = find ...)", range: stage.range)
+        throw ScriptError(
+            "unknown variable '$\(stage.name)' (bind records with: let \(stage.name) = find ...)", range: stage.range)
     }
 
     func resolveArguments(_ stage: Stage) throws -> [ResolvedArgument] {
