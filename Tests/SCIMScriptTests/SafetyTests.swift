@@ -591,4 +591,37 @@ final class SafetyTests: XCTestCase {
         XCTAssertFalse(text.isEmpty)
         XCTAssertFalse(text.contains(Self.token), text)
     }
+
+    // MARK: plans with per-record values and undo
+
+    /// A dry run of `import CSV | patch displayName` reads each user and shows old → new, sending no write.
+    func testDryRunOfPerRecordPatchShowsTheRealChange() async throws {
+        let server = try await makeServer()
+        let (shell, sink) = makeShell(server, journal: try makeJournalPath())
+        let dir = try Fixtures.temporaryDirectory()
+        directories.append(dir)
+        try "id,displayName\n2819c223-7f76-453a-919d-413861904646,Babs\n".write(
+            toFile: dir + "/r.csv", atomically: true, encoding: .utf8)
+        server.clearLog()
+        await runOK(shell, sink, "set dry_run = on; import \(dir)/r.csv | patch displayName | count")
+        XCTAssertEqual(writes(server), [])
+        XCTAssertTrue(
+            sink.messages.contains(
+                #"would patch user bjensen (2819c223-7f76-453a-919d-413861904646): displayName: "Barbara Jensen" → "Babs""#
+            ),
+            sink.messages)
+        XCTAssertEqual(user(server, "bjensen")?["displayName"], "Barbara Jensen")
+    }
+
+    /// The plan of an undo shows what it changes back, from the state the undone statement left.
+    func testUndoPlanShowsTheChangeBack() async throws {
+        let server = try await makeServer()
+        let (shell, sink) = makeShell(server, journal: try makeJournalPath())
+        await runOK(shell, sink, #"find userName eq "bjensen" | patch displayName="Temp""#)
+        sink.reset()
+        await runOK(shell, sink, "set dry_run = on; undo")
+        XCTAssertTrue(sink.messages.contains(#"displayName: "Temp" → "Barbara Jensen""#), sink.messages)
+        XCTAssertFalse(sink.messages.contains("never got an answer"), sink.messages)
+        XCTAssertEqual(user(server, "bjensen")?["displayName"], "Temp", "a dry run changes nothing")
+    }
 }

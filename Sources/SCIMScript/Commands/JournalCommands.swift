@@ -153,8 +153,11 @@ struct UndoCommand: Command {
         }
         func add(_ e: JSONObject) {
             guard let id = e["id"]?.stringValue, seen.insert(id).inserted else { return }
-            var r = JSONObject([("id", .string(id)), ("op", e["op"] ?? .null)])
-            if let u = e["userName"] { r["userName"] = u }
+            // Start from the state the statement left the user in, so plans show the real change.
+            var r = leftIn[id]?.objectValue ?? JSONObject()
+            r["id"] = .string(id)
+            r["op"] = e["op"] ?? .null
+            if r["userName"] == nil, let u = e["userName"] { r["userName"] = u }
             r["before"] = e["before"] ?? .null
             if let after = leftIn[id] { r["left_in"] = after }
             reverts.append(r)
@@ -163,12 +166,15 @@ struct UndoCommand: Command {
             if let id = e["id"]?.stringValue { ended.insert(id) }
             if e["outcome"]?.stringValue == "ok" { add(e) }
         }
-        var unknownCreates = 0
+        var createBegins = 0
+        var createEnds = 0
+        for e in lines where e["op"]?.stringValue == "create" {
+            if e["phase"]?.stringValue == "begin" { createBegins += 1 } else { createEnds += 1 }
+        }
+        // A create's begin line has no id yet (the server assigns it); only its end line can be undone.
+        let unknownCreates = max(0, createBegins - createEnds)
         for e in lines where e["phase"]?.stringValue == "begin" {
-            guard let id = e["id"]?.stringValue else {
-                if e["op"]?.stringValue == "create" { unknownCreates += 1 }
-                continue
-            }
+            guard let id = e["id"]?.stringValue else { continue }
             if !ended.contains(id) { add(e) }
         }
         if unknownCreates > 0 {

@@ -138,9 +138,9 @@ final class WriteStage: RecordSource {
             return nil
         }
         state.count += 1
-        let predicted = spec.predict(r)
+        let (current, predicted) = await plan(r, fetch: state.shown < 20)
         if state.shown < 20 {
-            context.message("would \(spec.op) \(WriteStage.describe(r)): \(WriteStage.diff(r, predicted))")
+            context.message("would \(spec.op) \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted))")
             state.shown += 1
         } else if state.shown == 20 {
             context.message("…")
@@ -148,6 +148,17 @@ final class WriteStage: RecordSource {
         }
         dryRun = state
         return predicted ?? r
+    }
+
+    /// The user as it is now and as it will be after the write, for plans. A record that is not a user as the
+    /// server sent it (an imported row) is read from the server first when `fetch` is true.
+    func plan(_ r: Record, fetch: Bool) async -> (current: Record, predicted: Record?) {
+        var current = r
+        if r["meta"] == nil, fetch, spec.op != "create", let fetched = await spec.before(r) {
+            current = fetched
+        }
+        let input = current == r ? r : WriteStage.merge(current, r)
+        return (current, spec.predict(input))
     }
 
     /// Sets up the concurrent machinery, after asking for confirmation at the prompt when the change is big.
@@ -160,7 +171,8 @@ final class WriteStage: RecordSource {
             if held.count > threshold {
                 var plan = "\(spec.op) \(held.count) users:\n"
                 for r in held.prefix(5) {
-                    plan += "  \(WriteStage.describe(r)): \(WriteStage.diff(r, spec.predict(r)))\n"
+                    let (current, predicted) = await self.plan(r, fetch: true)
+                    plan += "  \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted))\n"
                 }
                 if held.count > 5 { plan += "  … and \(held.count - 5) more\n" }
                 context.sink.writeMessage(context.session.scrub(plan))
@@ -230,7 +242,9 @@ final class WriteStage: RecordSource {
             entry = e
         }
         do {
-            let input = spec.op == "create" || spec.op == "undo" ? record : (before.map { merge($0, record) } ?? record)
+            // create, patch and undo send what the input says; delete passes the whole user on.
+            let raw = ["create", "patch", "undo"].contains(spec.op)
+            let input = raw ? record : (before.map { merge($0, record) } ?? record)
             let out = try await spec.perform(input)
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }

@@ -146,7 +146,10 @@ public struct StageInvocation: Sendable {
         guard let f = flag(name) else { return nil }
         guard let n = f.value.numberValue ?? Double(f.value.displayString), n >= Double(minimum), n == n.rounded(),
             n < 1e9
-        else { throw error("--\(name) needs a whole number", at: f.range) }
+        else {
+            throw error(
+                "--\(name) needs a whole number\(minimum > 0 ? " of at least \(minimum)" : "")", at: f.range)
+        }
         return Int(n)
     }
 

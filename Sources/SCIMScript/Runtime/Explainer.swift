@@ -81,7 +81,11 @@ struct Explainer {
             ]
         case "patch":
             let (id, ops) = try PatchCommand.operations(inv, hasInput: hasInput)
-            let body = PatchOperation.body(PatchCommand.wireOperations(ops))
+            let shown = ops.map { op in
+                op.op == .remove || op.value != nil
+                    ? op : PatchOperation(op: op.op, path: op.path, value: .string("<each record's \(op.path ?? "")>"))
+            }
+            let body = PatchOperation.body(PatchCommand.wireOperations(shown))
             return [
                 (
                     "for \(id.map { "user \($0)" } ?? "each input user")",

@@ -120,6 +120,7 @@ public final class Interpreter: Sendable {
     /// Sets a variable as `set` would (no validation).
     public func setVariable(_ name: String, _ value: JSONValue) {
         state.withLock { $0.set(name, value) }
+        applyTrace()
     }
 
     /// Watches every HTTP exchange from now on (for trace); `nil` stops.
@@ -368,9 +369,14 @@ public final class Interpreter: Sendable {
             guard ["stop", "continue"].contains(text.lowercased()) else {
                 throw ScriptError("on_error must be stop or continue (not '\(text)')", range: range)
             }
-        case "page_size", "concurrency", "timeout":
+        case "page_size", "concurrency", "timeout", "confirm_above":
             let limits: ClosedRange<Double> =
-                name == "page_size" ? 1...10_000 : name == "concurrency" ? 1...256 : 1...3600
+                switch name {
+                case "page_size": 1...10_000
+                case "concurrency": 1...256
+                case "confirm_above": 0...1_000_000_000
+                default: 1...3600
+                }
             guard let n = value.numberValue ?? Double(text), n == n.rounded(), limits.contains(n) else {
                 throw ScriptError(
                     "\(name) must be a whole number from \(Int(limits.lowerBound)) to \(Int(limits.upperBound))",
