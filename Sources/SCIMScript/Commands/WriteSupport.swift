@@ -197,13 +197,11 @@ final class WriteStage: RecordSource {
         let statement = context.statement
         let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
         inner = OrderedConcurrentSource(source, concurrency: context.concurrency, onEnqueue: enqueue) { record in
-            // Not started yet when Ctrl-C came: skip. Started: shield the request from cancellation so the
-            // journal and the summary match what the server got.
-            if Task.isCancelled { return .skipped }
+            // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
+            // one, so a request once sent completes and the journal and the summary match what the server got.
             mutations.begin()
-            let outcome = await Task {
-                await WriteStage.performOne(record, spec: spec, context: ctx, journal: journal, statement: statement)
-            }.value
+            let outcome = await WriteStage.performOne(
+                record, spec: spec, context: ctx, journal: journal, statement: statement)
             if case .failed = outcome { failedHere.withLock { $0 += 1 } }
             mutations.end()
             let n = done.withLock { d -> Int in

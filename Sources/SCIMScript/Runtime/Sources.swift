@@ -1,5 +1,6 @@
 import SCIMClient
 import SCIMCore
+import Synchronization
 
 /// Records from memory (a `let` list, literal input).
 public final class ArraySource: RecordSource {
@@ -160,6 +161,16 @@ public final class FindSource: RecordSource {
     }
 }
 
+/// A flag set once, read from any task.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    /// Sets the flag.
+    func set() { value.store(true, ordering: .sequentiallyConsistent) }
+    /// Whether the flag is set.
+    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+}
+
 /// The result of one record's operation in a concurrent stage.
 public enum StageOutcome: Sendable {
     /// Pass this record on.
@@ -180,6 +191,10 @@ public final class OrderedConcurrentSource: RecordSource {
     let onEnqueue: (@Sendable () -> Void)?
     let limiter: AsyncLimiter
     let pending = Locked<[Task<StageOutcome, Never>]>([])
+    /// Set on cancellation: operations not yet started are skipped; those running finish (their tasks are not
+    /// cancelled, so a write already sent is never abandoned halfway and the caller can report exactly what
+    /// happened).
+    let stopped = StopFlag()
     var upstreamDone = false
 
     /// A concurrent stage.
@@ -195,7 +210,7 @@ public final class OrderedConcurrentSource: RecordSource {
     }
 
     deinit {
-        for t in pending.current { t.cancel() }
+        stopped.set()
     }
 
     public func next() async throws -> Record? {
@@ -211,22 +226,22 @@ public final class OrderedConcurrentSource: RecordSource {
                 }
                 let limiter = self.limiter
                 let operation = self.operation
+                let stopped = self.stopped
                 onEnqueue?()
                 let task = Task {
                     await limiter.acquire()
                     defer { limiter.release() }
-                    if Task.isCancelled { return StageOutcome.skipped }
+                    if stopped.isSet { return StageOutcome.skipped }
                     return await operation(r)
                 }
                 pending.withLock { $0.append(task) }
             }
             guard let head = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
-            let pendingTasks = pending
+            let stopped = self.stopped
             let outcome = await withTaskCancellationHandler {
                 await head.value
             } onCancel: {
-                head.cancel()
-                for t in pendingTasks.current { t.cancel() }
+                stopped.set()
             }
             if Task.isCancelled {
                 cancelAll()
@@ -236,9 +251,10 @@ public final class OrderedConcurrentSource: RecordSource {
         }
     }
 
-    /// Cancels every task still waiting or running (they stay listed, so ``settle()`` can wait for them).
+    /// Stops operations that have not started (running ones finish; they stay listed, so ``settle()`` can wait
+    /// for them).
     func cancelAll() {
-        for t in pending.current { t.cancel() }
+        stopped.set()
         upstreamDone = true
     }
 
