@@ -40,18 +40,8 @@ struct LookupCommand: Command {
             throw inv.error("lookup has no option --\(f)", at: arg.range)
         }
         guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
-        let path: AttributePath
-        do {
-            guard
-                case .compare(let p, _, _) = try FilterParser.parse(
-                    "\(attribute) pr".replacingOccurrences(of: " pr", with: " eq 1"))
-            else {
-                throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
-            }
-            path = p
-        } catch let e as ScriptError {
-            throw e
-        } catch {
+        // The attribute must be a valid SCIM attribute path: parse it as the left side of a comparison.
+        guard case .compare(let path, _, _)? = try? FilterParser.parse("\(attribute) eq 1") else {
             throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
         }
         let client = try inv.context.client()
