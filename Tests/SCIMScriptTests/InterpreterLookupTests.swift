@@ -51,3 +51,16 @@ final class InterpreterLookupTests: InterpreterTestCase {
         XCTAssertTrue(h.messages.contains("patched 1 user, 1 failed"), h.messages)
     }
 }
+
+/// `first` after a write limits only what is printed: the interpreter says so.
+final class InterpreterWriteThenFirstTests: InterpreterTestCase {
+    func testFirstAfterAWriteWarns() async throws {
+        let h = try await makeHarness()
+        let r = await h.run(#"find userName eq "bjensen" | patch displayName="B" | first 1"#)
+        XCTAssertEqual(r.exitCode, 0, h.messages)
+        XCTAssertTrue(
+            h.messages.contains(
+                "warning: 'first' after 'patch' limits what is passed on, not what is changed: put it before the "
+                    + "write (find | first N | patch)"), h.messages)
+    }
+}

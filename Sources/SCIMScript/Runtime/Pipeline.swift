@@ -69,6 +69,14 @@ extension Interpreter {
             return c
         }
         let lastMutating = commands.lastIndex { $0?.isMutating ?? false }
+        if let firstWrite = commands.firstIndex(where: { $0?.isMutating ?? false }),
+            let limit = commands[(firstWrite + 1)...].first(where: { $0?.name == "first" }) ?? nil
+        {
+            // The write stage works ahead of what `first` takes, so `first` cannot limit the writes.
+            context.warning(
+                "'\(limit.name)' after '\(commands[firstWrite]?.name ?? "")' limits what is passed on, not what is "
+                    + "changed: put it before the write (find | first N | \(commands[firstWrite]?.name ?? ""))")
+        }
         for (i, stage) in pipeline.stages.enumerated() {
             guard let command = commands[i] else {
                 source = try variableSource(stage)
