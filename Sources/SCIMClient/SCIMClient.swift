@@ -277,8 +277,7 @@ public final class SCIMClient: Sendable {
 
     /// Removes the credential from text that came from elsewhere (a server could echo it).
     func scrub(_ text: String) -> String {
-        guard let secret = configuration.auth.secret, secret.count >= 4 else { return text }
-        return text.replacingOccurrences(of: secret, with: "****")
+        SecretMask(configuration.auth.secret.map { [$0] } ?? []).apply(text)
     }
 }
 
@@ -291,10 +290,6 @@ extension String {
         return String(s)
     }
 
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        return self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
 }
 
 /// Percent-encoding for URLs (RFC 3986).

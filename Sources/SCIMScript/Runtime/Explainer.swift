@@ -103,18 +103,11 @@ struct Explainer {
     }
 
     func describe(_ r: HTTPRequestData, session: Session) -> String {
-        var out = "     \(r.method) \(r.url.replacingOccurrences(of: "%7Bid%7D", with: "{id}"))\n"
+        var out = "     \(r.method) \(r.url.replacingEvery("%7Bid%7D", with: "{id}"))\n"
         for h in r.maskedHeaders { out += "     \(h.name): \(h.value)\n" }
         if let body = r.body, let json = try? JSONParser.parse(body) {
             out += JSONEncoderFast.pretty(json).split(separator: "\n").map { "     \($0)\n" }.joined()
         }
         return session.scrub(out)
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

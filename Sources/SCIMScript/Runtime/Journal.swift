@@ -129,19 +129,9 @@ public final class Journal: Sendable {
 
     func writeAll(_ bytes: [UInt8]) throws {
         let f = try open()
-        let ok = bytes.withUnsafeBytes { buf -> Bool in
-            var off = 0
-            while off < buf.count {
-                let n = write(f, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                off += n
-            }
-            return true
+        if case .failure(let code) = bytes.withUnsafeBytes({ POSIX.writeAll(f, $0) }) {
+            throw ScriptError("cannot write the journal \(path): \(code.message)")
         }
-        if !ok { throw ScriptError("cannot write the journal \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Writes waiting lines and syncs the file to disk (end of a statement).

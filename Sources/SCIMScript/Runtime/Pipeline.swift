@@ -159,12 +159,13 @@ final class OutputStage: RecordSource {
     func next() async throws -> Record? {
         guard !done else { return nil }
         do {
-            let secrets = context.session.secretValues
+            // The mask is built once per pipeline, not per record (this is the hot path of every listing).
+            let mask = context.session.secretMask
             while let r = try await upstream.next() {
                 count += 1
                 // Mask secrets in the values before formatting, so column widths fit what is shown.
-                let text = writer.write(secrets.isEmpty ? r : OutputStage.masking(r, context.session))
-                if !text.isEmpty { context.sink.writeData(context.session.scrub(text)) }
+                let text = writer.write(mask.isEmpty ? r : OutputStage.masking(r, mask))
+                if !text.isEmpty { context.sink.writeData(mask.apply(text)) }
             }
         } catch {
             flush(failed: true)
@@ -174,17 +175,17 @@ final class OutputStage: RecordSource {
         return nil
     }
 
-    static func masking(_ record: Record, _ session: Session) -> Record {
+    static func masking(_ record: Record, _ secrets: SecretMask) -> Record {
         var out = JSONObject()
-        for (k, v) in record { out[k] = mask(v, session) }
+        for (k, v) in record { out[k] = masking(v, secrets) }
         return out
     }
 
-    static func mask(_ v: JSONValue, _ session: Session) -> JSONValue {
+    static func masking(_ v: JSONValue, _ secrets: SecretMask) -> JSONValue {
         switch v {
-        case .string(let s): return .string(session.scrub(s))
-        case .array(let a): return .array(a.map { mask($0, session) })
-        case .object(let o): return .object(masking(o, session))
+        case .string(let s): return .string(secrets.apply(s))
+        case .array(let a): return .array(a.map { masking($0, secrets) })
+        case .object(let o): return .object(masking(o, secrets))
         default: return v
         }
     }

@@ -72,13 +72,12 @@ public struct Session: Sendable {
         Session.secretNames.compactMap { variables[$0]?.displayString }.filter { $0.count >= 4 }
     }
 
+    /// A mask for the secrets set now (build it once where many texts are masked).
+    public var secretMask: SecretMask { SecretMask(secretValues) }
+
     /// Replaces every secret value in `text` with `****`.
     public func scrub(_ text: String) -> String {
-        var t = text
-        for s in secretValues where t.contains(s) {
-            t = t.split(separator: s, omittingEmptySubsequences: false).joined(separator: "****")
-        }
-        return t
+        secretMask.apply(text)
     }
 
     /// An integer setting, clamped to a range, or its default.

@@ -15,7 +15,7 @@ public enum TraceMode: String, Sendable, CaseIterable {
 public final class TraceObserver: HTTPExchangeObserver {
     let mode: TraceMode
     let sink: any OutputSink
-    let secrets: [String]
+    let mask: SecretMask
     /// Bodies longer than this are abbreviated.
     public let maxBody: Int
 
@@ -23,17 +23,11 @@ public final class TraceObserver: HTTPExchangeObserver {
     public init(mode: TraceMode, sink: any OutputSink, secrets: [String], maxBody: Int = 2000) {
         self.mode = mode
         self.sink = sink
-        self.secrets = secrets
+        self.mask = SecretMask(secrets)
         self.maxBody = maxBody
     }
 
-    func scrub(_ s: String) -> String {
-        var t = s
-        for secret in secrets where !secret.isEmpty && t.contains(secret) {
-            t = t.replacingOccurrences(of: secret, with: "****")
-        }
-        return t
-    }
+    func scrub(_ s: String) -> String { mask.apply(s) }
 
     func body(_ bytes: [UInt8]) -> String {
         guard !bytes.isEmpty else { return "" }
@@ -84,7 +78,7 @@ public final class TraceObserver: HTTPExchangeObserver {
 
     /// The request as a curl command; credentials come from `$SCIMSH_TOKEN` / `$SCIMSH_API_TOKEN`.
     public static func curlCommand(_ r: HTTPRequestData) -> String {
-        func sq(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        func sq(_ s: String) -> String { "'" + s.replacingEvery("'", with: "'\\''") + "'" }
         var parts = ["curl -sS"]
         if r.method != "GET" { parts.append("-X \(r.method)") }
         parts.append(sq(r.url))
