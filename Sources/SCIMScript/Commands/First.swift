@@ -8,7 +8,7 @@ struct FirstCommand: Command {
     let category = CommandCategory.local
     let help = """
         Passes on the first N records (default 1) and then stops asking for more, so find fetches no \
-        further pages.
+        further pages. To limit what a write changes, put it before the write: find | first 10 | patch ...
         """
     var examples: [CommandExample] { [CommandExample("find | first 2", "two users, one request")] }
 
