@@ -176,9 +176,20 @@ final class OutputStage: RecordSource {
     }
 
     static func masking(_ record: Record, _ secrets: SecretMask) -> Record {
+        // The usual record holds no secret: check before copying it.
+        guard record.contains(where: { holdsSecret($0.value, secrets) }) else { return record }
         var out = JSONObject()
         for (k, v) in record { out[k] = masking(v, secrets) }
         return out
+    }
+
+    static func holdsSecret(_ v: JSONValue, _ secrets: SecretMask) -> Bool {
+        switch v {
+        case .string(let s): return secrets.matches(s)
+        case .array(let a): return a.contains { holdsSecret($0, secrets) }
+        case .object(let o): return o.contains { holdsSecret($0.value, secrets) }
+        default: return false
+        }
     }
 
     static func masking(_ v: JSONValue, _ secrets: SecretMask) -> JSONValue {
