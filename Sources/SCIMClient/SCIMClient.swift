@@ -30,10 +30,10 @@ public final class SCIMClient: Sendable {
     let ownsTransport: Bool
     let observer: (any HTTPExchangeObserver)?
 
-    /// A client with its own AsyncHTTPClient connection pool.
+    /// A client with its own connection pool (``NIOHTTPTransport``).
     public init(configuration: SCIMConfiguration, observer: (any HTTPExchangeObserver)? = nil) {
         self.configuration = configuration
-        self.transport = AsyncHTTPTransport(maxConnections: configuration.maxConnections)
+        self.transport = NIOHTTPTransport(maxIdlePerHost: configuration.maxConnections)
         self.ownsTransport = true
         self.observer = observer
     }

@@ -123,7 +123,11 @@ public protocol HTTPTransport: Sendable {
     func shutdown() async
 }
 
-/// The production transport: a pooled, keep-alive AsyncHTTPClient.
+/// An alternative transport on AsyncHTTPClient: keep-alive pooling, and HTTP/2 when a TLS server offers it.
+///
+/// ``SCIMClient`` and the interpreter use ``NIOHTTPTransport``, which needs about a third less CPU per
+/// request (docs/performance.md); pass this one to ``SCIMClient/init(configuration:transport:observer:)`` to
+/// use AsyncHTTPClient instead.
 public final class AsyncHTTPTransport: HTTPTransport {
     let client: HTTPClient
     let isShutDown = Atomic<Bool>(false)

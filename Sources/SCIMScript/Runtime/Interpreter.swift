@@ -89,7 +89,7 @@ public final class Interpreter: Sendable {
         self.arguments = arguments
         self.interactive = interactive
         self.state = Locked(session)
-        self.sharedTransport = AsyncHTTPTransport(maxConnections: 256)
+        self.sharedTransport = NIOHTTPTransport(maxIdlePerHost: 256)
         for c in BuiltinCommands.all { register(c) }
         applyTrace()
     }
