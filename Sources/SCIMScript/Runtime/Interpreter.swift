@@ -485,7 +485,9 @@ public final class Interpreter: Sendable {
     func makeContext(statement: String? = nil, writes: Bool = false) -> PipelineContext {
         let session = state.current
         var context = PipelineContext(
-            session: session, sink: sink, mutations: MutationCounter(), interactive: interactive, seen: seen,
+            session: session, sink: sink, mutations: MutationCounter(), interactive: interactive,
+            // Only the prompt's completion reads these; a script or -c line does not pay for noting them.
+            seen: interactive ? seen : nil,
             clientProvider: { [self] in try self.client() })
         let dry = session.string("dry_run")?.lowercased()
         context.dryRun = dry == "on" || dry == "true"

@@ -107,34 +107,47 @@ public struct StatementInfo: Sendable {
 
 /// Ids and userNames seen in this session (offered by completion; never sent anywhere).
 public final class SeenUsers: Sendable {
-    private let state = Mutex<(ids: [String], names: [String], idSet: Set<String>, nameSet: Set<String>)>(
-        ([], [], [], []))
+    /// The most recent values, oldest first, in a ring of `capacity` slots.
+    struct Recent {
+        var ring: [String] = []
+        var next = 0
+        var set: Set<String> = []
+
+        mutating func insert(_ value: String, capacity: Int) {
+            guard set.insert(value).inserted else { return }
+            if ring.count < capacity {
+                ring.append(value)
+                return
+            }
+            set.remove(ring[next])
+            ring[next] = value
+            next = (next + 1) % capacity
+        }
+
+        var ordered: [String] { Array(ring[next...] + ring[..<next]) }
+    }
+
+    private let state = Mutex<(ids: Recent, names: Recent)>((Recent(), Recent()))
     /// How many of each are kept.
     public let capacity: Int
 
     /// An empty set keeping the most recent `capacity` of each.
-    public init(capacity: Int = 2000) { self.capacity = capacity }
+    public init(capacity: Int = 2000) { self.capacity = max(1, capacity) }
 
     /// Notes a user's id and userName.
     public func note(_ record: Record) {
         let id = record["id"]?.stringValue
         let name = record["userName"]?.stringValue
         state.withLock { s in
-            if let id, s.idSet.insert(id).inserted {
-                s.ids.append(id)
-                if s.ids.count > capacity { s.idSet.remove(s.ids.removeFirst()) }
-            }
-            if let name, s.nameSet.insert(name).inserted {
-                s.names.append(name)
-                if s.names.count > capacity { s.nameSet.remove(s.names.removeFirst()) }
-            }
+            if let id { s.ids.insert(id, capacity: capacity) }
+            if let name { s.names.insert(name, capacity: capacity) }
         }
     }
 
     /// The ids seen, oldest first.
-    public var ids: [String] { state.withLock { $0.ids } }
+    public var ids: [String] { state.withLock { $0.ids.ordered } }
     /// The userNames seen, oldest first.
-    public var userNames: [String] { state.withLock { $0.names } }
+    public var userNames: [String] { state.withLock { $0.names.ordered } }
 }
 
 /// Limits how many operations run at once (an async semaphore).
