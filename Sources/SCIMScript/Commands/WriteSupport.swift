@@ -231,7 +231,7 @@ final class WriteStage: RecordSource {
                 userName: before?["userName"]?.stringValue ?? record["userName"]?.stringValue,
                 before: Journal.image(before))
             do {
-                try journal.append(e.line(phase: "begin", after: nil, outcome: nil))
+                try journal.append(line: e.line(phase: "begin", after: nil, outcome: nil))
             } catch {
                 context.mutations.fail()
                 context.message("error: \(describe(record)): not sent: \(text(of: error))")
@@ -246,7 +246,8 @@ final class WriteStage: RecordSource {
             let out = try await spec.perform(input)
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }
-                try? journal.append(e.line(phase: "end", after: Journal.image(out), outcome: "ok"), deferrable: true)
+                try? journal.append(
+                    line: e.line(phase: "end", after: Journal.image(out), outcome: "ok"), deferrable: true)
             }
             if let out {
                 context.seen?.note(out)
@@ -256,7 +257,7 @@ final class WriteStage: RecordSource {
         } catch {
             if let journal, let e = entry {
                 try? journal.append(
-                    e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"), deferrable: true)
+                    line: e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"), deferrable: true)
             }
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
