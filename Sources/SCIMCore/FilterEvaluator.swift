@@ -132,9 +132,43 @@ enum FilterEvaluator {
         return present.contains { compareOne($0, op, literal) }
     }
 
+    /// `eq`, `ne`, `co`, `sw` and `ew` on two ASCII strings, ignoring case, without allocating (a `where` over a
+    /// list runs this for every record); nil for other text or operators, which take the general path.
+    static func asciiCompare(_ a: String, _ op: CompareOperator, _ b: String) -> Bool? {
+        switch op {
+        case .eq, .ne, .co, .sw, .ew: break
+        default: return nil
+        }
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y -> Bool? in
+                for c in x where c >= 0x80 { return nil }
+                for c in y where c >= 0x80 { return nil }
+                func lower(_ c: UInt8) -> UInt8 { c &- 65 < 26 ? c | 0x20 : c }
+                func matches(at i: Int) -> Bool {
+                    for j in 0..<y.count where lower(x[i + j]) != lower(y[j]) { return false }
+                    return true
+                }
+                let fits = x.count >= y.count
+                switch op {
+                case .eq: return x.count == y.count && matches(at: 0)
+                case .ne: return !(x.count == y.count && matches(at: 0))
+                case .sw: return fits && matches(at: 0)
+                case .ew: return fits && matches(at: x.count - y.count)
+                default:
+                    guard fits else { return false }
+                    for i in 0...(x.count - y.count) where matches(at: i) { return true }
+                    return false
+                }
+            }
+        }
+    }
+
     static func compareOne(_ value: JSONValue, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
         switch (value, literal) {
         case (.string(let a), .string(let b)):
+            if let fast = asciiCompare(a, op, b) { return fast }
             let x = a.lowercased()
             let y = b.lowercased()
             switch op {

@@ -1,5 +1,6 @@
-import SCIMCore
 import XCTest
+
+@testable import SCIMCore
 
 /// Parses, or fails the test with the parse error.
 private func parse(_ text: String, variables: Bool = false, file: StaticString = #filePath, line: UInt = #line)
@@ -574,6 +575,33 @@ final class FilterEvaluatorTests: XCTestCase {
         check(#"displayName gt "babs""#, true)
         check(#"displayName lt "BABS JENSEN""#, false)
         check(#"displayName le "BABS JENSEN""#, true)
+    }
+
+    func testASCIIFastPathAgreesWithTheGeneralComparison() {
+        // Characters around the letter ranges (@ [ ` {) must not be folded; non-ASCII takes the general path.
+        let words = [
+            "", "a", "A", "ab", "aB@", "@", "[", "`", "{", "Z", "z[", "Jensen", "JENSEN", "s jen", "Ölz", "ölz",
+        ]
+        for a in words {
+            for b in words {
+                for op in [CompareOperator.eq, .ne, .co, .sw, .ew] {
+                    let x = a.lowercased()
+                    let y = b.lowercased()
+                    let reference: Bool
+                    switch op {
+                    case .eq: reference = x == y
+                    case .ne: reference = x != y
+                    case .co: reference = y.isEmpty || x.contains(y)
+                    case .sw: reference = x.hasPrefix(y)
+                    default: reference = x.hasSuffix(y)
+                    }
+                    XCTAssertEqual(
+                        FilterEvaluator.compareOne(.string(a), op, .string(b)), reference, "\(a) \(op) \(b)")
+                }
+            }
+        }
+        XCTAssertNil(FilterEvaluator.asciiCompare("Ölz", .eq, "ölz"), "non-ASCII text takes the general path")
+        XCTAssertNil(FilterEvaluator.asciiCompare("a", .gt, "b"), "ordering takes the general path")
     }
 
     func testMultiValuedAttributes() {
