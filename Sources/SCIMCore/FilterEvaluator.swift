@@ -29,27 +29,38 @@ extension SCIMFilter {
 enum FilterEvaluator {
     /// Whether a variable is left in the filter (a cheap walk: no sets, unlike ``SCIMFilter/features``).
     static func containsVariable(_ filter: SCIMFilter) -> Bool {
-        var stack = [filter]
-        while let f = stack.popLast() {
-            switch f {
+        // Down the left spine of and/or chains without recursion (the parser builds them left-nested).
+        var node = filter
+        while true {
+            switch node {
             case .compare(_, _, .variable): return true
-            case .compare, .present: continue
+            case .compare, .present: return false
             case .and(let a, let b), .or(let a, let b):
-                stack.append(a)
-                stack.append(b)
-            case .not(let a), .valuePath(_, let a): stack.append(a)
+                if containsVariable(b) { return true }
+                node = a
+            case .not(let a), .valuePath(_, let a): node = a
             }
         }
-        return false
     }
 
+    /// Evaluates without allocating for the common shapes: and/or chains are walked down their left spine,
+    /// and a comparison with a single value skips gathering values into an array.
     static func evaluate(_ filter: SCIMFilter, on resource: JSONValue) -> Bool {
         switch filter {
         case .and:
-            // Long chains are walked as lists, so their length does not deepen the recursion.
-            return FilterPrinter.chain(filter, isOr: false).allSatisfy { evaluate($0, on: resource) }
+            var node = filter
+            while case .and(let l, let r) = node {
+                if !evaluate(r, on: resource) { return false }
+                node = l
+            }
+            return evaluate(node, on: resource)
         case .or:
-            return FilterPrinter.chain(filter, isOr: true).contains { evaluate($0, on: resource) }
+            var node = filter
+            while case .or(let l, let r) = node {
+                if evaluate(r, on: resource) { return true }
+                node = l
+            }
+            return evaluate(node, on: resource)
         case .not(let inner):
             return !evaluate(inner, on: resource)
         case .present(let path):
@@ -57,6 +68,13 @@ enum FilterEvaluator {
         case .compare(_, _, .variable):
             return false
         case .compare(let path, let op, .literal(let literal)):
+            if path.subAttribute == nil {
+                switch attribute(path, in: resource) {
+                case nil: return compareSingle(nil, op, literal)
+                case .array?, .object?: break
+                case let value?: return compareSingle(value, op, literal)
+                }
+            }
             return compare(values(of: path, in: resource), op, literal)
         case .valuePath(let path, let inner):
             switch attribute(path, in: resource) {
@@ -120,16 +138,31 @@ enum FilterEvaluator {
     }
 
     static func compare(_ values: [JSONValue], _ op: CompareOperator, _ literal: JSONValue) -> Bool {
-        let present = values.filter { !$0.isNull }
+        let anyPresent = values.contains { !$0.isNull }
         if literal.isNull {
             switch op {
-            case .eq: return present.isEmpty
-            case .ne: return !present.isEmpty
+            case .eq: return !anyPresent
+            case .ne: return anyPresent
             default: return false
             }
         }
-        if op == .ne && present.isEmpty { return true }
-        return present.contains { compareOne($0, op, literal) }
+        if op == .ne && !anyPresent { return true }
+        return values.contains { !$0.isNull && compareOne($0, op, literal) }
+    }
+
+    /// ``compare(_:_:_:)`` for at most one value (`nil`: the attribute is missing).
+    static func compareSingle(_ value: JSONValue?, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
+        let present = value.map { !$0.isNull } ?? false
+        if literal.isNull {
+            switch op {
+            case .eq: return !present
+            case .ne: return present
+            default: return false
+            }
+        }
+        if op == .ne && !present { return true }
+        guard present, let value else { return false }
+        return compareOne(value, op, literal)
     }
 
     /// `eq`, `ne`, `co`, `sw` and `ew` on two ASCII strings, ignoring case, without allocating (a `where` over a
