@@ -68,6 +68,12 @@ final class InterpreterPagingTests: InterpreterTestCase {
         try await deactivateAll(concurrency: 32)
     }
 
+    /// At concurrency 8 the next page is requested while the last users of the current one are still being
+    /// deactivated (FindSource's prefetch), with an early start that covers them.
+    func testFindActiveDeleteAtConcurrency8WithLatencyAndPrefetch() async throws {
+        try await deactivateAll(concurrency: 8, latency: .milliseconds(2))
+    }
+
     func testFindActiveDeleteAtConcurrency32WithLatency() async throws {
         try await deactivateAll(concurrency: 32, latency: .milliseconds(2))
     }

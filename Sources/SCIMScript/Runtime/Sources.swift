@@ -72,6 +72,8 @@ public final class FindSource: RecordSource {
     var dropped = 0
     /// The server's `totalResults` from the latest page.
     public private(set) var totalResults: Int?
+    /// The next page, requested while the current one is still being passed on (see ``prefetchIfUseful()``).
+    var prefetch: (start: Int, task: Task<ListResponse, any Error>)?
 
     /// A listing. `mutations` turns on the mode that survives writes downstream; `check` re-applies the filter
     /// locally and drops (and counts) records the server should not have returned.
@@ -105,6 +107,7 @@ public final class FindSource: RecordSource {
                 }
                 emitted += 1
                 context.seen?.note(user.attributes)
+                prefetchIfUseful()
                 return user.attributes
             }
             guard !finished else { return finish() }
@@ -112,7 +115,13 @@ public final class FindSource: RecordSource {
         }
     }
 
+    deinit {
+        prefetch?.task.cancel()
+    }
+
     func finish() -> Record? {
+        prefetch?.task.cancel()
+        prefetch = nil
         if dropped > 0 {
             onDropped(dropped)
             dropped = 0
@@ -122,21 +131,56 @@ public final class FindSource: RecordSource {
         return nil
     }
 
-    func fetch() async throws {
+    /// Requests the next page while the last users of this one are passed on, so that a write stage downstream
+    /// does not run dry at every page boundary: when few users are left and the page is large enough for the
+    /// early start below to leave most of it new.
+    func prefetchIfUseful() {
+        guard prefetch == nil, !finished else { return }
+        let remaining = buffer.count - position
+        guard remaining <= 2 * context.concurrency else { return }
+        if let limit, emitted + remaining >= limit { return }
         var start = nextStart
         if let mutations {
-            // Writes that had not finished before the previous fetch may have removed users from the listing
-            // since; start early by that many positions (repeats are dropped via `seen`). Queued writes count
-            // too: they may start while this request is on its way. None can be queued meanwhile, because the
-            // write stage is waiting for this very page.
-            let mayHaveMoved = max(0, mutations.queuedCount - completedAtLastFetch)
+            // As in fetch(), plus: the users of this page still to be passed on (and the one being passed on
+            // now) may be written, and leave the listing, before the server computes the next page.
+            let unseen = buffer[position...].count { $0.id.map { !seen.contains($0) } ?? true } + 1
+            let mayHaveMoved = max(0, mutations.queuedCount - completedAtLastFetch) + unseen
+            guard mayHaveMoved <= pageSize / 2 else { return }
             start = max(1, nextStart - mayHaveMoved)
             completedAtLastFetch = mutations.completedCount
         }
+        let client = self.client
+        let filter = filterText
+        let count = pageSize
+        prefetch = (start, Task { try await client.findUsers(filter: filter, startIndex: start, count: count) })
+    }
+
+    func fetch() async throws {
+        var start = nextStart
         let page: ListResponse
         do {
-            page = try await client.findUsers(filter: filterText, startIndex: start, count: pageSize)
-        } catch {
+            if let (prefetchedStart, task) = prefetch {
+                prefetch = nil
+                start = prefetchedStart
+                page = try await task.value
+            } else {
+                var count = pageSize
+                if let mutations {
+                    // Writes that had not finished before the previous fetch may have removed users from the
+                    // listing since; start early by that many positions (repeats are dropped via `seen`). Queued
+                    // writes count too: they may start while this request is on its way. None can be queued
+                    // meanwhile, because the write stage is waiting for this very page.
+                    let mayHaveMoved = max(0, mutations.queuedCount - completedAtLastFetch)
+                    start = max(1, nextStart - mayHaveMoved)
+                    completedAtLastFetch = mutations.completedCount
+                    // The early start is usually a page's worth (every user of the last page was written), and
+                    // most writes move nobody: ask for those positions on top of a page, or the answer would be
+                    // all repeats and need a second request.
+                    count = pageSize + min(nextStart - start, pageSize)
+                }
+                page = try await client.findUsers(filter: filterText, startIndex: start, count: count)
+            }
+        } catch let error as SCIMError {
             if error.isCancelled { throw CancellationError() }
             throw ScriptError(context.session.scrub(error.description))
         }
