@@ -1,4 +1,5 @@
 import SCIMCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -194,6 +195,26 @@ struct JournalWrite: Sendable {
         self.beforeJSON = before.map { JSONEncoderFast.encodeBytes(.object($0)) } ?? Array("null".utf8)
     }
 
+    /// `,"statement_no":N,"statement":…,"host":…`, encoded once per statement (every line of it repeats them).
+    static func statementFields(_ number: Int, _ statement: String, _ host: String) -> [UInt8] {
+        if let hit = lastStatementFields.withLock({ c in
+            c.number == number && c.statement == statement && c.host == host ? c.bytes : nil
+        }) {
+            return hit
+        }
+        var out: [UInt8] = Array(#","statement_no":"#.utf8)
+        out.append(contentsOf: String(number).utf8)
+        out.append(contentsOf: #","statement":"#.utf8)
+        JSONEncoderFast.writeString(statement, into: &out)
+        out.append(contentsOf: #","host":"#.utf8)
+        JSONEncoderFast.writeString(host, into: &out)
+        lastStatementFields.withLock { $0 = (number, statement, host, out) }
+        return out
+    }
+
+    static let lastStatementFields = Mutex<(number: Int, statement: String, host: String, bytes: [UInt8])>(
+        (-1, "", "", []))
+
     /// The line for one phase, without its newline: `time`, `statement_no`, `statement`, `host`, `phase`, `op`,
     /// `id`, `userName`, `before`, and for `end` also `after` and `outcome`.
     func line(phase: String, after: JSONObject?, outcome: String?) -> [UInt8] {
@@ -209,10 +230,7 @@ struct JournalWrite: Sendable {
             JSONEncoderFast.writeString(v, into: &out)
         }
         string("time", Clock.iso8601Now())
-        key("statement_no")
-        out.append(contentsOf: String(statementNumber).utf8)
-        string("statement", statement)
-        string("host", host)
+        out.append(contentsOf: JournalWrite.statementFields(statementNumber, statement, host))
         string("phase", phase)
         string("op", op)
         if let id { string("id", id) }
@@ -230,9 +248,20 @@ struct JournalWrite: Sendable {
 }
 
 enum Clock {
+    /// The last second formatted, so that a bulk write formats the time once per second, not per line.
+    static let lastFormatted = Mutex<(second: Int, text: String)>((-1, ""))
+
     /// Now as `2026-11-29T10:17:05Z`.
     static func iso8601Now() -> String {
-        var t = time(nil)
+        let now = time(nil)
+        if let cached = lastFormatted.withLock({ $0.second == now ? $0.text : nil }) { return cached }
+        let text = format(now)
+        lastFormatted.withLock { $0 = (now, text) }
+        return text
+    }
+
+    static func format(_ now: time_t) -> String {
+        var t = now
         var tmv = tm()
         gmtime_r(&t, &tmv)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
