@@ -75,6 +75,13 @@ let package = Package(
             path: "examples/embed",
             swiftSettings: upcoming
         ),
+        // Example: a bulk change with the client library alone (also the benchmark's library-only row).
+        .executableTarget(
+            name: "bulk-patch-example",
+            dependencies: ["SCIMClient", "SCIMCore"],
+            path: "examples/bulk-patch",
+            swiftSettings: upcoming
+        ),
         .target(
             name: "SCIMTestSupport",
             dependencies: ["SCIMSandbox", "SCIMClient", "SCIMCore"],

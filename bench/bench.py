@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 SCIMSH = ROOT / ".build-release" / "release" / "scimsh"
+LIBRARY_EXAMPLE = ROOT / ".build-release" / "release" / "bulk-patch-example"
 VENV_PY = BENCH / ".venv" / "bin" / "python3"
 WRK_SCRIPT = BENCH / "wrk-users.lua"
 ODM_SCRIPT = BENCH / "odm_bulk_patch.py"
@@ -267,6 +268,16 @@ def bench_bulk_patch(sb, ids_file, n_users):
             rates.append(n_users / wall)
         CTX.add("Bulk patch", f"scimsh `find | patch`, concurrency {c} (whole job)", rates, "req/s",
                 note=f"{n_users:,} PATCHes / wall time incl. listing", key=f"scimsh-patch-{c}")
+        if c == 8 and LIBRARY_EXAMPLE.exists():
+            # The same job with the SCIMClient library alone (no journal, table or exactly-once paging): what
+            # the interpreter adds is the difference to the row above.
+            rates = []
+            for r in range(runs):
+                wall, _ = run_checked([str(LIBRARY_EXAMPLE), f"library run {r}", str(c)], env=env, timeout=600,
+                                      label="bulk-patch-example")
+                rates.append(n_users / wall)
+            CTX.add("Bulk patch", f"SCIMClient library alone (examples/bulk-patch), concurrency {c}", rates, "req/s",
+                    note="list + PATCH, no interpreter", key=f"library-patch-{c}")
         CTX.add("Bulk patch", f"wrk PATCH, {c} connections",
                 [wrk(sb.host, "PATCH", c, secs, ids_file, log) for _ in range(runs)], "req/s", key=f"wrk-patch-{c}")
     limit = CTX.args.odm_users
@@ -397,6 +408,8 @@ def ratio_notes():
         if k in v and f"wrk-patch-{c}" in v:
             extra = f"; {ratio(v[k], v['odm-patch']):.1f}× odm_api" if "odm-patch" in v else ""
             put(k, f"{ratio(v[k], v[f'wrk-patch-{c}']):.0%} of wrk{extra}")
+    if "library-patch-8" in v and "wrk-patch-8" in v:
+        put("library-patch-8", f"{ratio(v['library-patch-8'], v['wrk-patch-8']):.0%} of wrk")
     if "odm-patch" in v and "wrk-patch-1" in v:
         put("odm-patch", f"{ratio(v['odm-patch'], v['wrk-patch-1']):.0%} of wrk c=1")
     big, small = CTX.args.big_users, CTX.args.users

@@ -22,6 +22,7 @@ fi
 
 echo "bench: building scimsh (release, .build-release)" >&2
 swift build -c release --product scimsh --scratch-path .build-release >&2
+swift build -c release --product bulk-patch-example --scratch-path .build-release >&2
 
 if [ ! -x bench/.venv/bin/python3 ]; then
     echo "bench: creating bench/.venv" >&2

@@ -1,4 +1,6 @@
 import Foundation
+import SCIMCore
+import SCIMSandbox
 import SCIMTestSupport
 import XCTest
 
@@ -26,5 +28,50 @@ final class EmbedExampleTests: XCTestCase {
             error as a value: domain-count takes no arguments
 
             """)
+    }
+}
+
+/// Runs the built `bulk-patch-example` (examples/bulk-patch/main.swift): the SCIMClient library alone lists and
+/// patches every active user of a sandbox.
+final class BulkPatchExampleTests: XCTestCase {
+    func testPatchesEveryActiveUserAndReportsTheCount() async throws {
+        try E2E.requireBinary(E2E.bulkPatchExamplePath)
+        let server = try await Fixtures.sandbox(generatedUsers: 250)
+        defer { Task { await server.stop() } }
+        let before = server.sandbox.users().filter { $0["active"] == .bool(true) }.count
+        let r = try Fixtures.run(
+            E2E.bulkPatchExamplePath, ["Renamed by the library", "4"],
+            environment: ["SCIMSH_HOST": E2E.hostURL(server), "SCIMSH_TOKEN": server.sandbox.configuration.adminToken])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertTrue(r.stdout.hasPrefix("patched \(before) users, 0 failed in "), r.stdout)
+        let active = server.sandbox.users().filter { $0["active"] == .bool(true) }
+        XCTAssertEqual(active.count, before)
+        XCTAssertTrue(active.allSatisfy { $0["displayName"] == .string("Renamed by the library") })
+        let patches = server.requestLog().filter { $0.method == "PATCH" }
+        XCTAssertEqual(patches.count, before)
+        XCTAssertTrue(patches.allSatisfy { $0.status == 200 })
+    }
+
+    func testUsageErrorsExitTwoAndTheTokenStaysOutOfTheArguments() throws {
+        try E2E.requireBinary(E2E.bulkPatchExamplePath)
+        let noEnvironment = try Fixtures.run(E2E.bulkPatchExamplePath, ["x"])
+        XCTAssertEqual(noEnvironment.status, 2)
+        XCTAssertTrue(noEnvironment.stderr.contains("usage: SCIMSH_HOST=URL SCIMSH_TOKEN=TOKEN"), noEnvironment.stderr)
+        let badConcurrency = try Fixtures.run(
+            E2E.bulkPatchExamplePath, ["x", "0"],
+            environment: ["SCIMSH_HOST": "http://127.0.0.1:9", "SCIMSH_TOKEN": "t0ken-value"])
+        XCTAssertEqual(badConcurrency.status, 2)
+        XCTAssertEqual(badConcurrency.stderr, "bulk-patch-example: CONCURRENCY must be a number from 1 to 256\n")
+    }
+
+    func testAnUnreachableServerIsAClearFailure() throws {
+        try E2E.requireBinary(E2E.bulkPatchExamplePath)
+        let r = try Fixtures.run(
+            E2E.bulkPatchExamplePath, ["x"],
+            environment: ["SCIMSH_HOST": "http://127.0.0.1:9", "SCIMSH_TOKEN": "t0ken-value"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("cannot reach the server: connection refused"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("t0ken-value"))
     }
 }

@@ -12,6 +12,9 @@ enum E2E {
     /// The built `embed-example` executable, next to `scimsh`.
     static var embedExamplePath: String { binDirectory + "/embed-example" }
 
+    /// The built `bulk-patch-example` executable, next to `scimsh`.
+    static var bulkPatchExamplePath: String { binDirectory + "/bulk-patch-example" }
+
     /// The package's examples folder.
     static var examplesDirectory: String { Fixtures.packageRoot + "/examples" }
 
