@@ -42,8 +42,8 @@ final class InterpreterExampleTests: InterpreterTestCase {
     func testEveryExampleRunsAgainstTheSandbox() async throws {
         // Examples name files relative to the package root (examples/data/new-hires.csv).
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(Fixtures.packageRoot)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(Fixtures.packageRoot))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         let lister = Interpreter(sink: CapturingSink(), environment: [:])
         let commands = lister.commands
         await lister.shutdown()

@@ -216,8 +216,8 @@ final class InterpreterStatementTests: InterpreterTestCase {
         try write("echo outer start\nsource sub/inner.scim\necho outer end $inner\n", to: dir + "/outer.scim")
         try write("set inner = \"from inner\"\necho inner\n", to: dir + "/sub/inner.scim")
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         let r = await h.run("source outer.scim")
         XCTAssertEqual(r.exitCode, 0, h.messages)
         XCTAssertEqual(h.data, "outer start\ninner\nouter end from inner\n")
