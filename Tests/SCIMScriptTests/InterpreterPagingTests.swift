@@ -68,9 +68,9 @@ final class InterpreterPagingTests: InterpreterTestCase {
         try await deactivateAll(concurrency: 32)
     }
 
-    /// At concurrency 8 the next page is requested while the last users of the current one are still being
-    /// deactivated (FindSource's prefetch), with an early start that covers them.
-    func testFindActiveDeleteAtConcurrency8WithLatencyAndPrefetch() async throws {
+    /// With latency, writes are still in flight when each next page is requested, so every request starts early
+    /// and asks for more than a page.
+    func testFindActiveDeleteAtConcurrency8WithLatency() async throws {
         try await deactivateAll(concurrency: 8, latency: .milliseconds(2))
     }
 
@@ -137,6 +137,21 @@ final class InterpreterPagingTests: InterpreterTestCase {
         XCTAssertEqual(h.requests("DELETE").count, 5)
         XCTAssertEqual(h.activeUserNames.count, Self.userCount - 5)
         XCTAssertEqual(Array(h.activeUserNames.prefix(1)), ["user00006"])
+    }
+
+    /// Asking for the next page ahead (while the last users of a page are passed on) still requests every page
+    /// once, in order, and nothing past the end; a `first` that ends early in the first page sends one request.
+    func testPlainListingRequestsEachPageOnceAndNothingPastTheEnd() async throws {
+        let h = try await makeHarness(generatedUsers: Self.userCount, seedUsers: false)
+        await h.expectSuccess("set page_size = 100; find | select userName | csv")
+        XCTAssertEqual(
+            h.data.replacingOccurrences(of: "\r\n", with: "\n"),
+            "userName\n" + Self.generatedNames.joined(separator: "\n") + "\n")
+        XCTAssertEqual(
+            h.requests("GET").map(\.uri), (0..<3).map { "/api/v1/scim/Users?startIndex=\($0 * 100 + 1)&count=100" })
+        let first = try await makeHarness(generatedUsers: Self.userCount, seedUsers: false)
+        await first.expectSuccess("set page_size = 100; find | first 3 | count")
+        XCTAssertEqual(first.requests("GET").count, 1)
     }
 
     /// Mutating stages keep the input order even when later records finish first.

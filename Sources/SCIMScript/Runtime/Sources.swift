@@ -45,7 +45,7 @@ public final class MapSource: RecordSource {
 }
 
 /// Lists users page by page (`GET /Users?filter=…&startIndex=…&count=…`), fetching the next page only when
-/// asked for more.
+/// asked for more (a plain listing asks for it while the last users of the current page are passed on).
 ///
 /// When later stages write (`find active eq true | delete`), those writes can move users out of the listing
 /// while it is paged: on ODM a deactivated user leaves `find`. Plain paging would then skip users. In that mode
@@ -131,27 +131,18 @@ public final class FindSource: RecordSource {
         return nil
     }
 
-    /// Requests the next page while the last users of this one are passed on, so that a write stage downstream
-    /// does not run dry at every page boundary: when few users are left and the page is large enough for the
-    /// early start below to leave most of it new.
+    /// Requests the next page while the last users of this one are passed on, so that the stages after a plain
+    /// listing do not run dry at every page boundary. Not with writes downstream: there the next start depends on
+    /// the writes of this page's users (see ``fetch()``), which are not all known yet.
     func prefetchIfUseful() {
-        guard prefetch == nil, !finished else { return }
+        guard mutations == nil, prefetch == nil, !finished else { return }
         let remaining = buffer.count - position
         guard remaining <= 2 * context.concurrency else { return }
         if let limit, emitted + remaining >= limit { return }
-        var start = nextStart
-        if let mutations {
-            // As in fetch(), plus: the users of this page still to be passed on (and the one being passed on
-            // now) may be written, and leave the listing, before the server computes the next page.
-            let unseen = buffer[position...].count { $0.id.map { !seen.contains($0) } ?? true } + 1
-            let mayHaveMoved = max(0, mutations.queuedCount - completedAtLastFetch) + unseen
-            guard mayHaveMoved <= pageSize / 2 else { return }
-            start = max(1, nextStart - mayHaveMoved)
-            completedAtLastFetch = mutations.completedCount
-        }
         let client = self.client
         let filter = filterText
         let count = pageSize
+        let start = nextStart
         prefetch = (start, Task { try await client.findUsers(filter: filter, startIndex: start, count: count) })
     }
 
