@@ -11,13 +11,15 @@ struct FindCommand: Command {
     var syntax: CommandSyntax { CommandSyntax(style: .filter, valuedFlags: ["limit"]) }
     let help = """
         Lists users. FILTER is a SCIM filter (RFC 7644 §3.4.2.2), checked before anything is sent; $var inside \
-        it is inserted as a quoted string. Pages of page_size users are fetched as later stages ask for more, \
-        so `find | first 3` sends one small request. --limit N stops after N users.
+        it is inserted as a quoted string. Pages of page_size users are fetched as later stages ask for more \
+        (the next one while the last users of a page are passed on), so `find | first 3` sends one small \
+        request. --limit N stops after N users.
 
         Request: GET {base_path}/Users?filter=FILTER&startIndex=1&count={page_size}, then startIndex=101, ...
         Every returned user is checked against the filter again locally; users the server should not have \
         returned are dropped with a warning. When a later stage writes (patch, delete), paging adapts so that \
-        users leaving the listing do not make it skip others.
+        users leaving the listing do not make it skip others: each page starts early by the writes that may \
+        have moved users, and asks for those positions on top of a page (count up to 2 × page_size).
         ODM lists active users only and supports only eq and and (plus emails[type eq "work" and value eq "…"]).
         """
     var examples: [CommandExample] {
