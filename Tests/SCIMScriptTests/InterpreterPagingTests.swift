@@ -98,6 +98,19 @@ final class InterpreterPagingTests: InterpreterTestCase {
             "output in input order")
     }
 
+    /// A write that moves nobody costs no repeated pages: each request asks for the early start on top of a page,
+    /// so 250 users take 3 list requests (4 at most, depending on which writes had finished), not a request of
+    /// repeats and a drain per page (5).
+    func testFindPatchListsEachPageWithOneRequest() async throws {
+        let h = try await makeHarness(generatedUsers: Self.userCount, seedUsers: false)
+        await h.expectSuccess(#"set page_size = 100; set concurrency = 8; find | patch displayName="X" | count"#)
+        let gets = h.requests("GET")
+        XCTAssertLessThanOrEqual(gets.count, 4, gets.map(\.uri).joined(separator: "\n"))
+        XCTAssertEqual(Set(countsPerId(h, method: "PATCH").values), [1])
+        XCTAssertEqual(countsPerId(h, method: "PATCH").count, Self.userCount)
+        XCTAssertTrue(gets.count > 1 && !gets[1].uri.hasSuffix("&count=100"), "the second request asks for more")
+    }
+
     func testFindPatchReachesEveryUserOnceAtConcurrency1() async throws {
         try await patchAll(concurrency: 1)
     }

@@ -592,6 +592,39 @@ final class SafetyTests: XCTestCase {
         XCTAssertFalse(text.contains(Self.token), text)
     }
 
+    /// The journal's lines, written straight as bytes: keys in a fixed order, text escaped, the statement number
+    /// and text of each statement (cached per statement) right for every line, the before-image in both lines.
+    func testJournalLinesHaveTheirKeysInOrderAndPerStatementFields() async throws {
+        let server = try await makeServer()
+        let journal = try makeJournalPath()
+        let (shell, sink) = makeShell(server, journal: journal)
+        await runOK(shell, sink, #"find userName eq "bjensen" | patch displayName="Say \"hi\"""#)
+        await runOK(shell, sink, #"find userName eq "bjensen" | patch displayName="Again""#)
+        let text = try String(contentsOfFile: journal, encoding: .utf8)
+        let raw = text.split(separator: "\n").map(String.init)
+        let lines = try journalLines(journal)
+        XCTAssertEqual(lines.count, 4)
+        guard lines.count == 4, raw.count == 4 else { return }
+        XCTAssertEqual(
+            lines[0].map(\.key),
+            ["time", "statement_no", "statement", "host", "phase", "op", "id", "userName", "before"])
+        XCTAssertEqual(
+            lines[1].map(\.key),
+            [
+                "time", "statement_no", "statement", "host", "phase", "op", "id", "userName", "before", "after",
+                "outcome",
+            ])
+        XCTAssertTrue(raw[0].hasPrefix(#"{"time":""#), raw[0])
+        XCTAssertTrue(
+            raw[0].contains(#","statement":"find userName eq \"bjensen\" | patch displayName=\"Say \\\"hi\\\"\"","#),
+            raw[0])
+        XCTAssertEqual(lines.map { $0["statement_no"]?.numberValue }, [1, 1, 2, 2])
+        XCTAssertEqual(lines[2]["statement"]?.stringValue, #"find userName eq "bjensen" | patch displayName="Again""#)
+        XCTAssertEqual(lines[0]["before"], lines[1]["before"])
+        XCTAssertEqual(lines[1]["after"]?.objectValue?["displayName"]?.stringValue, #"Say "hi""#)
+        XCTAssertEqual(lines[3]["before"]?.objectValue?["displayName"]?.stringValue, #"Say "hi""#)
+    }
+
     // MARK: plans with per-record values and undo
 
     /// A dry run of `import CSV | patch displayName` reads each user and shows old → new, sending no write.
