@@ -10,8 +10,7 @@ final class SafetyCLITests: XCTestCase {
     static let token = "tok-SECRET-4242"
     static let bjensen = "2819c223-7f76-453a-919d-413861904646"
 
-    private var servers: [SandboxServer] = []
-    private var directories: [String] = []
+    private let resources = TestResources()
 
     override func setUp() async throws {
         try await super.setUp()
@@ -19,33 +18,21 @@ final class SafetyCLITests: XCTestCase {
     }
 
     override func tearDown() async throws {
-        for s in servers { await s.stop() }
-        for d in directories { try? FileManager.default.removeItem(atPath: d) }
-        servers = []
-        directories = []
+        await resources.cleanUp()
         try await super.tearDown()
     }
 
     func makeServer(
         generatedUsers: Int = 0, seedUsers: Bool = true, configure: (inout SandboxConfiguration) -> Void = { _ in }
     ) async throws -> SandboxServer {
-        let server = try await Fixtures.sandbox(generatedUsers: generatedUsers) { config in
-            config.adminToken = Self.token
-            config.seedUsers = seedUsers
-            configure(&config)
-        }
-        servers.append(server)
-        return server
+        try await resources.sandbox(
+            token: Self.token, generatedUsers: generatedUsers, seedUsers: seedUsers, configure: configure)
     }
 
     func host(_ server: SandboxServer) -> String { "http://127.0.0.1:\(server.port)" }
 
     /// A journal file of its own, so no test touches the home folder's.
-    func makeJournalPath() throws -> String {
-        let dir = try Fixtures.temporaryDirectory()
-        directories.append(dir)
-        return dir + "/journal.jsonl"
-    }
+    func makeJournalPath() throws -> String { try resources.temporaryPath("journal.jsonl") }
 
     /// Runs scimsh against `server` with the token in the environment and a private journal.
     func scimsh(

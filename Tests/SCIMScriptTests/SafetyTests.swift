@@ -14,17 +14,13 @@ final class SafetyTests: XCTestCase {
     static let token = "tok-SECRET-4242"
     static let bjensen = "2819c223-7f76-453a-919d-413861904646"
 
-    private var servers: [SandboxServer] = []
+    private let resources = TestResources()
     private var interpreters: [Interpreter] = []
-    private var directories: [String] = []
 
     override func tearDown() async throws {
         for i in interpreters { await i.shutdown() }
-        for s in servers { await s.stop() }
-        for d in directories { try? FileManager.default.removeItem(atPath: d) }
         interpreters = []
-        servers = []
-        directories = []
+        await resources.cleanUp()
         try await super.tearDown()
     }
 
@@ -34,21 +30,12 @@ final class SafetyTests: XCTestCase {
     func makeServer(
         generatedUsers: Int = 0, seedUsers: Bool = true, configure: (inout SandboxConfiguration) -> Void = { _ in }
     ) async throws -> SandboxServer {
-        let server = try await Fixtures.sandbox(generatedUsers: generatedUsers) { config in
-            config.adminToken = Self.token
-            config.seedUsers = seedUsers
-            configure(&config)
-        }
-        servers.append(server)
-        return server
+        try await resources.sandbox(
+            token: Self.token, generatedUsers: generatedUsers, seedUsers: seedUsers, configure: configure)
     }
 
     /// A journal path in a fresh temporary directory.
-    func makeJournalPath() throws -> String {
-        let dir = try Fixtures.temporaryDirectory()
-        directories.append(dir)
-        return dir + "/state/journal.jsonl"
-    }
+    func makeJournalPath() throws -> String { try resources.temporaryPath("state/journal.jsonl") }
 
     /// An interpreter (a script, not the prompt) pointed at `server`, journaling to `journal`.
     func makeShell(_ server: SandboxServer, journal: String) -> (Interpreter, CapturingSink) {
@@ -631,12 +618,11 @@ final class SafetyTests: XCTestCase {
     func testDryRunOfPerRecordPatchShowsTheRealChange() async throws {
         let server = try await makeServer()
         let (shell, sink) = makeShell(server, journal: try makeJournalPath())
-        let dir = try Fixtures.temporaryDirectory()
-        directories.append(dir)
+        let csv = try resources.temporaryPath("r.csv")
         try "id,displayName\n2819c223-7f76-453a-919d-413861904646,Babs\n".write(
-            toFile: dir + "/r.csv", atomically: true, encoding: .utf8)
+            toFile: csv, atomically: true, encoding: .utf8)
         server.clearLog()
-        await runOK(shell, sink, "set dry_run = on; import \(dir)/r.csv | patch displayName | count")
+        await runOK(shell, sink, "set dry_run = on; import \(csv) | patch displayName | count")
         XCTAssertEqual(writes(server), [])
         XCTAssertTrue(
             sink.messages.contains(
