@@ -204,18 +204,21 @@ final class RetryAndTransportTests: XCTestCase {
         }
     }
 
+    /// `GET bjensen` in a task of its own, returning its error (nil when it succeeds).
+    func getInBackground(_ client: SCIMClient) -> Task<SCIMError?, Never> {
+        Task {
+            do throws(SCIMError) {
+                _ = try await client.getUser(id: Seed.bjensen)
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
     func testCancellingARequestInFlight() async throws {
         try await withSandbox(configure: { $0.latency = .milliseconds(500) }) { _, client in
-            let task = Task { () -> SCIMError? in
-                do {
-                    _ = try await client.getUser(id: Seed.bjensen)
-                    return nil
-                } catch let error as SCIMError {
-                    return error
-                } catch {
-                    return nil
-                }
-            }
+            let task = getInBackground(client)
             try await Task.sleep(for: .milliseconds(50))
             let start = ContinuousClock.now
             task.cancel()
@@ -233,16 +236,7 @@ final class RetryAndTransportTests: XCTestCase {
         try await withSandbox(configure: { $0.retryAfterSeconds = 30 }, retry: retry) { server, client in
             server.failNext(.serviceUnavailable)
             server.clearLog()
-            let task = Task { () -> SCIMError? in
-                do {
-                    _ = try await client.getUser(id: Seed.bjensen)
-                    return nil
-                } catch let error as SCIMError {
-                    return error
-                } catch {
-                    return nil
-                }
-            }
+            let task = getInBackground(client)
             // Wait until the 503 has been answered, then cancel while the client waits out Retry-After.
             while server.requestLog().isEmpty { try await Task.sleep(for: .milliseconds(5)) }
             try await Task.sleep(for: .milliseconds(20))
