@@ -281,17 +281,6 @@ public final class SCIMClient: Sendable {
     }
 }
 
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    var trimmedSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
-
-}
-
 /// Percent-encoding for URLs (RFC 3986).
 public enum URLEncoding {
     static func isUnreserved(_ b: UInt8) -> Bool {

@@ -53,27 +53,3 @@ public struct SecretMask: Sendable {
         }
     }
 }
-
-extension String {
-    /// The string with every occurrence of `target` replaced (no Foundation needed).
-    public func replacingEvery(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        let needle = Array(target.utf8)
-        var text = self
-        return text.withUTF8 { hay -> String in
-            guard var hit = SecretMask.firstIndex(of: needle, in: hay, from: 0) else { return self }
-            var out: [UInt8] = []
-            out.reserveCapacity(hay.count)
-            var from = 0
-            while true {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: hay[from..<hit]))
-                out.append(contentsOf: replacement.utf8)
-                from = hit + needle.count
-                guard let next = SecretMask.firstIndex(of: needle, in: hay, from: from) else { break }
-                hit = next
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: hay[from...]))
-            return String(decoding: out, as: UTF8.self)
-        }
-    }
-}

@@ -117,7 +117,7 @@ public final class RecordFileReader {
             guard TextBytes.firstInvalidUTF8(raw) == nil else {
                 throw error(row.fieldLines[i], "invalid UTF-8 in the header; save the file as UTF-8")
             }
-            let name = String(decoding: raw, as: UTF8.self).trimmingSpaces()
+            let name = String(decoding: raw, as: UTF8.self).trimmedSpaces
             if name.isEmpty {
                 throw error(row.line, "empty column name in the header (column \(i + 1))")
             }
@@ -396,13 +396,3 @@ public final class RecordFileReader {
     }
 }
 
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    fileprivate func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}
