@@ -395,4 +395,3 @@ public final class RecordFileReader {
         return nil
     }
 }
-
