@@ -20,17 +20,11 @@ public final class NIOHTTPTransport: HTTPTransport {
     /// The largest response body accepted.
     public let maxBodyBytes: Int
     /// How many idle connections are kept per host.
-    public let maxIdlePerHost: Int
+    public var maxIdlePerHost: Int { pool.maxIdlePerHost }
     let group: any EventLoopGroup
     let connectTimeout: TimeAmount
-    let state = Mutex(PoolState())
+    let pool: ConnectionPool
     let tls = Mutex<NIOSSLContext?>(nil)
-
-    struct PoolState {
-        var idle: [Endpoint: [any Channel]] = [:]
-        var open: [ObjectIdentifier: any Channel] = [:]
-        var isShutDown = false
-    }
 
     /// The event loop every transport's connections live on: one thread for the process.
     ///
@@ -40,10 +34,14 @@ public final class NIOHTTPTransport: HTTPTransport {
     /// never shut down.
     static let ioGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    /// A transport on the process's shared I/O thread.
-    public init(maxIdlePerHost: Int = 64, maxBodyBytes: Int = 64 << 20, connectTimeout: Duration = .seconds(10)) {
+    /// A transport on the process's shared I/O thread. `maxConnectionsPerHost` caps the open connections to
+    /// one host (`nil`: no cap; see ``limitConnections(perHost:)``).
+    public init(
+        maxIdlePerHost: Int = 64, maxBodyBytes: Int = 64 << 20, connectTimeout: Duration = .seconds(10),
+        maxConnectionsPerHost: Int? = nil
+    ) {
         self.group = NIOHTTPTransport.ioGroup
-        self.maxIdlePerHost = maxIdlePerHost
+        self.pool = ConnectionPool(maxIdlePerHost: maxIdlePerHost, limit: maxConnectionsPerHost)
         self.maxBodyBytes = maxBodyBytes
         self.connectTimeout = TimeAmount(connectTimeout)
     }
@@ -51,80 +49,79 @@ public final class NIOHTTPTransport: HTTPTransport {
     public func send(_ request: HTTPRequestData, timeout: Duration) async throws -> HTTPResponseData {
         let target = try Target(url: request.url)
         let deadline = NIODeadline.now() + TimeAmount(timeout)
-        let channel: any Channel
-        if let idle = takeIdle(target.endpoint) {
-            channel = idle
-        } else {
-            channel = try await connect(target.endpoint, deadline: deadline)
-        }
         let exchange = Exchange(request: request, target: target, maxBodyBytes: maxBodyBytes, deadline: deadline)
-        let promise = channel.eventLoop.makePromise(of: ExchangeResult.self)
-        let result: ExchangeResult
+        let endpoint = target.endpoint
+        let withdrawal = Withdrawal.current
+        if withdrawal?.isWithdrawn == true { throw Withdrawal.failure }
+        var step = try pool.acquire(endpoint, exchange, withdrawal, loop: group.next())
+        while true {
+            switch step {
+            case .channel(let channel):
+                return try await run(exchange, on: channel)
+            case .connect:
+                let channel: any Channel
+                do {
+                    channel = try await connect(endpoint, deadline: deadline)
+                } catch {
+                    pool.releaseSlot(endpoint)
+                    throw error
+                }
+                return try await run(exchange, on: channel)
+            case .wait(let waiter):
+                do {
+                    return try await withTaskCancellationHandler {
+                        try await waiter.promise.futureResult.get()
+                    } onCancel: {
+                        waiter.cancel()
+                    }
+                } catch is SlotReserved {
+                    step = .connect
+                } catch {
+                    // Cancelled after a connection slot was set aside for it: give the slot to the next.
+                    if waiter.hadReservation { pool.releaseSlot(endpoint) }
+                    throw NIOHTTPTransport.mapped(error)
+                }
+            }
+        }
+    }
+
+    /// Sends one exchange on a connection that is free; the connection's handler passes it on afterwards.
+    func run(_ exchange: Exchange, on channel: any Channel) async throws -> HTTPResponseData {
+        let promise = channel.eventLoop.makePromise(of: HTTPResponseData.self)
         do {
-            result = try await withTaskCancellationHandler {
+            return try await withTaskCancellationHandler {
                 channel.writeAndFlush(ExchangeHandler.Outbound(exchange: exchange, promise: promise), promise: nil)
                 return try await promise.futureResult.get()
             } onCancel: {
                 promise.fail(CancellationError())
-                channel.close(promise: nil)
+                channel.triggerUserOutboundEvent(ExchangeHandler.Abandon(future: promise.futureResult), promise: nil)
             }
         } catch {
-            channel.close(promise: nil)
-            if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            throw error as? TransportFailure ?? NIOHTTPTransport.classify(error, sent: true)
+            throw NIOHTTPTransport.mapped(error)
         }
-        if result.keepAlive { putIdle(channel, target.endpoint) } else { channel.close(promise: nil) }
-        return result.response
+    }
+
+    static func mapped(_ error: any Error) -> any Error {
+        if Task.isCancelled || error is CancellationError { return CancellationError() }
+        return error as? TransportFailure ?? NIOHTTPTransport.classify(error, sent: true)
+    }
+
+    public func limitConnections(perHost limit: Int?) -> Bool {
+        for waiter in pool.setLimit(limit) { waiter.promise.fail(SlotReserved()) }
+        return true
     }
 
     public func shutdown() async {
-        let channels = state.withLock { s -> [any Channel] in
-            s.isShutDown = true
-            s.idle = [:]
-            return Array(s.open.values)
-        }
+        let (channels, waiters) = pool.shutDown()
+        for w in waiters { w.promise.fail(TransportFailure(reason: "the client was shut down", notSent: true)) }
         for c in channels { try? await c.close() }
     }
 
-    // MARK: - Pool
-
-    func takeIdle(_ endpoint: Endpoint) -> (any Channel)? {
-        state.withLock { s in
-            while var list = s.idle[endpoint], let c = list.popLast() {
-                s.idle[endpoint] = list
-                if c.isActive { return c }
-            }
-            return nil
-        }
-    }
-
-    func putIdle(_ channel: any Channel, _ endpoint: Endpoint) {
-        let keep = state.withLock { s -> Bool in
-            guard !s.isShutDown, channel.isActive, s.idle[endpoint, default: []].count < maxIdlePerHost else {
-                return false
-            }
-            s.idle[endpoint, default: []].append(channel)
-            return true
-        }
-        if !keep { channel.close(promise: nil) }
-    }
-
-    func forget(_ channel: any Channel) {
-        state.withLock { s in
-            s.open[ObjectIdentifier(channel)] = nil
-            for (key, list) in s.idle where list.contains(where: { $0 === channel }) {
-                s.idle[key] = list.filter { $0 !== channel }
-            }
-        }
-    }
-
     func connect(_ endpoint: Endpoint, deadline: NIODeadline) async throws -> any Channel {
-        if state.withLock({ $0.isShutDown }) {
-            throw TransportFailure(reason: "the client was shut down", notSent: true)
-        }
         let tlsContext = endpoint.tls ? try sslContext() : nil
         let sni = endpoint.tls && !Target.isIPAddress(endpoint.host) ? endpoint.host : nil
         let maxBody = maxBodyBytes
+        let pool = self.pool
         let wait = min(connectTimeout, max(.milliseconds(1), deadline - .now()))
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(wait)
@@ -136,7 +133,7 @@ public final class NIOHTTPTransport: HTTPTransport {
                         try sync.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: sni))
                     }
                     try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try sync.addHandler(ExchangeHandler(maxBodyBytes: maxBody))
+                    try sync.addHandler(ExchangeHandler(maxBodyBytes: maxBody, pool: pool, endpoint: endpoint))
                 }
             }
         let channel: any Channel
@@ -145,8 +142,13 @@ public final class NIOHTTPTransport: HTTPTransport {
         } catch {
             throw NIOHTTPTransport.classify(error, sent: false)
         }
-        state.withLock { $0.open[ObjectIdentifier(channel)] = channel }
-        channel.closeFuture.whenComplete { [weak self] _ in self?.forget(channel) }
+        guard pool.opened(channel, endpoint) else {
+            channel.close(promise: nil)
+            throw TransportFailure(reason: "the client was shut down", notSent: true)
+        }
+        channel.closeFuture.whenComplete { [pool] _ in
+            if let waiter = pool.closed(channel) { waiter.promise.fail(SlotReserved()) }
+        }
         return channel
     }
 
@@ -201,8 +203,205 @@ public final class NIOHTTPTransport: HTTPTransport {
     }
 
     deinit {
-        let channels = state.withLock { Array($0.open.values) }
+        let (channels, waiters) = pool.shutDown()
+        for w in waiters { w.promise.fail(TransportFailure(reason: "the client was shut down", notSent: true)) }
         for c in channels { c.close(promise: nil) }
+    }
+}
+
+/// Thrown to a waiting request when a connection slot was set aside for it: it opens a connection itself.
+struct SlotReserved: Error {}
+
+/// A request waiting for a connection to one host.
+final class Waiter: Sendable {
+    let exchange: Exchange
+    let withdrawal: Withdrawal?
+    let promise: EventLoopPromise<HTTPResponseData>
+    private let state = Mutex<(cancelled: Bool, reserved: Bool, channel: (any Channel)?)>((false, false, nil))
+
+    init(exchange: Exchange, withdrawal: Withdrawal?, promise: EventLoopPromise<HTTPResponseData>) {
+        self.exchange = exchange
+        self.withdrawal = withdrawal
+        self.promise = promise
+    }
+
+    /// Whether a connection slot was set aside for this request (it must be given back if unused).
+    var hadReservation: Bool { state.withLock { $0.reserved } }
+
+    /// Sets a connection slot aside for this request; false when it was cancelled or withdrawn (then failed).
+    func reserve() -> Bool {
+        if withdrawal?.isWithdrawn == true { return withdraw() }
+        return state.withLock { s in
+            guard !s.cancelled, s.channel == nil, !s.reserved else { return false }
+            s.reserved = true
+            return true
+        }
+    }
+
+    /// Gives this request a free connection; false when it was cancelled or withdrawn (then failed).
+    func claim(_ channel: any Channel) -> Bool {
+        if withdrawal?.isWithdrawn == true { return withdraw() }
+        return state.withLock { s in
+            guard !s.cancelled, s.channel == nil, !s.reserved else { return false }
+            s.channel = channel
+            return true
+        }
+    }
+
+    /// Fails the request as withdrawn (it never left); always false, for ``reserve()`` and ``claim(_:)``.
+    func withdraw() -> Bool {
+        state.withLock { $0.cancelled = true }
+        promise.fail(Withdrawal.failure)
+        return false
+    }
+
+    /// The task waiting for this request was cancelled: stop waiting, and abandon the exchange if it started.
+    func cancel() {
+        let channel = state.withLock { s -> (any Channel)? in
+            s.cancelled = true
+            return s.channel
+        }
+        promise.fail(CancellationError())
+        channel?.triggerUserOutboundEvent(ExchangeHandler.Abandon(future: promise.futureResult), promise: nil)
+    }
+}
+
+/// The connections of one transport: idle ones per host, how many are open or opening per host, and the
+/// requests waiting in line when a cap is set.
+final class ConnectionPool: Sendable {
+    struct State {
+        var idle: [Endpoint: [any Channel]] = [:]
+        var open: [ObjectIdentifier: (channel: any Channel, endpoint: Endpoint)] = [:]
+        /// Open or opening connections per host.
+        var count: [Endpoint: Int] = [:]
+        var waiting: [Endpoint: CircularBuffer<Waiter>] = [:]
+        var limit: Int?
+        var isShutDown = false
+
+        func hasRoom(_ endpoint: Endpoint) -> Bool {
+            limit.map { count[endpoint, default: 0] < $0 } ?? true
+        }
+
+        /// The first waiting request that is still wanted, with a connection slot set aside for it.
+        mutating func reserveForWaiter(_ endpoint: Endpoint) -> Waiter? {
+            guard !isShutDown, hasRoom(endpoint) else { return nil }
+            while let w = waiting[endpoint]?.popFirst() {
+                if w.reserve() {
+                    count[endpoint, default: 0] += 1
+                    return w
+                }
+            }
+            return nil
+        }
+    }
+
+    enum Step {
+        /// Use this idle connection.
+        case channel(any Channel)
+        /// Open a connection (its slot is counted).
+        case connect
+        /// Wait in line.
+        case wait(Waiter)
+    }
+
+    let state: Mutex<State>
+    let maxIdlePerHost: Int
+
+    init(maxIdlePerHost: Int, limit: Int?) {
+        self.maxIdlePerHost = maxIdlePerHost
+        var s = State()
+        s.limit = limit.map { max(1, $0) }
+        self.state = Mutex(s)
+    }
+
+    func acquire(_ endpoint: Endpoint, _ exchange: Exchange, _ withdrawal: Withdrawal?, loop: any EventLoop) throws
+        -> Step
+    {
+        try state.withLock { s throws(TransportFailure) -> Step in
+            guard !s.isShutDown else { throw TransportFailure(reason: "the client was shut down", notSent: true) }
+            while var list = s.idle[endpoint], let c = list.popLast() {
+                s.idle[endpoint] = list
+                if c.isActive { return .channel(c) }
+            }
+            guard s.hasRoom(endpoint) else {
+                let w = Waiter(exchange: exchange, withdrawal: withdrawal, promise: loop.makePromise())
+                s.waiting[endpoint, default: []].append(w)
+                return .wait(w)
+            }
+            s.count[endpoint, default: 0] += 1
+            return .connect
+        }
+    }
+
+    /// Records a new connection; false when the transport was shut down meanwhile.
+    func opened(_ channel: any Channel, _ endpoint: Endpoint) -> Bool {
+        state.withLock { s in
+            guard !s.isShutDown else { return false }
+            s.open[ObjectIdentifier(channel)] = (channel, endpoint)
+            return true
+        }
+    }
+
+    /// A connection closed: its slot goes to the next waiting request, if any (returned, to be told).
+    func closed(_ channel: any Channel) -> Waiter? {
+        state.withLock { s in
+            guard let (_, endpoint) = s.open.removeValue(forKey: ObjectIdentifier(channel)) else { return nil }
+            if var list = s.idle[endpoint], let i = list.firstIndex(where: { $0 === channel }) {
+                list.remove(at: i)
+                s.idle[endpoint] = list
+            }
+            s.count[endpoint, default: 1] -= 1
+            return s.reserveForWaiter(endpoint)
+        }
+    }
+
+    /// A slot counted for a connection that was never opened (or not used) is free again.
+    func releaseSlot(_ endpoint: Endpoint) {
+        let next = state.withLock { s -> Waiter? in
+            s.count[endpoint, default: 1] -= 1
+            return s.reserveForWaiter(endpoint)
+        }
+        next?.promise.fail(SlotReserved())
+    }
+
+    /// A connection finished an exchange and can carry another: the next waiting request's (returned, for the
+    /// caller to send on it), else it goes idle (or closes, beyond `maxIdlePerHost` or after shutdown).
+    func release(_ channel: any Channel, _ endpoint: Endpoint) -> Waiter? {
+        let (waiter, close) = state.withLock { s -> (Waiter?, Bool) in
+            guard !s.isShutDown, channel.isActive else { return (nil, true) }
+            // Even above a lowered cap: the connection is open anyway, and a waiter has no other way out.
+            while let w = s.waiting[endpoint]?.popFirst() {
+                if w.claim(channel) { return (w, false) }
+            }
+            guard s.idle[endpoint, default: []].count < maxIdlePerHost else { return (nil, true) }
+            s.idle[endpoint, default: []].append(channel)
+            return (nil, false)
+        }
+        if close { channel.close(promise: nil) }
+        return waiter
+    }
+
+    /// Sets the cap; returns the waiting requests that now have room (each with a slot set aside).
+    func setLimit(_ limit: Int?) -> [Waiter] {
+        state.withLock { s in
+            s.limit = limit.map { max(1, $0) }
+            var woken: [Waiter] = []
+            for endpoint in Array(s.waiting.keys) {
+                while let w = s.reserveForWaiter(endpoint) { woken.append(w) }
+            }
+            return woken
+        }
+    }
+
+    /// Marks the pool shut down; returns the open connections and the waiting requests, to close and fail.
+    func shutDown() -> ([any Channel], [Waiter]) {
+        state.withLock { s in
+            s.isShutDown = true
+            s.idle = [:]
+            let waiters = s.waiting.values.flatMap { Array($0) }
+            s.waiting = [:]
+            return (s.open.values.map(\.channel), waiters)
+        }
     }
 }
 
@@ -293,14 +492,9 @@ struct Exchange: Sendable {
     var deadline: NIODeadline
 }
 
-/// A response and whether its connection may carry another request.
-struct ExchangeResult: Sendable {
-    var response: HTTPResponseData
-    var keepAlive: Bool
-}
-
 /// Writes one request and gathers its response; fails the request when the connection breaks or the
-/// deadline passes.
+/// deadline passes. After a response that leaves the connection open, it sends the next waiting request at
+/// once (or returns the connection to the pool), then hands the response over.
 final class ExchangeHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = Outbound
@@ -308,54 +502,85 @@ final class ExchangeHandler: ChannelDuplexHandler {
 
     struct Outbound {
         var exchange: Exchange
-        var promise: EventLoopPromise<ExchangeResult>
+        var promise: EventLoopPromise<HTTPResponseData>
+    }
+
+    /// The caller gave up on the exchange with this future: close the connection if it is still running.
+    struct Abandon {
+        var future: EventLoopFuture<HTTPResponseData>
     }
 
     let maxBodyBytes: Int
-    var pending: EventLoopPromise<ExchangeResult>?
+    let pool: ConnectionPool
+    let endpoint: Endpoint
+    var pending: EventLoopPromise<HTTPResponseData>?
     var head: HTTPResponseHead?
     var body: ByteBuffer?
     var timer: Scheduled<Void>?
     var sent = false
 
-    init(maxBodyBytes: Int) {
+    init(maxBodyBytes: Int, pool: ConnectionPool, endpoint: Endpoint) {
         self.maxBodyBytes = maxBodyBytes
+        self.pool = pool
+        self.endpoint = endpoint
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let out = unwrapOutboundIn(data)
-        guard pending == nil else {
-            out.promise.fail(TransportFailure(reason: "internal error: connection busy", notSent: true))
+        if !start(context, out.exchange, out.promise) { serveNext(context) }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let abandon = event as? Abandon {
+            if let p = pending, p.futureResult === abandon.future {
+                fail(context, TransportFailure(reason: "cancelled", notSent: !sent))
+            }
+            promise?.succeed(())
             return
+        }
+        context.triggerUserOutboundEvent(event, promise: promise)
+    }
+
+    /// Sends an exchange; false when it failed before anything was written (the connection is still free).
+    func start(_ context: ChannelHandlerContext, _ exchange: Exchange, _ promise: EventLoopPromise<HTTPResponseData>)
+        -> Bool
+    {
+        guard pending == nil else {
+            promise.fail(TransportFailure(reason: "internal error: connection busy", notSent: true))
+            return true
         }
         guard context.channel.isActive else {
-            out.promise.fail(TransportFailure(reason: "the server closed the connection", notSent: true))
-            return
+            promise.fail(TransportFailure(reason: "the server closed the connection", notSent: true))
+            return true
         }
-        let r = out.exchange.request
+        guard exchange.deadline > .now() else {
+            promise.fail(TransportFailure(reason: "timed out waiting for a free connection", notSent: true))
+            return false
+        }
+        let r = exchange.request
         var headers = HTTPHeaders()
         headers.reserveCapacity(r.headers.count + 3)
-        headers.add(name: "Host", value: out.exchange.target.authority)
+        headers.add(name: "Host", value: exchange.target.authority)
         for h in r.headers {
             // What NIO's header validator would check, without its extra pipeline stage: no header may
             // smuggle a line break into the request.
             guard !Target.hasLineBreak(h.name), !Target.hasLineBreak(h.value) else {
-                out.promise.fail(TransportFailure(reason: "header '\(h.name)' contains a line break", notSent: true))
-                return
+                promise.fail(TransportFailure(reason: "header '\(h.name)' contains a line break", notSent: true))
+                return false
             }
             headers.add(name: h.name, value: h.value)
         }
-        pending = out.promise
+        pending = promise
         head = nil
         body = nil
         sent = false
         if let b = r.body { headers.add(name: "Content-Length", value: String(b.count)) }
         let requestHead = HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: r.method), uri: out.exchange.target.pathAndQuery,
+            version: .http1_1, method: HTTPMethod(rawValue: r.method), uri: exchange.target.pathAndQuery,
             headers: headers)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: out.exchange.deadline) {
+        timer = context.eventLoop.scheduleTask(deadline: exchange.deadline) {
             loopBound.value.fail(
                 contextBound.value, TransportFailure(reason: "timed out waiting for the server", notSent: false))
         }
@@ -366,6 +591,14 @@ final class ExchangeHandler: ChannelDuplexHandler {
         // From here on the request may reach the server: a failure no longer proves it did not.
         sent = true
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        return true
+    }
+
+    /// The connection is free: send the next waiting request on it, or let the pool keep it.
+    func serveNext(_ context: ChannelHandlerContext) {
+        while let waiter = pool.release(context.channel, endpoint) {
+            if start(context, waiter.exchange, waiter.promise) { return }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -394,8 +627,10 @@ final class ExchangeHandler: ChannelDuplexHandler {
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             head = nil
             body = nil
-            let response = HTTPResponseData(status: Int(h.status.code), headers: headers, body: bytes)
-            promise.succeed(ExchangeResult(response: response, keepAlive: h.isKeepAlive))
+            // The next request leaves before this answer is handed over: the server is not kept waiting for
+            // the caller's turn on a thread.
+            if h.isKeepAlive { serveNext(context) } else { context.close(promise: nil) }
+            promise.succeed(HTTPResponseData(status: Int(h.status.code), headers: headers, body: bytes))
         }
     }
 

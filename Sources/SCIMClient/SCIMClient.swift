@@ -147,6 +147,13 @@ public final class SCIMClient: Sendable {
         return request(method, path: "/Users/" + URLEncoding.pathSegment(id), body: body)
     }
 
+    /// Caps the connections to the server at `limit` (`nil`: no cap) when the transport can queue requests
+    /// behind busy connections (``HTTPTransport/limitConnections(perHost:)``); returns whether it can. The
+    /// cap holds for every client sharing the transport.
+    public func limitConnections(_ limit: Int?) -> Bool {
+        transport.limitConnections(perHost: limit)
+    }
+
     /// Sends a request with retries and turns error statuses into ``SCIMError``.
     ///
     /// Retried: connection failures before anything was sent (any method); for idempotent requests also other
@@ -157,7 +164,9 @@ public final class SCIMClient: Sendable {
         var attempt = 1
         var earlierAttemptMayHaveApplied = false
         while true {
-            if Task.isCancelled { throw .cancelled(method: r.method, url: r.url) }
+            if Task.isCancelled || (!earlierAttemptMayHaveApplied && Withdrawal.current?.isWithdrawn == true) {
+                throw .cancelled(method: r.method, url: r.url)
+            }
             observer?.willSend(r, attempt: attempt)
             let start = ContinuousClock.now
             var retryAfter: Duration?
@@ -184,6 +193,9 @@ public final class SCIMClient: Sendable {
                 let t = error as? TransportFailure ?? TransportFailure(reason: "\(error)", notSent: false)
                 observer?.didFail(t.reason, for: r, duration: ContinuousClock.now - start)
                 if !t.notSent { earlierAttemptMayHaveApplied = true }
+                if t.notSent, !earlierAttemptMayHaveApplied, Withdrawal.current?.isWithdrawn == true {
+                    throw .cancelled(method: r.method, url: r.url)
+                }
                 failure = .transport(scrub(t.reason), method: r.method, url: r.url)
                 guard t.notSent || idempotent, attempt < policy.maxAttempts else { throw failure }
             }

@@ -121,6 +121,43 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequestData, timeout: Duration) async throws -> HTTPResponseData
     /// Releases connections.
     func shutdown() async
+    /// Caps the connections this transport keeps open to one host at `limit` (`nil`: no cap), if it can: a
+    /// request that finds them all busy waits in line and leaves on the first connection that frees, without
+    /// a round trip through its caller. Returns whether the transport does this; the default does not.
+    ///
+    /// A bulk writer can then prepare twice as many requests as it allows in flight, and the next one goes
+    /// out the moment an answer arrives (docs/performance.md).
+    func limitConnections(perHost limit: Int?) -> Bool
+}
+
+/// Withdraws requests that have not left yet: set it, and requests sent from tasks that carry it (see
+/// ``current``) and still waiting for a connection fail as not sent, and ``SCIMClient`` does not retry them.
+/// Requests already on the wire are not touched: they finish, so the caller learns what the server got.
+///
+/// The interpreter's write stages use it for Ctrl-C: operations prepared ahead of their turn are withdrawn,
+/// those sent finish.
+public final class Withdrawal: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    /// A withdrawal not yet made.
+    public init() {}
+
+    /// Withdraws every request of this withdrawal that has not left yet.
+    public func withdraw() { flag.store(true, ordering: .sequentiallyConsistent) }
+
+    /// Whether ``withdraw()`` was called.
+    public var isWithdrawn: Bool { flag.load(ordering: .sequentiallyConsistent) }
+
+    /// The withdrawal for requests sent from the current task.
+    @TaskLocal public static var current: Withdrawal?
+
+    /// The failure of a withdrawn request.
+    static let failure = TransportFailure(reason: "withdrawn before it was sent", notSent: true)
+}
+
+extension HTTPTransport {
+    /// Not supported: returns false.
+    public func limitConnections(perHost limit: Int?) -> Bool { false }
 }
 
 /// An alternative transport on AsyncHTTPClient: keep-alive pooling, and HTTP/2 when a TLS server offers it.

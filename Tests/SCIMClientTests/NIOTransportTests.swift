@@ -54,7 +54,7 @@ final class NIOTransportTests: XCTestCase {
                 let user = try JSONParser.parse(r.body)
                 XCTAssertEqual(user["userName"]?.stringValue, "bjensen")
             }
-            XCTAssertEqual(transport.state.withLock { $0.open.count }, 1)
+            XCTAssertEqual(transport.pool.state.withLock { $0.open.count }, 1)
         }
     }
 
@@ -67,7 +67,7 @@ final class NIOTransportTests: XCTestCase {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             XCTAssertEqual(statuses, Array(repeating: 200, count: 8))
-            let open = transport.state.withLock { $0.open.count }
+            let open = transport.pool.state.withLock { $0.open.count }
             XCTAssertGreaterThanOrEqual(open, 1)
             XCTAssertLessThanOrEqual(open, 8)
         }
@@ -99,7 +99,7 @@ final class NIOTransportTests: XCTestCase {
                 XCTAssertFalse(f.notSent, "the request was sent: it may have been processed")
             }
             XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(390))
-            try await waitUntil { transport.state.withLock { $0.open.isEmpty } }
+            try await waitUntil { transport.pool.state.withLock { $0.open.isEmpty } }
         }
     }
 
@@ -257,11 +257,11 @@ final class NIOTransportTests: XCTestCase {
     // MARK: - Helpers
 
     func withTransportSandbox(
-        latency: Duration = .zero, maxBodyBytes: Int = 1 << 20,
+        latency: Duration = .zero, maxBodyBytes: Int = 1 << 20, maxConnectionsPerHost: Int? = nil,
         _ body: (SandboxServer, NIOHTTPTransport, String) async throws -> Void
     ) async throws {
         let server = try await Fixtures.sandbox { $0.latency = latency }
-        let transport = NIOHTTPTransport(maxBodyBytes: maxBodyBytes)
+        let transport = NIOHTTPTransport(maxBodyBytes: maxBodyBytes, maxConnectionsPerHost: maxConnectionsPerHost)
         let base = "http://127.0.0.1:\(server.port)" + server.sandbox.configuration.basePath
         do {
             try await body(server, transport, base)
@@ -284,7 +284,7 @@ final class NIOTransportTests: XCTestCase {
 }
 
 /// A GET with the sandbox's default admin token.
-private func get(_ url: String) -> HTTPRequestData {
+func get(_ url: String) -> HTTPRequestData {
     HTTPRequestData(
         method: "GET", url: url,
         headers: [("Authorization", "Bearer " + SandboxConfiguration.defaultAdminToken), ("Accept", "*/*")],
