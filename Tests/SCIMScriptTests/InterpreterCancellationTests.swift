@@ -65,6 +65,26 @@ final class InterpreterCancellationTests: InterpreterTestCase {
                     + "when cancelled were applied by the server but not counted")
         }
 
+        // The journal agrees: every write begun has its outcome; the ok ones are exactly the users changed, and
+        // the prepared ones withdrawn while they waited for a connection are `not sent` and unchanged.
+        let path = try XCTUnwrap(h.interpreter.journal?.path)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONParser.parse(String($0))
+        }
+        let last = lines.compactMap { $0["statement_no"]?.numberValue }.max()
+        let entries = lines.filter { $0["statement_no"]?.numberValue == last }
+        let begun = entries.filter { $0["phase"]?.stringValue == "begin" }.compactMap { $0["id"]?.stringValue }
+        let ended = entries.filter { $0["phase"]?.stringValue == "end" }
+        XCTAssertEqual(Set(begun), Set(ended.compactMap { $0["id"]?.stringValue }), "no write left unfinished")
+        let ok = ended.filter { $0["outcome"]?.stringValue == "ok" }.compactMap { $0["id"]?.stringValue }
+        XCTAssertEqual(ok.count, n, "the journal's ok writes are the summary's")
+        let notSent = ended.filter { $0["outcome"]?.stringValue == "not sent" }.compactMap { $0["id"]?.stringValue }
+        let users = Dictionary(
+            uniqueKeysWithValues: h.server.users().compactMap { u in u["id"]?.stringValue.map { ($0, u) } })
+        XCTAssertTrue(
+            notSent.allSatisfy { users[$0].map(changed) == false }, "withdrawn writes never reached the server")
+        XCTAssertEqual(ok.count + notSent.count, ended.count, "nothing failed")
+
         // The interpreter is usable afterwards.
         h.sink.reset()
         let after = await h.run("echo still alive")

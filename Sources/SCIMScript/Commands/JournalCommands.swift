@@ -78,7 +78,11 @@ struct JournalSummary {
                 open[n, default: 0] += 1
             } else {
                 open[n, default: 0] -= 1
-                if e["outcome"]?.stringValue == "ok" { byNumber[n]?.ok += 1 } else { byNumber[n]?.failed += 1 }
+                switch e["outcome"]?.stringValue {
+                case "ok": byNumber[n]?.ok += 1
+                case "not sent": break  // withdrawn by Ctrl-C before it left: neither done nor failed
+                default: byNumber[n]?.failed += 1
+                }
             }
         }
         return order.compactMap { n in

@@ -196,14 +196,23 @@ final class WriteStage: RecordSource {
         let journal = spec.sendsWrites ? context.journal : nil
         let statement = context.statement
         let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
-        inner = OrderedConcurrentSource(source, concurrency: context.concurrency, onEnqueue: enqueue) { record in
+        // With a transport that queues requests behind busy connections, `concurrency` connections carry the
+        // requests and as many more wait prepared (journaled) in line: the next request leaves the moment an
+        // answer arrives instead of after the caller's turn on a thread (docs/performance.md).
+        let connections = context.concurrency
+        let queued = spec.sendsWrites && ((try? context.client())?.limitConnections(connections) ?? false)
+        inner = OrderedConcurrentSource(
+            source, concurrency: queued ? 2 * connections : connections, onEnqueue: enqueue
+        ) { record in
             // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
             // one, so a request once sent completes and the journal and the summary match what the server got.
             mutations.begin()
-            let outcome = await WriteStage.performOne(
+            let (outcome, sent) = await WriteStage.performOne(
                 record, spec: spec, context: ctx, journal: journal, statement: statement)
-            if case .failed = outcome { failedHere.withLock { $0 += 1 } }
             mutations.end()
+            // Withdrawn before it left (Ctrl-C while it waited for a connection): like an operation not started.
+            guard sent else { return outcome }
+            if case .failed = outcome { failedHere.withLock { $0 += 1 } }
             let n = done.withLock { d -> Int in
                 d += 1
                 return d
@@ -218,9 +227,11 @@ final class WriteStage: RecordSource {
         }
     }
 
+    /// Performs one record's write with its journal lines and error report. `sent` is false when the request
+    /// was withdrawn before it left (the stage was interrupted while it waited for a connection).
     static func performOne(
         _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?
-    ) async -> StageOutcome {
+    ) async -> (outcome: StageOutcome, sent: Bool) {
         let before: Record? =
             journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record)
         var entry: JournalWrite?
@@ -235,7 +246,7 @@ final class WriteStage: RecordSource {
             } catch {
                 context.mutations.fail()
                 context.message("error: \(describe(record)): not sent: \(text(of: error))")
-                return .failed
+                return (.failed, true)
             }
             entry = e
         }
@@ -251,9 +262,15 @@ final class WriteStage: RecordSource {
             }
             if let out {
                 context.seen?.note(out)
-                return .record(out)
+                return (.record(out), true)
             }
-            return .skipped
+            return (.skipped, true)
+        } catch let error as SCIMError where error.isCancelled && Withdrawal.current?.isWithdrawn == true {
+            // Only a request that never left is withdrawn (the client does not withdraw after a send).
+            if let journal, let e = entry {
+                try? journal.append(line: e.line(phase: "end", after: nil, outcome: "not sent"), deferrable: true)
+            }
+            return (.skipped, false)
         } catch {
             if let journal, let e = entry {
                 try? journal.append(
@@ -262,7 +279,7 @@ final class WriteStage: RecordSource {
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
             context.message("error: \(describe(who)): \(text(of: error))")
-            return .failed
+            return (.failed, true)
         }
     }
 

@@ -230,6 +230,9 @@ public final class OrderedConcurrentSource: RecordSource {
     /// cancelled, so a write already sent is never abandoned halfway and the caller can report exactly what
     /// happened).
     let stopped = StopFlag()
+    /// Set with `stopped`: requests prepared by running operations but still waiting for a connection are
+    /// withdrawn (they were never sent).
+    let withdrawal = Withdrawal()
     var upstreamDone = false
 
     /// A concurrent stage.
@@ -245,7 +248,12 @@ public final class OrderedConcurrentSource: RecordSource {
     }
 
     deinit {
+        stop()
+    }
+
+    func stop() {
         stopped.set()
+        withdrawal.withdraw()
     }
 
     public func next() async throws -> Record? {
@@ -262,21 +270,24 @@ public final class OrderedConcurrentSource: RecordSource {
                 let limiter = self.limiter
                 let operation = self.operation
                 let stopped = self.stopped
+                let withdrawal = self.withdrawal
                 onEnqueue?()
                 let task = Task {
                     await limiter.acquire()
                     defer { limiter.release() }
                     if stopped.isSet { return StageOutcome.skipped }
-                    return await operation(r)
+                    return await Withdrawal.$current.withValue(withdrawal) { await operation(r) }
                 }
                 pending.withLock { $0.append(task) }
             }
             guard let head = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
             let stopped = self.stopped
+            let withdrawal = self.withdrawal
             let outcome = await withTaskCancellationHandler {
                 await head.value
             } onCancel: {
                 stopped.set()
+                withdrawal.withdraw()
             }
             if Task.isCancelled {
                 cancelAll()
@@ -286,10 +297,10 @@ public final class OrderedConcurrentSource: RecordSource {
         }
     }
 
-    /// Stops operations that have not started (running ones finish; they stay listed, so ``settle()`` can wait
-    /// for them).
+    /// Stops operations that have not started and withdraws their requests not yet sent (sent ones finish; they
+    /// stay listed, so ``settle()`` can wait for them).
     func cancelAll() {
-        stopped.set()
+        stop()
         upstreamDone = true
     }
 
