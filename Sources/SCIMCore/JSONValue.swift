@@ -121,14 +121,26 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// Case-insensitive equality without allocating: ASCII letters fold byte by byte; other text is compared
     /// with full Unicode lowercasing only when it is not ASCII.
     static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
-        var ascii = true
-        let same = a.utf8.elementsEqual(b.utf8) { x, y in
-            if x >= 0x80 || y >= 0x80 { ascii = false }
-            return x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
+        let folded = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in foldedEqual(x, y) } ?? nil
         }
-        if same { return true }
-        if ascii { return false }
+        if let result = folded ?? nil { return result }
         return a.lowercased() == b.lowercased()
+    }
+
+    /// ASCII case-insensitive equality of two byte strings; `nil` when non-ASCII text decides.
+    static func foldedEqual(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard x.count == y.count else {
+            // Only non-ASCII text can change its length when lowercased.
+            return x.contains(where: { $0 >= 0x80 }) || y.contains(where: { $0 >= 0x80 }) ? nil : false
+        }
+        for i in 0..<x.count where x[i] != y[i] {
+            let (p, q) = (x[i], y[i])
+            if p >= 0x80 || q >= 0x80 { return nil }
+            let lower = p | 0x20
+            if lower != q | 0x20 || lower < 0x61 || lower > 0x7A { return false }
+        }
+        return true
     }
 
     /// Reads, replaces, adds (at the end) or, with `nil`, removes a member.

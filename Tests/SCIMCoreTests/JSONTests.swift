@@ -65,6 +65,18 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(object["username"], "b")
         object["username"] = nil
         XCTAssertTrue(object.isEmpty)
+
+        // Names that differ in more than ASCII letter case, or only outside ASCII.
+        let names = JSONObject([("a[b", 1), ("Größe", 2), ("ÉTAT", 3), ("x1", 4)])
+        XCTAssertNil(names["A{B"], "'[' and '{' differ by the case bit but are not letters")
+        XCTAssertEqual(names["A[B"], 1)
+        XCTAssertNil(names["a["], "a prefix is not the name")
+        XCTAssertNil(names["a[bc"])
+        XCTAssertEqual(names["GRÖSSE"], nil, "lowercasing does not turn SS into ß")
+        XCTAssertEqual(names["größe"], 2)
+        XCTAssertEqual(names["état"], 3, "non-ASCII letters fold too")
+        XCTAssertEqual(names["X1"], 4)
+        XCTAssertNil(names["x!"], "'1' and '!' differ by the case bit but are not letters")
     }
 
     /// `==` ignores member order and name case, so `hash` must too.
