@@ -516,7 +516,11 @@ final class ExchangeHandler: ChannelDuplexHandler {
     var pending: EventLoopPromise<HTTPResponseData>?
     var head: HTTPResponseHead?
     var body: ByteBuffer?
-    var timer: Scheduled<Void>?
+    /// The running exchange's deadline.
+    var deadline: NIODeadline?
+    /// One timer per connection, not per request: armed for some deadline no later than the running
+    /// exchange's; when it fires early (the exchange it was armed for is over) it re-arms for the current one.
+    var timer: (at: NIODeadline, task: Scheduled<Void>)?
     var sent = false
 
     init(maxBodyBytes: Int, pool: ConnectionPool, endpoint: Endpoint) {
@@ -578,12 +582,9 @@ final class ExchangeHandler: ChannelDuplexHandler {
         let requestHead = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: r.method), uri: exchange.target.pathAndQuery,
             headers: headers)
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: exchange.deadline) {
-            loopBound.value.fail(
-                contextBound.value, TransportFailure(reason: "timed out waiting for the server", notSent: false))
-        }
+        deadline = exchange.deadline
+        // A timer armed for an earlier moment re-arms when it fires; only a later one must move.
+        if timer.map({ $0.at > exchange.deadline }) ?? true { arm(context, at: exchange.deadline) }
         context.write(wrapOutboundOut(.head(requestHead)), promise: nil)
         if let b = r.body {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: b)))), promise: nil)
@@ -592,6 +593,25 @@ final class ExchangeHandler: ChannelDuplexHandler {
         sent = true
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         return true
+    }
+
+    func arm(_ context: ChannelHandlerContext, at when: NIODeadline) {
+        timer?.task.cancel()
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let contextBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        timer = (
+            when, context.eventLoop.scheduleTask(deadline: when) { loopBound.value.timerFired(contextBound.value) }
+        )
+    }
+
+    func timerFired(_ context: ChannelHandlerContext) {
+        timer = nil
+        guard pending != nil, let deadline else { return }
+        if deadline <= .now() {
+            fail(context, TransportFailure(reason: "timed out waiting for the server", notSent: false))
+        } else {
+            arm(context, at: deadline)
+        }
     }
 
     /// The connection is free: send the next waiting request on it, or let the pool keep it.
@@ -619,8 +639,7 @@ final class ExchangeHandler: ChannelDuplexHandler {
         case .end:
             guard let promise = pending, let h = head else { return }
             pending = nil
-            timer?.cancel()
-            timer = nil
+            deadline = nil
             var headers: [(name: String, value: String)] = []
             headers.reserveCapacity(h.headers.count)
             for (name, value) in h.headers { headers.append((name, value)) }
@@ -644,8 +663,9 @@ final class ExchangeHandler: ChannelDuplexHandler {
     }
 
     func fail(_ context: ChannelHandlerContext, _ failure: TransportFailure) {
-        timer?.cancel()
+        timer?.task.cancel()
         timer = nil
+        deadline = nil
         if let promise = pending {
             pending = nil
             promise.fail(failure)

@@ -103,6 +103,31 @@ final class NIOTransportTests: XCTestCase {
         }
     }
 
+    /// A connection keeps one timer: a request with a shorter timeout after one with a longer one on the same
+    /// connection still times out on time, and a timer armed for an earlier request never fails a later one.
+    func testEachRequestKeepsItsOwnTimeoutOnAReusedConnection() async throws {
+        try await withTransportSandbox(latency: .milliseconds(250)) { server, transport, base in
+            let first = try await transport.send(get(base + "/Users"), timeout: .seconds(5))
+            XCTAssertEqual(first.status, 200)
+            let start = ContinuousClock.now
+            do {
+                _ = try await transport.send(get(base + "/Users"), timeout: .milliseconds(60))
+                XCTFail("expected a timeout")
+            } catch let f as TransportFailure {
+                XCTAssertEqual(f.reason, "timed out waiting for the server")
+            }
+            XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(240), "the shorter timeout counted")
+            try await waitUntil { transport.pool.state.withLock { $0.open.isEmpty } }
+            // The timer armed for the first request (400 ms) fires while the second one runs (250–500 ms): it
+            // re-arms for the second's deadline instead of failing it.
+            for timeout in [Duration.milliseconds(400), .seconds(5)] {
+                let r = try await transport.send(get(base + "/Users"), timeout: timeout)
+                XCTAssertEqual(r.status, 200)
+            }
+            XCTAssertEqual(transport.pool.state.withLock { $0.open.count }, 1, "both on one connection")
+        }
+    }
+
     func testHTTPSToAPlainHTTPServerFailsInTheHandshake() async throws {
         try await withTransportSandbox { server, transport, _ in
             do {
