@@ -98,17 +98,56 @@ final class InterpreterPagingTests: InterpreterTestCase {
             "output in input order")
     }
 
-    /// A write that moves nobody costs no repeated pages: each request asks for the early start on top of a page,
-    /// so 250 users take 3 list requests (4 at most, depending on which writes had finished), not a request of
-    /// repeats and a drain per page (5).
+    /// A write that could move users but moves nobody costs no repeated pages: each request asks for the early
+    /// start on top of a page, so 250 users take 3 list requests (4 at most, depending on which writes had
+    /// finished), not a request of repeats and a drain per page (5). (`active` is what ODM's listing tests, so
+    /// a patch of it pages the careful way even when the value stays.)
     func testFindPatchListsEachPageWithOneRequest() async throws {
         let h = try await makeHarness(generatedUsers: Self.userCount, seedUsers: false)
-        await h.expectSuccess(#"set page_size = 100; set concurrency = 8; find | patch displayName="X" | count"#)
+        await h.expectSuccess(#"set page_size = 100; set concurrency = 8; find | patch active=true | count"#)
         let gets = h.requests("GET")
         XCTAssertLessThanOrEqual(gets.count, 4, gets.map(\.uri).joined(separator: "\n"))
         XCTAssertEqual(Set(countsPerId(h, method: "PATCH").values), [1])
         XCTAssertEqual(countsPerId(h, method: "PATCH").count, Self.userCount)
         XCTAssertTrue(gets.count > 1 && !gets[1].uri.hasSuffix("&count=100"), "the second request asks for more")
+    }
+
+    /// A write that changes neither `active` nor what the filter tests cannot move anyone out of the listing:
+    /// `find` then pages plainly, one request per page of `page_size` and nothing past the end, and asks for
+    /// each next page ahead, like a listing with no write after it.
+    func testWritesThatMoveNobodyPagePlainly() async throws {
+        // The sandbox drops filter clauses it does not support (sw) and scimsh filters locally, so the filter
+        // can test displayName and still match every generated user.
+        let h = try await makeHarness(generatedUsers: Self.userCount, seedUsers: false) {
+            $0.ignoreUnsupportedFilterClauses = true
+        }
+        func listRequests(_ statement: String) async -> [String] {
+            h.server.clearLog()
+            await h.expectSuccess("set page_size = 100; set dialect = rfc; set concurrency = 8; " + statement)
+            XCTAssertEqual(Set(countsPerId(h, method: "PATCH").values), [1], statement)
+            XCTAssertEqual(countsPerId(h, method: "PATCH").count, Self.userCount, statement)
+            return h.requests("GET").map(\.uri)
+        }
+        for statement in [
+            #"find | patch displayName="X" | count"#,
+            #"find active eq true | patch title="Y" email="a@example.org" | count"#,
+            #"find displayName sw "X" | patch title="Z" | count"#,
+        ] {
+            let gets = await listRequests(statement)
+            XCTAssertEqual(gets.count, 3, statement + "\n" + gets.joined(separator: "\n"))
+            XCTAssertTrue(
+                gets.allSatisfy { $0.hasSuffix("count=100") }, statement + "\n" + gets.joined(separator: "\n"))
+        }
+        // A write to what the filter tests, or to `active`, or to a path that could be anything: careful paging.
+        for statement in [
+            #"find displayName sw "X" | patch displayName="X2" | count"#,
+            #"find | patch urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department="D" | count"#,
+            #"find | patch active=true | count"#,
+        ] {
+            let gets = await listRequests(statement)
+            XCTAssertFalse(
+                gets.allSatisfy { $0.hasSuffix("count=100") }, statement + "\n" + gets.joined(separator: "\n"))
+        }
     }
 
     func testFindPatchReachesEveryUserOnceAtConcurrency1() async throws {

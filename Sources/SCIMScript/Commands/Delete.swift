@@ -9,6 +9,9 @@ struct DeleteCommand: Command {
     let summary = "deactivate each input user (or the ids given)"
     let category = CommandCategory.server
     let isMutating = true
+
+    /// Deactivation: the user leaves ODM's listing.
+    func attributesWritten(by invocation: StageInvocation) -> Set<String>? { ["active"] }
     let help = """
         Deactivates users: each input user, or the ids given. `deactivate` is the same command. Passes each \
         user on with active=false.

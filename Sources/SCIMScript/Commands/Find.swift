@@ -17,9 +17,10 @@ struct FindCommand: Command {
 
         Request: GET {base_path}/Users?filter=FILTER&startIndex=1&count={page_size}, then startIndex=101, ...
         Every returned user is checked against the filter again locally; users the server should not have \
-        returned are dropped with a warning. When a later stage writes (patch, delete), paging adapts so that \
-        users leaving the listing do not make it skip others: each page starts early by the writes that may \
-        have moved users, and asks for those positions on top of a page (count up to 2 × page_size).
+        returned are dropped with a warning. When a later stage writes something that can take users out of the \
+        listing (delete; patch of active, of an attribute the filter tests, or of a schema-qualified path), \
+        paging adapts so that users leaving do not make it skip others: each page starts early by the writes \
+        that may have moved users, and asks for those positions on top of a page (count up to 2 × page_size).
         ODM lists active users only and supports only eq and and (plus emails[type eq "work" and value eq "…"]).
         """
     var examples: [CommandExample] {
@@ -45,6 +46,20 @@ struct FindCommand: Command {
             }
         }
         return nil
+    }
+
+    /// Whether later writes can take users out of this listing: they change `active` or an attribute the filter
+    /// tests, or cannot say what they change. Otherwise (`find | patch displayName=…`) plain paging reaches
+    /// every user once: writes that move nobody leave positions as they were.
+    static func writesCanMoveUsers(_ inv: StageInvocation) -> Bool {
+        guard inv.mutatesDownstream else { return false }
+        guard let written = inv.writtenDownstream else { return true }
+        var tested: Set<String> = ["active"]
+        for path in inv.filter?.features.attributePaths ?? [] {
+            if path.schema != nil { return true }
+            tested.insert(path.name.lowercased())
+        }
+        return !written.isDisjoint(with: tested)
     }
 
     /// Whether `name` is only used as a plain attribute (not a value path) in the filter.
@@ -76,7 +91,8 @@ struct FindCommand: Command {
         let pageSize = limit.map { min($0 == 0 ? 1 : $0, inv.context.pageSize) } ?? inv.context.pageSize
         return FindSource(
             client: client, filter: filterText, pageSize: pageSize, limit: limit,
-            mutations: inv.mutatesDownstream ? inv.context.mutations : nil, check: inv.filter, context: context
+            mutations: FindCommand.writesCanMoveUsers(inv) ? inv.context.mutations : nil, check: inv.filter,
+            context: context
         ) { dropped in
             context.warning(
                 "the server returned \(dropped) user\(dropped == 1 ? "" : "s") that do not match the filter; "

@@ -70,6 +70,18 @@ struct PatchCommand: Command {
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 
+    /// The top-level attributes the operations name; `nil` for a schema-qualified path (it could be anything).
+    func attributesWritten(by invocation: StageInvocation) -> Set<String>? {
+        guard let (_, operations) = try? PatchCommand.operations(invocation, hasInput: true) else { return nil }
+        var names: Set<String> = []
+        for op in operations {
+            guard let path = op.path, !path.contains(":") else { return nil }
+            let root = path.prefix { $0 != "." && $0 != "[" }
+            names.insert(root.lowercased())
+        }
+        return names
+    }
+
     /// The operations with each value-less add/replace given the record's own value of its attribute.
     static func filled(_ operations: [PatchOperation], from record: Record) throws -> [PatchOperation] {
         try operations.map { op in

@@ -62,6 +62,11 @@ public protocol Command: Sendable {
 
     /// Builds the running stage.
     func makeStage(_ invocation: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource
+
+    /// For a mutating command: the top-level attributes (lowercased) its writes can change, or `nil` when that
+    /// is not known. A `find` before it pages plainly when none of them is one its filter tests or `active`
+    /// (nobody can leave the listing); otherwise, or with `nil`, it pages so that users leaving are not skipped.
+    func attributesWritten(by invocation: StageInvocation) -> Set<String>?
 }
 
 extension Command {
@@ -73,6 +78,7 @@ extension Command {
     public var isOutput: Bool { false }
     public var examples: [CommandExample] { [] }
     public var help: String { summary }
+    public func attributesWritten(by invocation: StageInvocation) -> Set<String>? { nil }
 }
 
 /// A resolved argument: its value and where it was written.
@@ -111,6 +117,9 @@ public struct StageInvocation: Sendable {
     public var isFirst: Bool
     /// Whether a later stage in the pipeline sends writes.
     public var mutatesDownstream: Bool
+    /// The attributes the later stages' writes can change (lowercased), `nil` when unknown or when none write
+    /// (see ``Command/attributesWritten(by:)``).
+    public var writtenDownstream: Set<String>? = nil
     /// The attributes of an earlier `select` whose record shape reaches this stage unchanged, if any.
     public var selectedColumns: [String]? = nil
 

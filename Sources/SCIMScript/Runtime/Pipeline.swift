@@ -94,6 +94,9 @@ extension Interpreter {
             var invocation = StageInvocation(
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
+            if invocation.mutatesDownstream, command.name == "find" {
+                invocation.writtenDownstream = writtenAttributes(after: i, pipeline, commands, context)
+            }
             if command.isOutput || command.name == "save" {
                 invocation.selectedColumns = selectedColumns(
                     Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
@@ -101,6 +104,32 @@ extension Interpreter {
             source = try command.makeStage(invocation, input: source)
         }
         return source ?? EmptySource()
+    }
+
+    /// What the mutating stages after stage `i` can change, or `nil` when one of them cannot say (or its
+    /// arguments do not resolve yet; the stage itself reports that when it is built).
+    func writtenAttributes(
+        after i: Int, _ pipeline: Pipeline, _ commands: [(any Command)?], _ context: PipelineContext
+    ) -> Set<String>? {
+        var written: Set<String> = []
+        for j in (i + 1)..<pipeline.stages.count {
+            guard let command = commands[j], command.isMutating else { continue }
+            let stage = pipeline.stages[j]
+            let arguments: [ResolvedArgument]
+            let filter: SCIMFilter?
+            do {
+                arguments = try resolveArguments(stage)
+                filter = try resolveFilter(stage)
+            } catch {
+                return nil
+            }
+            let invocation = StageInvocation(
+                stage: stage, arguments: arguments, filter: filter, context: context, isFirst: false,
+                mutatesDownstream: false)
+            guard let attributes = command.attributesWritten(by: invocation) else { return nil }
+            written.formUnion(attributes)
+        }
+        return written
     }
 
     func variableSource(_ stage: Stage) throws -> any RecordSource {
