@@ -39,6 +39,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: upcoming
@@ -90,7 +91,11 @@ let package = Package(
         .testTarget(name: "SCIMCoreTests", dependencies: ["SCIMCore"], swiftSettings: upcoming),
         .testTarget(
             name: "SCIMClientTests",
-            dependencies: ["SCIMClient", "SCIMSandbox", "SCIMTestSupport"],
+            dependencies: [
+                "SCIMClient", "SCIMSandbox", "SCIMTestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 #if canImport(Glibc)
@@ -523,10 +524,23 @@ final class ExchangeHandler: ChannelDuplexHandler {
     var timer: (at: NIODeadline, task: Scheduled<Void>)?
     var sent = false
 
+    /// Whether the TLS handshake is done (always, without TLS): until then a written request is still held
+    /// by the TLS handler and has not reached the server.
+    var handshakeDone: Bool
+
     init(maxBodyBytes: Int, pool: ConnectionPool, endpoint: Endpoint) {
         self.maxBodyBytes = maxBodyBytes
         self.pool = pool
         self.endpoint = endpoint
+        self.handshakeDone = !endpoint.tls
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            handshakeDone = true
+            if pending != nil { sent = true }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -589,8 +603,9 @@ final class ExchangeHandler: ChannelDuplexHandler {
         if let b = r.body {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: b)))), promise: nil)
         }
-        // From here on the request may reach the server: a failure no longer proves it did not.
-        sent = true
+        // From here on the request may reach the server (over TLS, once the handshake is done): a failure no
+        // longer proves it did not.
+        sent = handshakeDone
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         return true
     }
@@ -654,6 +669,12 @@ final class ExchangeHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if !handshakeDone {
+            // Whichever NIOSSL reports first, the close or the handshake error: nothing passed the handshake.
+            fail(
+                context,
+                TransportFailure(reason: "TLS handshake failed (the server closed the connection)", notSent: true))
+        }
         fail(context, TransportFailure(reason: "the server closed the connection", notSent: !sent))
         context.fireChannelInactive()
     }

@@ -124,6 +124,24 @@ final class NIOTransportTests: XCTestCase {
         }
     }
 
+    /// A server that closes the connection before the TLS handshake is done never got the request: however
+    /// NIOSSL reports it (the close or the handshake error first), the failure is a handshake, not sent.
+    func testConnectionClosedDuringTheHandshakeIsNotSent() async throws {
+        let server = try RawServer(closeOnAccept: true) { _ in "" }
+        defer { server.stop() }
+        let transport = NIOHTTPTransport()
+        for _ in 0..<5 {
+            do {
+                _ = try await transport.send(get("https://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
+                XCTFail("expected a failure")
+            } catch let f as TransportFailure {
+                XCTAssertTrue(f.reason.hasPrefix("TLS handshake failed"), f.reason)
+                XCTAssertTrue(f.notSent, f.reason)
+            }
+        }
+        await transport.shutdown()
+    }
+
     func testHeaderWithALineBreakIsNeverSent() async throws {
         try await withTransportSandbox { server, transport, base in
             server.clearLog()
@@ -324,14 +342,19 @@ final class RawServer: Sendable {
     let port: Int
     let listener: Int32
     let closeAfterAnswer: Bool
+    /// Close each connection as soon as it is accepted, reading nothing.
+    let closeOnAccept: Bool
     let answer: @Sendable (String) -> String
     let state = Mutex<(requests: [String], accepted: Int, stopped: Bool)>(([], 0, false))
 
     var requests: [String] { state.withLock { $0.requests } }
     var acceptedConnections: Int { state.withLock { $0.accepted } }
 
-    init(closeAfterAnswer: Bool = false, answer: @escaping @Sendable (String) -> String) throws {
+    init(
+        closeAfterAnswer: Bool = false, closeOnAccept: Bool = false, answer: @escaping @Sendable (String) -> String
+    ) throws {
         self.closeAfterAnswer = closeAfterAnswer
+        self.closeOnAccept = closeOnAccept
         self.answer = answer
         let (fd, port) = try RawServer.listen()
         self.listener = fd
@@ -376,6 +399,10 @@ final class RawServer: Sendable {
                 return
             }
             state.withLock { $0.accepted += 1 }
+            if closeOnAccept {
+                close(conn)
+                continue
+            }
             serve(conn)
         }
     }
