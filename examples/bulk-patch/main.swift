@@ -5,7 +5,8 @@
 //     SCIMSH_HOST=http://127.0.0.1:8080 SCIMSH_TOKEN=... .build/debug/bulk-patch-example "New name" [CONCURRENCY]
 //
 // It lists every active user page by page (`findAll` streams; one page in memory at a time) and sets each one's
-// displayName with up to CONCURRENCY (default 8) PATCH requests in flight, then prints
+// displayName with up to CONCURRENCY (default 8) PATCH requests in flight (over as many connections, each with
+// its next request prepared and waiting), then prints
 // `patched N users, F failed in T ms` and exits 0 (1 if any PATCH failed, 2 on a usage error).
 // SCIMSH_BASE_PATH overrides the base path (default /api/v1/scim). The token comes from the environment, never
 // from the command line, so the process list does not show it.
@@ -38,8 +39,13 @@ func fail(_ message: String, status: Int32) -> Never {
 }
 
 /// Patches every listed user, at most `concurrency` at a time; returns how many succeeded and failed.
+///
+/// The transport gets `concurrency` connections and twice as many requests are prepared: each connection has
+/// its next request waiting, and sends it the moment an answer arrives (`limitConnections`).
 func patchAll(_ client: SCIMClient, _ change: [PatchOperation], concurrency: Int) async throws -> (Int, Int) {
-    try await withThrowingTaskGroup(of: Bool.self) { group in
+    let queued = client.limitConnections(concurrency)
+    let window = queued ? 2 * concurrency : concurrency
+    return try await withThrowingTaskGroup(of: Bool.self) { group in
         var inFlight = 0
         var patched = 0
         var failed = 0
@@ -50,7 +56,7 @@ func patchAll(_ client: SCIMClient, _ change: [PatchOperation], concurrency: Int
         }
         for try await user in client.findAll() {
             guard let id = user.id else { continue }
-            if inFlight == concurrency { collect(try await group.next()) }
+            if inFlight == window { collect(try await group.next()) }
             group.addTask {
                 do {
                     _ = try await client.patchUser(id: id, operations: change)
