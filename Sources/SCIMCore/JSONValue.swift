@@ -89,9 +89,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 
 /// A JSON object that keeps its members in the order they were added or parsed.
 ///
-/// Lookups by name are case-insensitive (RFC 7643 §2.1: attribute names are case-insensitive), and a
-/// name that differs from a member's only in case replaces that member's value, so no two members' names
-/// differ only in case.
+/// Lookups by name are case-insensitive (RFC 7643 §2.1: attribute names are case-insensitive);
+/// an exact-case match is preferred when both exist.
 public struct JSONObject: Sendable, Hashable, Sequence {
     /// The members in order.
     public private(set) var members: [(key: String, value: JSONValue)]
@@ -113,10 +112,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// Whether there are no members.
     public var isEmpty: Bool { members.isEmpty }
 
-    /// The index of a member, compared case-insensitively. One pass: no two members' names differ only in
-    /// case (every insertion goes through the subscript, which replaces such a member).
+    /// The index of a member, exact case first, then case-insensitive.
     public func index(of key: String) -> Int? {
-        members.firstIndex { $0.key == key || JSONObject.equalIgnoringCase($0.key, key) }
+        if let i = members.firstIndex(where: { $0.key == key }) { return i }
+        return members.firstIndex(where: { JSONObject.equalIgnoringCase($0.key, key) })
     }
 
     /// Case-insensitive equality without allocating: ASCII letters fold byte by byte; other text is compared
