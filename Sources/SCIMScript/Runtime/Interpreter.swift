@@ -215,14 +215,7 @@ public final class Interpreter: Sendable {
         }
     }
 
-    /// Runs the statements on the pipeline thread (``PipelineExecutor``).
     func run(_ script: Script, collectLast: Bool, reportErrors: Bool = true) async -> RunResult {
-        await withTaskExecutorPreference(PipelineExecutor.shared) {
-            await runStatements(script, collectLast: collectLast, reportErrors: reportErrors)
-        }
-    }
-
-    func runStatements(_ script: Script, collectLast: Bool, reportErrors: Bool) async -> RunResult {
         var status = RunResult.Status.success
         var records: [Record] = []
         for (i, statement) in script.statements.enumerated() {

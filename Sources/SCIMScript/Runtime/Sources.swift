@@ -143,12 +143,7 @@ public final class FindSource: RecordSource {
         let filter = filterText
         let count = pageSize
         let start = nextStart
-        prefetch = (
-            start,
-            Task(executorPreference: PipelineExecutor.shared) {
-                try await client.findUsers(filter: filter, startIndex: start, count: count)
-            }
-        )
+        prefetch = (start, Task { try await client.findUsers(filter: filter, startIndex: start, count: count) })
     }
 
     func fetch() async throws {
@@ -277,7 +272,7 @@ public final class OrderedConcurrentSource: RecordSource {
                 let stopped = self.stopped
                 let withdrawal = self.withdrawal
                 onEnqueue?()
-                let task = Task(executorPreference: PipelineExecutor.shared) {
+                let task = Task {
                     await limiter.acquire()
                     defer { limiter.release() }
                     if stopped.isSet { return StageOutcome.skipped }
