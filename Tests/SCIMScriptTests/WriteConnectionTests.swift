@@ -25,5 +25,9 @@ final class WriteConnectionTests: InterpreterTestCase {
         await h.expectSuccess(#"set concurrency = 5; find | patch displayName="D" | count"#)
         XCTAssertEqual(transport.pool.state.withLock { $0.limit }, 5)
         XCTAssertLessThanOrEqual(transport.pool.state.withLock { $0.open.count }, 5)
+
+        // A reading stage with more concurrency is not held to the last write's cap.
+        await h.expectSuccess("set concurrency = 12; find | get | count")
+        XCTAssertEqual(transport.pool.state.withLock { $0.limit }, 12)
     }
 }
