@@ -143,6 +143,7 @@ final class InterpreterPagingTests: InterpreterTestCase {
             #"find displayName sw "X" | patch displayName="X2" | count"#,
             #"find | patch urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department="D" | count"#,
             #"find | patch active=true | count"#,
+            #"find meta.lastModified gt "2000-01-01T00:00:00Z" | patch displayName="M" | count"#,
         ] {
             let gets = await listRequests(statement)
             XCTAssertFalse(

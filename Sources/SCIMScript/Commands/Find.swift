@@ -18,7 +18,8 @@ struct FindCommand: Command {
         Request: GET {base_path}/Users?filter=FILTER&startIndex=1&count={page_size}, then startIndex=101, ...
         Every returned user is checked against the filter again locally; users the server should not have \
         returned are dropped with a warning. When a later stage writes something that can take users out of the \
-        listing (delete; patch of active, of an attribute the filter tests, or of a schema-qualified path), \
+        listing (delete; patch of active, of an attribute the filter tests, or of a schema-qualified path; any \
+        write when the filter tests meta), \
         paging adapts so that users leaving do not make it skip others: each page starts early by the writes \
         that may have moved users, and asks for those positions on top of a page (count up to 2 × page_size).
         ODM lists active users only and supports only eq and and (plus emails[type eq "work" and value eq "…"]).
@@ -49,14 +50,15 @@ struct FindCommand: Command {
     }
 
     /// Whether later writes can take users out of this listing: they change `active` or an attribute the filter
-    /// tests, or cannot say what they change. Otherwise (`find | patch displayName=…`) plain paging reaches
+    /// tests, the filter tests `meta` (which every write changes), or they cannot say what they change. Otherwise (`find | patch displayName=…`) plain paging reaches
     /// every user once: writes that move nobody leave positions as they were.
     static func writesCanMoveUsers(_ inv: StageInvocation) -> Bool {
         guard inv.mutatesDownstream else { return false }
         guard let written = inv.writtenDownstream else { return true }
         var tested: Set<String> = ["active"]
         for path in inv.filter?.features.attributePaths ?? [] {
-            if path.schema != nil { return true }
+            // meta (lastModified, version) changes with every write, whatever it writes.
+            if path.schema != nil || path.name.lowercased() == "meta" { return true }
             tested.insert(path.name.lowercased())
         }
         return !written.isDisjoint(with: tested)
