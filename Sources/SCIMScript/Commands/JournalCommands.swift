@@ -106,8 +106,8 @@ struct UndoCommand: Command {
         `journal`): each changed user gets its userName, externalId, displayName and active back, deactivated \
         users are reactivated, users it created are deactivated. It works after a restart and for users that \
         find can no longer see (ODM hides inactive users), because the journal keeps their ids. Writes whose \
-        outcome is unknown (scimsh was killed mid-request) are reverted too; failed ones are skipped. Undo is \
-        itself journaled, so `undo` twice redoes.
+        outcome is unknown (scimsh was killed mid-request) are reverted too; failed and not-sent ones are \
+        skipped. Undo is itself journaled, so `undo` twice redoes.
 
         Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), or \
         DELETE for created users. Run it against the same host as the statement.
