@@ -126,7 +126,8 @@ public protocol HTTPTransport: Sendable {
     /// a round trip through its caller. Returns whether the transport does this; the default does not.
     ///
     /// A bulk writer can then prepare twice as many requests as it allows in flight, and the next one goes
-    /// out the moment an answer arrives (docs/performance.md).
+    /// out the moment an answer arrives (docs/performance.md). Raising the cap starts waiting requests at once;
+    /// lowering it closes nothing (connections above it stay open and keep serving; no new ones are opened).
     func limitConnections(perHost limit: Int?) -> Bool
 }
 
