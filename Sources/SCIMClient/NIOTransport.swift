@@ -91,7 +91,14 @@ public final class NIOHTTPTransport: HTTPTransport {
         let promise = channel.eventLoop.makePromise(of: HTTPResponseData.self)
         do {
             return try await withTaskCancellationHandler {
-                channel.writeAndFlush(ExchangeHandler.Outbound(exchange: exchange, promise: promise), promise: nil)
+                // A connection that closed before the exchange reached its handler (the pipeline is already torn
+                // down) fails the write, not the exchange: fail the exchange then, or it would wait forever.
+                let delivered = channel.eventLoop.makePromise(of: Void.self)
+                delivered.futureResult.whenFailure { _ in
+                    promise.fail(TransportFailure(reason: "the server closed the connection", notSent: true))
+                }
+                channel.writeAndFlush(
+                    ExchangeHandler.Outbound(exchange: exchange, promise: promise), promise: delivered)
                 return try await promise.futureResult.get()
             } onCancel: {
                 promise.fail(CancellationError())
@@ -544,6 +551,8 @@ final class ExchangeHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Delivered: from here the exchange's own promise reports what happens.
+        promise?.succeed(())
         let out = unwrapOutboundIn(data)
         if !start(context, out.exchange, out.promise) { serveNext(context) }
     }
@@ -680,7 +689,12 @@ final class ExchangeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context, NIOHTTPTransport.classify(error, sent: sent))
+        var failure = NIOHTTPTransport.classify(error, sent: sent)
+        if !handshakeDone, !failure.reason.hasPrefix("TLS handshake failed") {
+            // A reset (or anything else) before the handshake ended: nothing passed it.
+            failure = TransportFailure(reason: "TLS handshake failed (\(failure.reason))", notSent: true)
+        }
+        fail(context, failure)
     }
 
     func fail(_ context: ChannelHandlerContext, _ failure: TransportFailure) {

@@ -125,7 +125,8 @@ final class NIOTransportTests: XCTestCase {
     }
 
     /// A server that closes the connection before the TLS handshake is done never got the request: however
-    /// NIOSSL reports it (the close or the handshake error first), the failure is a handshake, not sent.
+    /// it shows (a close, a reset or a handshake error, before or after the request reached the connection's
+    /// handler), the failure is "not sent" and never a hang.
     func testConnectionClosedDuringTheHandshakeIsNotSent() async throws {
         let server = try RawServer(closeOnAccept: true) { _ in "" }
         defer { server.stop() }
@@ -135,7 +136,11 @@ final class NIOTransportTests: XCTestCase {
                 _ = try await transport.send(get("https://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
                 XCTFail("expected a failure")
             } catch let f as TransportFailure {
-                XCTAssertTrue(f.reason.hasPrefix("TLS handshake failed"), f.reason)
+                // Depending on timing the close or reset reaches the handler during the handshake, or the
+                // connection is gone before the request reached the handler at all.
+                XCTAssertTrue(
+                    f.reason.hasPrefix("TLS handshake failed") || f.reason == "the server closed the connection",
+                    f.reason)
                 XCTAssertTrue(f.notSent, f.reason)
             }
         }
