@@ -19,9 +19,9 @@ struct FindCommand: Command {
         Every returned user is checked against the filter again locally; users the server should not have \
         returned are dropped with a warning. When a later stage writes something that can take users out of the \
         listing (delete; patch of active, of an attribute the filter tests, or of a schema-qualified path; any \
-        write when the filter tests meta), \
-        paging adapts so that users leaving do not make it skip others: each page starts early by the writes \
-        that may have moved users, and asks for those positions on top of a page (count up to 2 × page_size).
+        write when the filter tests meta), paging adapts so that users leaving do not make it skip others: \
+        each page starts early by the writes that may have moved users, and asks for those positions on top \
+        of a page (count up to 2 × page_size).
         ODM lists active users only and supports only eq and and (plus emails[type eq "work" and value eq "…"]).
         """
     var examples: [CommandExample] {
@@ -50,8 +50,9 @@ struct FindCommand: Command {
     }
 
     /// Whether later writes can take users out of this listing: they change `active` or an attribute the filter
-    /// tests, the filter tests `meta` (which every write changes), or they cannot say what they change. Otherwise (`find | patch displayName=…`) plain paging reaches
-    /// every user once: writes that move nobody leave positions as they were.
+    /// tests, the filter tests `meta` (which every write changes), or they cannot say what they change.
+    /// Otherwise (`find | patch displayName=…`) plain paging reaches every user once: writes that move nobody
+    /// leave positions as they were.
     static func writesCanMoveUsers(_ inv: StageInvocation) -> Bool {
         guard inv.mutatesDownstream else { return false }
         guard let written = inv.writtenDownstream else { return true }
