@@ -161,12 +161,8 @@ extension NIOTransportTests {
     func assertFailsAsNotSent(
         _ task: Task<HTTPResponseData, any Error>, _ reason: String, line: UInt = #line
     ) async throws {
-        do {
-            _ = try await task.value
-            XCTFail("expected a failure: \(reason)", line: line)
-        } catch let f as TransportFailure {
-            XCTAssertEqual(f.reason, reason, line: line)
-            XCTAssertTrue(f.notSent, line: line)
-        }
+        let f = try await transportFailure("expected a failure: \(reason)", line: line) { try await task.value }
+        XCTAssertEqual(f.reason, reason, line: line)
+        XCTAssertTrue(f.notSent, line: line)
     }
 }

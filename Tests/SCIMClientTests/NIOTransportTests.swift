@@ -114,13 +114,11 @@ final class NIOTransportTests: XCTestCase {
 
     func testHTTPSToAPlainHTTPServerFailsInTheHandshake() async throws {
         try await withTransportSandbox { server, transport, _ in
-            do {
-                _ = try await transport.send(get("https://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
-                XCTFail("expected a TLS failure")
-            } catch let f as TransportFailure {
-                XCTAssertTrue(f.reason.hasPrefix("TLS handshake failed"), f.reason)
-                XCTAssertTrue(f.notSent, "nothing passes a failed handshake")
+            let f = try await transportFailure("expected a TLS failure") {
+                try await transport.send(get("https://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
             }
+            XCTAssertTrue(f.reason.hasPrefix("TLS handshake failed"), f.reason)
+            XCTAssertTrue(f.notSent, "nothing passes a failed handshake")
         }
     }
 
@@ -132,17 +130,14 @@ final class NIOTransportTests: XCTestCase {
         defer { server.stop() }
         let transport = NIOHTTPTransport()
         for _ in 0..<5 {
-            do {
-                _ = try await transport.send(get("https://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
-                XCTFail("expected a failure")
-            } catch let f as TransportFailure {
-                // Depending on timing the close or reset reaches the handler during the handshake, or the
-                // connection is gone before the request reached the handler at all.
-                XCTAssertTrue(
-                    f.reason.hasPrefix("TLS handshake failed") || f.reason == "the server closed the connection",
-                    f.reason)
-                XCTAssertTrue(f.notSent, f.reason)
+            let f = try await transportFailure {
+                try await transport.send(get("https://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
             }
+            // Depending on timing the close or reset reaches the handler during the handshake, or the
+            // connection is gone before the request reached the handler at all.
+            XCTAssertTrue(
+                f.reason.hasPrefix("TLS handshake failed") || f.reason == "the server closed the connection", f.reason)
+            XCTAssertTrue(f.notSent, f.reason)
         }
         await transport.shutdown()
     }
@@ -152,25 +147,21 @@ final class NIOTransportTests: XCTestCase {
             server.clearLog()
             var r = get(base + "/Users")
             r.headers.append(("X-Note", "a\r\nX-Injected: yes"))
-            do {
-                _ = try await transport.send(r, timeout: .seconds(5))
-                XCTFail("expected a refusal")
-            } catch let f as TransportFailure {
-                XCTAssertEqual(f.reason, "header 'X-Note' contains a line break")
-                XCTAssertTrue(f.notSent)
+            let f = try await transportFailure("expected a refusal") {
+                try await transport.send(r, timeout: .seconds(5))
             }
+            XCTAssertEqual(f.reason, "header 'X-Note' contains a line break")
+            XCTAssertTrue(f.notSent)
             XCTAssertEqual(server.requestLog().count, 0)
         }
     }
 
     func testBodyOverTheLimitIsRefused() async throws {
         try await withTransportSandbox(maxBodyBytes: 300) { server, transport, base in
-            do {
-                _ = try await transport.send(get(base + "/Users"), timeout: .seconds(5))
-                XCTFail("expected a refusal")
-            } catch let f as TransportFailure {
-                XCTAssertEqual(f.reason, "the answer is larger than 300 bytes")
+            let f = try await transportFailure("expected a refusal") {
+                try await transport.send(get(base + "/Users"), timeout: .seconds(5))
             }
+            XCTAssertEqual(f.reason, "the answer is larger than 300 bytes")
             let small = try await transport.send(get(base + "/Users/nobody"), timeout: .seconds(5))
             XCTAssertEqual(small.status, 404)
         }
@@ -179,26 +170,22 @@ final class NIOTransportTests: XCTestCase {
     func testRefusedConnectionIsNotSent() async throws {
         let transport = NIOHTTPTransport()
         let port = try RawServer.unusedPort()
-        do {
-            _ = try await transport.send(get("http://127.0.0.1:\(port)/"), timeout: .seconds(5))
-            XCTFail("expected a refusal")
-        } catch let f as TransportFailure {
-            XCTAssertEqual(f.reason, "connection refused")
-            XCTAssertTrue(f.notSent)
+        let f = try await transportFailure("expected a refusal") {
+            try await transport.send(get("http://127.0.0.1:\(port)/"), timeout: .seconds(5))
         }
+        XCTAssertEqual(f.reason, "connection refused")
+        XCTAssertTrue(f.notSent)
         await transport.shutdown()
     }
 
     func testAfterShutdownNothingIsSent() async throws {
         let transport = NIOHTTPTransport()
         await transport.shutdown()
-        do {
-            _ = try await transport.send(get("http://127.0.0.1:9/"), timeout: .seconds(5))
-            XCTFail("expected a failure")
-        } catch let f as TransportFailure {
-            XCTAssertEqual(f.reason, "the client was shut down")
-            XCTAssertTrue(f.notSent)
+        let f = try await transportFailure {
+            try await transport.send(get("http://127.0.0.1:9/"), timeout: .seconds(5))
         }
+        XCTAssertEqual(f.reason, "the client was shut down")
+        XCTAssertTrue(f.notSent)
     }
 
     // MARK: - Answers only a bare server gives
@@ -249,13 +236,26 @@ final class NIOTransportTests: XCTestCase {
         defer { server.stop() }
         let transport = NIOHTTPTransport()
         defer { Task { await transport.shutdown() } }
+        return try await transportFailure {
+            try await transport.send(get("http://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
+        }
+    }
+
+    /// Thrown when a send that had to fail did not (after the test failure is recorded).
+    struct NoFailure: Error {}
+
+    /// The `TransportFailure` a send that must fail ends with; other errors are rethrown.
+    func transportFailure(
+        _ expectation: String = "expected a failure", line: UInt = #line,
+        _ send: () async throws -> HTTPResponseData
+    ) async throws -> TransportFailure {
         do {
-            _ = try await transport.send(get("http://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
-            XCTFail("expected a failure")
-            return nil
+            _ = try await send()
         } catch let f as TransportFailure {
             return f
         }
+        XCTFail(expectation, line: line)
+        throw NoFailure()
     }
 
     /// The alternative transport stays usable: the same operations through AsyncHTTPClient.
@@ -313,13 +313,11 @@ final class NIOTransportTests: XCTestCase {
         line: UInt = #line
     ) async throws {
         let start = ContinuousClock.now
-        do {
-            _ = try await transport.send(get(base + "/Users"), timeout: timeout)
-            XCTFail("expected a timeout", line: line)
-        } catch let f as TransportFailure {
-            XCTAssertEqual(f.reason, "timed out waiting for the server", line: line)
-            XCTAssertFalse(f.notSent, "the request was sent: it may have been processed", line: line)
+        let f = try await transportFailure("expected a timeout", line: line) {
+            try await transport.send(get(base + "/Users"), timeout: timeout)
         }
+        XCTAssertEqual(f.reason, "timed out waiting for the server", line: line)
+        XCTAssertFalse(f.notSent, "the request was sent: it may have been processed", line: line)
         XCTAssertLessThan(ContinuousClock.now - start, limit, line: line)
         try await waitUntil { transport.pool.state.withLock { $0.open.isEmpty } }
     }
