@@ -138,21 +138,21 @@ enum FilterEvaluator {
     }
 
     static func compare(_ values: [JSONValue], _ op: CompareOperator, _ literal: JSONValue) -> Bool {
-        let anyPresent = values.contains { !$0.isNull }
-        if literal.isNull {
-            switch op {
-            case .eq: return !anyPresent
-            case .ne: return anyPresent
-            default: return false
-            }
-        }
-        if op == .ne && !anyPresent { return true }
+        if let answer = decidedByPresence(values.contains { !$0.isNull }, op, literal) { return answer }
         return values.contains { !$0.isNull && compareOne($0, op, literal) }
     }
 
     /// ``compare(_:_:_:)`` for at most one value (`nil`: the attribute is missing).
     static func compareSingle(_ value: JSONValue?, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
         let present = value.map { !$0.isNull } ?? false
+        if let answer = decidedByPresence(present, op, literal) { return answer }
+        guard present, let value else { return false }
+        return compareOne(value, op, literal)
+    }
+
+    /// The answer when presence alone decides it (a `null` literal, or `ne` on a missing attribute), else nil.
+    @inline(__always)
+    static func decidedByPresence(_ present: Bool, _ op: CompareOperator, _ literal: JSONValue) -> Bool? {
         if literal.isNull {
             switch op {
             case .eq: return !present
@@ -161,8 +161,7 @@ enum FilterEvaluator {
             }
         }
         if op == .ne && !present { return true }
-        guard present, let value else { return false }
-        return compareOne(value, op, literal)
+        return nil
     }
 
     /// `eq`, `ne`, `co`, `sw` and `ew` on two ASCII strings, ignoring case, without allocating (a `where` over a
