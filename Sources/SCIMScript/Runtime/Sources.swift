@@ -1,6 +1,5 @@
 import SCIMClient
 import SCIMCore
-import Synchronization
 
 /// Records from memory (a `let` list, literal input).
 public final class ArraySource: RecordSource {
@@ -196,16 +195,6 @@ public final class FindSource: RecordSource {
     }
 }
 
-/// A flag set once, read from any task.
-final class StopFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-
-    /// Sets the flag.
-    func set() { value.store(true, ordering: .sequentiallyConsistent) }
-    /// Whether the flag is set.
-    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
-}
-
 /// The result of one record's operation in a concurrent stage.
 public enum StageOutcome: Sendable {
     /// Pass this record on.
@@ -226,12 +215,9 @@ public final class OrderedConcurrentSource: RecordSource {
     let onEnqueue: (@Sendable () -> Void)?
     let limiter: AsyncLimiter
     let pending = Locked<[Task<StageOutcome, Never>]>([])
-    /// Set on cancellation: operations not yet started are skipped; those running finish (their tasks are not
-    /// cancelled, so a write already sent is never abandoned halfway and the caller can report exactly what
-    /// happened).
-    let stopped = StopFlag()
-    /// Set with `stopped`: requests prepared by running operations but still waiting for a connection are
-    /// withdrawn (they were never sent).
+    /// Made on cancellation: operations not yet started are skipped, and requests of running ones still waiting
+    /// for a connection are withdrawn (never sent); those sent finish (their tasks are not cancelled, so a write
+    /// already sent is never abandoned halfway and the caller can report exactly what happened).
     let withdrawal = Withdrawal()
     var upstreamDone = false
 
@@ -248,11 +234,6 @@ public final class OrderedConcurrentSource: RecordSource {
     }
 
     deinit {
-        stop()
-    }
-
-    func stop() {
-        stopped.set()
         withdrawal.withdraw()
     }
 
@@ -269,24 +250,21 @@ public final class OrderedConcurrentSource: RecordSource {
                 }
                 let limiter = self.limiter
                 let operation = self.operation
-                let stopped = self.stopped
                 let withdrawal = self.withdrawal
                 onEnqueue?()
                 let task = Task {
                     await limiter.acquire()
                     defer { limiter.release() }
-                    if stopped.isSet { return StageOutcome.skipped }
+                    if withdrawal.isWithdrawn { return StageOutcome.skipped }
                     return await Withdrawal.$current.withValue(withdrawal) { await operation(r) }
                 }
                 pending.withLock { $0.append(task) }
             }
             guard let head = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
-            let stopped = self.stopped
             let withdrawal = self.withdrawal
             let outcome = await withTaskCancellationHandler {
                 await head.value
             } onCancel: {
-                stopped.set()
                 withdrawal.withdraw()
             }
             if Task.isCancelled {
@@ -300,7 +278,7 @@ public final class OrderedConcurrentSource: RecordSource {
     /// Stops operations that have not started and withdraws their requests not yet sent (sent ones finish; they
     /// stay listed, so ``settle()`` can wait for them).
     func cancelAll() {
-        stop()
+        withdrawal.withdraw()
         upstreamDone = true
     }
 
