@@ -142,7 +142,12 @@ public final class FindSource: RecordSource {
         let filter = filterText
         let count = pageSize
         let start = nextStart
-        prefetch = (start, Task { try await client.findUsers(filter: filter, startIndex: start, count: count) })
+        prefetch = (
+            start,
+            Task(executorPreference: PipelineExecutor.shared) {
+                try await client.findUsers(filter: filter, startIndex: start, count: count)
+            }
+        )
     }
 
     func fetch() async throws {
@@ -252,7 +257,7 @@ public final class OrderedConcurrentSource: RecordSource {
                 let operation = self.operation
                 let withdrawal = self.withdrawal
                 onEnqueue?()
-                let task = Task {
+                let task = Task(executorPreference: PipelineExecutor.shared) {
                     await limiter.acquire()
                     defer { limiter.release() }
                     if withdrawal.isWithdrawn { return StageOutcome.skipped }
