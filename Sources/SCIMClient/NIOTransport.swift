@@ -54,7 +54,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         let endpoint = target.endpoint
         let withdrawal = Withdrawal.current
         if withdrawal?.isWithdrawn == true { throw Withdrawal.failure }
-        var step = try pool.acquire(endpoint, exchange, withdrawal, loop: group.next())
+        var step = try pool.acquire(endpoint, exchange, withdrawal)
         while true {
             switch step {
             case .channel(let channel):
@@ -71,7 +71,7 @@ public final class NIOHTTPTransport: HTTPTransport {
             case .wait(let waiter):
                 do {
                     return try await withTaskCancellationHandler {
-                        try await waiter.promise.futureResult.get()
+                        try await waiter.slot.value()
                     } onCancel: {
                         waiter.cancel()
                     }
@@ -88,21 +88,24 @@ public final class NIOHTTPTransport: HTTPTransport {
 
     /// Sends one exchange on a connection that is free; the connection's handler passes it on afterwards.
     func run(_ exchange: Exchange, on channel: any Channel) async throws -> HTTPResponseData {
-        let promise = channel.eventLoop.makePromise(of: HTTPResponseData.self)
+        let slot = ResponseSlot()
         do {
             return try await withTaskCancellationHandler {
-                // A connection that closed before the exchange reached its handler (the pipeline is already torn
-                // down) fails the write, not the exchange: fail the exchange then, or it would wait forever.
-                let delivered = channel.eventLoop.makePromise(of: Void.self)
-                delivered.futureResult.whenFailure { _ in
-                    promise.fail(TransportFailure(reason: "the server closed the connection", notSent: true))
+                // One hop to the event loop for the write and its failure callback together.
+                channel.eventLoop.execute {
+                    // A connection that closed before the exchange reached its handler (the pipeline is already
+                    // torn down) fails the write, not the exchange: fail the exchange then, or it would wait
+                    // forever.
+                    let delivered = channel.eventLoop.makePromise(of: Void.self)
+                    delivered.futureResult.whenFailure { _ in
+                        slot.fail(TransportFailure(reason: "the server closed the connection", notSent: true))
+                    }
+                    channel.writeAndFlush(ExchangeHandler.Outbound(exchange: exchange, slot: slot), promise: delivered)
                 }
-                channel.writeAndFlush(
-                    ExchangeHandler.Outbound(exchange: exchange, promise: promise), promise: delivered)
-                return try await promise.futureResult.get()
+                return try await slot.value()
             } onCancel: {
-                promise.fail(CancellationError())
-                channel.triggerUserOutboundEvent(ExchangeHandler.Abandon(future: promise.futureResult), promise: nil)
+                slot.fail(CancellationError())
+                channel.triggerUserOutboundEvent(ExchangeHandler.Abandon(slot: slot), promise: nil)
             }
         } catch {
             throw NIOHTTPTransport.mapped(error)
@@ -115,13 +118,13 @@ public final class NIOHTTPTransport: HTTPTransport {
     }
 
     public func limitConnections(perHost limit: Int?) -> Bool {
-        for waiter in pool.setLimit(limit) { waiter.promise.fail(SlotReserved()) }
+        for waiter in pool.setLimit(limit) { waiter.slot.fail(SlotReserved()) }
         return true
     }
 
     public func shutdown() async {
         let (channels, waiters) = pool.shutDown()
-        for w in waiters { w.promise.fail(TransportFailure(reason: "the client was shut down", notSent: true)) }
+        for w in waiters { w.slot.fail(TransportFailure(reason: "the client was shut down", notSent: true)) }
         for c in channels { try? await c.close() }
     }
 
@@ -155,7 +158,7 @@ public final class NIOHTTPTransport: HTTPTransport {
             throw TransportFailure(reason: "the client was shut down", notSent: true)
         }
         channel.closeFuture.whenComplete { [pool] _ in
-            if let waiter = pool.closed(channel) { waiter.promise.fail(SlotReserved()) }
+            if let waiter = pool.closed(channel) { waiter.slot.fail(SlotReserved()) }
         }
         return channel
     }
@@ -212,8 +215,71 @@ public final class NIOHTTPTransport: HTTPTransport {
 
     deinit {
         let (channels, waiters) = pool.shutDown()
-        for w in waiters { w.promise.fail(TransportFailure(reason: "the client was shut down", notSent: true)) }
+        for w in waiters { w.slot.fail(TransportFailure(reason: "the client was shut down", notSent: true)) }
         for c in channels { c.close(promise: nil) }
+    }
+}
+
+/// Where one exchange's answer or failure is delivered: once (later completions are ignored), from any
+/// thread, to the task waiting for it.
+///
+/// An `EventLoopPromise` would do, but waiting on its future from a task registers the callback with a hop to
+/// the event loop, once per request; here the waiting task leaves its continuation under a lock instead.
+final class ResponseSlot: Sendable {
+    enum State {
+        case empty
+        case waiting(UnsafeContinuation<HTTPResponseData, any Error>)
+        case done(Result<HTTPResponseData, any Error>)
+        case taken
+    }
+    private let state = Mutex<State>(.empty)
+
+    func succeed(_ response: HTTPResponseData) { complete(.success(response)) }
+
+    func fail(_ error: any Error) { complete(.failure(error)) }
+
+    /// Delivers the outcome, unless one was delivered before.
+    func complete(_ result: Result<HTTPResponseData, any Error>) {
+        let waiting = state.withLock { s -> UnsafeContinuation<HTTPResponseData, any Error>? in
+            switch s {
+            case .empty:
+                s = .done(result)
+                return nil
+            case .waiting(let c):
+                s = .taken
+                return c
+            case .done, .taken:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
+    }
+
+    /// The outcome, once delivered. Only one task may wait.
+    func value() async throws -> HTTPResponseData {
+        try await withUnsafeThrowingContinuation { c in
+            let ready = state.withLock { s -> Result<HTTPResponseData, any Error>? in
+                switch s {
+                case .empty:
+                    s = .waiting(c)
+                    return nil
+                case .done(let result):
+                    s = .taken
+                    return result
+                case .waiting, .taken:
+                    return .failure(TransportFailure(reason: "internal error: an answer awaited twice", notSent: false))
+                }
+            }
+            if let ready { c.resume(with: ready) }
+        }
+    }
+
+    /// The outcome if it was delivered and not yet taken (for tests that drive the handler by hand).
+    var delivered: Result<HTTPResponseData, any Error>? {
+        state.withLock { s in
+            if case .done(let result) = s { return result }
+            return nil
+        }
     }
 }
 
@@ -224,13 +290,13 @@ struct SlotReserved: Error {}
 final class Waiter: Sendable {
     let exchange: Exchange
     let withdrawal: Withdrawal?
-    let promise: EventLoopPromise<HTTPResponseData>
+    /// Where its answer or failure goes.
+    let slot = ResponseSlot()
     private let state = Mutex<(cancelled: Bool, reserved: Bool, channel: (any Channel)?)>((false, false, nil))
 
-    init(exchange: Exchange, withdrawal: Withdrawal?, promise: EventLoopPromise<HTTPResponseData>) {
+    init(exchange: Exchange, withdrawal: Withdrawal?) {
         self.exchange = exchange
         self.withdrawal = withdrawal
-        self.promise = promise
     }
 
     /// Whether a connection slot was set aside for this request (it must be given back if unused).
@@ -259,7 +325,7 @@ final class Waiter: Sendable {
     /// Fails the request as withdrawn (it never left); always false, for ``reserve()`` and ``claim(_:)``.
     func withdraw() -> Bool {
         state.withLock { $0.cancelled = true }
-        promise.fail(Withdrawal.failure)
+        slot.fail(Withdrawal.failure)
         return false
     }
 
@@ -269,8 +335,8 @@ final class Waiter: Sendable {
             s.cancelled = true
             return s.channel
         }
-        promise.fail(CancellationError())
-        channel?.triggerUserOutboundEvent(ExchangeHandler.Abandon(future: promise.futureResult), promise: nil)
+        slot.fail(CancellationError())
+        channel?.triggerUserOutboundEvent(ExchangeHandler.Abandon(slot: slot), promise: nil)
     }
 }
 
@@ -322,9 +388,7 @@ final class ConnectionPool: Sendable {
         self.state = Mutex(s)
     }
 
-    func acquire(_ endpoint: Endpoint, _ exchange: Exchange, _ withdrawal: Withdrawal?, loop: any EventLoop) throws
-        -> Step
-    {
+    func acquire(_ endpoint: Endpoint, _ exchange: Exchange, _ withdrawal: Withdrawal?) throws -> Step {
         try state.withLock { s throws(TransportFailure) -> Step in
             guard !s.isShutDown else { throw TransportFailure(reason: "the client was shut down", notSent: true) }
             while var list = s.idle[endpoint], let c = list.popLast() {
@@ -332,7 +396,7 @@ final class ConnectionPool: Sendable {
                 if c.isActive { return .channel(c) }
             }
             guard s.hasRoom(endpoint) else {
-                let w = Waiter(exchange: exchange, withdrawal: withdrawal, promise: loop.makePromise())
+                let w = Waiter(exchange: exchange, withdrawal: withdrawal)
                 s.waiting[endpoint, default: []].append(w)
                 return .wait(w)
             }
@@ -369,7 +433,7 @@ final class ConnectionPool: Sendable {
             s.count[endpoint, default: 1] -= 1
             return s.reserveForWaiter(endpoint)
         }
-        next?.promise.fail(SlotReserved())
+        next?.slot.fail(SlotReserved())
     }
 
     /// A connection finished an exchange and can carry another: the next waiting request's (returned, for the
@@ -510,18 +574,18 @@ final class ExchangeHandler: ChannelDuplexHandler {
 
     struct Outbound {
         var exchange: Exchange
-        var promise: EventLoopPromise<HTTPResponseData>
+        var slot: ResponseSlot
     }
 
-    /// The caller gave up on the exchange with this future: close the connection if it is still running.
+    /// The caller gave up on the exchange answered into this slot: close the connection if it is still running.
     struct Abandon {
-        var future: EventLoopFuture<HTTPResponseData>
+        var slot: ResponseSlot
     }
 
     let maxBodyBytes: Int
     let pool: ConnectionPool
     let endpoint: Endpoint
-    var pending: EventLoopPromise<HTTPResponseData>?
+    var pending: ResponseSlot?
     var head: HTTPResponseHead?
     var body: ByteBuffer?
     /// The running exchange's deadline.
@@ -554,12 +618,12 @@ final class ExchangeHandler: ChannelDuplexHandler {
         // Delivered: from here the exchange's own promise reports what happens.
         promise?.succeed(())
         let out = unwrapOutboundIn(data)
-        if !start(context, out.exchange, out.promise) { serveNext(context) }
+        if !start(context, out.exchange, out.slot) { serveNext(context) }
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         if let abandon = event as? Abandon {
-            if let p = pending, p.futureResult === abandon.future {
+            if let p = pending, p === abandon.slot {
                 fail(context, TransportFailure(reason: "cancelled", notSent: !sent))
             }
             promise?.succeed(())
@@ -569,9 +633,7 @@ final class ExchangeHandler: ChannelDuplexHandler {
     }
 
     /// Sends an exchange; false when it failed before anything was written (the connection is still free).
-    func start(_ context: ChannelHandlerContext, _ exchange: Exchange, _ promise: EventLoopPromise<HTTPResponseData>)
-        -> Bool
-    {
+    func start(_ context: ChannelHandlerContext, _ exchange: Exchange, _ promise: ResponseSlot) -> Bool {
         guard pending == nil else {
             promise.fail(TransportFailure(reason: "internal error: connection busy", notSent: true))
             return true
@@ -641,7 +703,7 @@ final class ExchangeHandler: ChannelDuplexHandler {
     /// The connection is free: send the next waiting request on it, or let the pool keep it.
     func serveNext(_ context: ChannelHandlerContext) {
         while let waiter = pool.release(context.channel, endpoint) {
-            if start(context, waiter.exchange, waiter.promise) { return }
+            if start(context, waiter.exchange, waiter.slot) { return }
         }
     }
 

@@ -18,16 +18,16 @@ final class ExchangeHandlerTests: XCTestCase {
             try channel.pipeline.syncOperations.addHandler(
                 ExchangeHandler(maxBodyBytes: 1 << 20, pool: pool, endpoint: endpoint))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
-            let promise = channel.eventLoop.makePromise(of: HTTPResponseData.self)
+            let slot = ResponseSlot()
             let exchange = Exchange(
                 request: get("https://odm.example.org/Users"), target: try Target(url: "https://odm.example.org/Users"),
                 maxBodyBytes: 1 << 20, deadline: .now() + .seconds(5))
-            channel.write(ExchangeHandler.Outbound(exchange: exchange, promise: promise), promise: nil)
+            channel.write(ExchangeHandler.Outbound(exchange: exchange, slot: slot), promise: nil)
             if handshake {
                 channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
             }
             _ = try? channel.close().wait()
-            XCTAssertThrowsError(try promise.futureResult.wait()) { error in
+            XCTAssertThrowsError(try slot.delivered?.get()) { error in
                 let f = error as? TransportFailure
                 if handshake {
                     XCTAssertEqual(f?.reason, "the server closed the connection")
