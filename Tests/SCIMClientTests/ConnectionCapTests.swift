@@ -127,6 +127,8 @@ extension NIOTransportTests {
         try await withTransportSandbox(latency: .milliseconds(300), maxConnectionsPerHost: 1) {
             server, transport, base in
             let a = Task { try await transport.send(get(base + "/Users/\(Seed.bjensen)"), timeout: .seconds(5)) }
+            // b must be the one in line: start it only once a holds the connection.
+            try await waitUntil { transport.pool.state.withLock { $0.count.values.first == 1 } }
             let b = Task { try await transport.send(get(base + "/Users/\(Seed.alice)"), timeout: .seconds(5)) }
             try await waitUntil { transport.pool.state.withLock { $0.waiting.values.first?.count == 1 } }
             await transport.shutdown()
