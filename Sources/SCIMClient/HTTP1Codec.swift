@@ -1,0 +1,397 @@
+import NIOCore
+
+/// What the transport writes for a request: the HTTP/1.1 request line, headers and body, in one buffer.
+///
+/// A SCIM request is small and always the same shape, so it is written straight into bytes instead of going
+/// through NIO's request encoder and the `NIOAny` hops between pipeline handlers (docs/performance.md).
+enum HTTP1RequestWriter {
+    /// Writes `request` for `target`; fails (nothing written) when a method, path or header could smuggle a
+    /// line break or space into the request.
+    static func write(_ request: HTTPRequestData, target: Target, into out: inout ByteBuffer) throws(TransportFailure) {
+        guard !request.method.isEmpty, request.method.utf8.allSatisfy(isTokenByte) else {
+            throw TransportFailure(reason: "invalid HTTP method '\(request.method)'", notSent: true)
+        }
+        guard !target.pathAndQuery.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw TransportFailure(reason: "invalid URL: the path contains a space or control character", notSent: true)
+        }
+        for h in request.headers {
+            guard !h.name.isEmpty, h.name.utf8.allSatisfy(isTokenByte) else {
+                throw TransportFailure(reason: "invalid header name '\(h.name)'", notSent: true)
+            }
+            guard !Target.hasLineBreak(h.value) else {
+                throw TransportFailure(reason: "header '\(h.name)' contains a line break", notSent: true)
+            }
+        }
+        out.writeString(request.method)
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeString(target.pathAndQuery)
+        out.writeStaticString(" HTTP/1.1\r\nHost: ")
+        out.writeString(target.authority)
+        out.writeStaticString("\r\n")
+        for h in request.headers {
+            out.writeString(h.name)
+            out.writeStaticString(": ")
+            out.writeString(h.value)
+            out.writeStaticString("\r\n")
+        }
+        if let body = request.body {
+            out.writeStaticString("Content-Length: ")
+            out.writeString(String(body.count))
+            out.writeStaticString("\r\n\r\n")
+            out.writeBytes(body)
+        } else {
+            out.writeStaticString("\r\n")
+        }
+    }
+
+    /// RFC 9110 `tchar`: the bytes a method or header name may hold.
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+}
+
+/// Why an answer is not HTTP the transport can read.
+struct HTTP1FormatError: Error {
+    var why: String
+    /// The body is larger than allowed (not a format error as such).
+    var tooLarge = false
+}
+
+/// Reads HTTP/1.1 responses from a connection's bytes, one at a time, as they arrive: status line and headers,
+/// then a body framed by `Content-Length`, chunked transfer coding, or the close of the connection.
+///
+/// Interim (1xx) answers are skipped. The head may be at most `maxHeadBytes`, the body at most `maxBodyBytes`.
+/// Obsolete line folding, a malformed length and conflicting lengths are errors, as RFC 9112 asks of a client
+/// that must not guess where an answer ends.
+struct HTTP1ResponseParser {
+    /// A complete response.
+    struct Response {
+        var status: Int
+        var headers: [(name: String, value: String)]
+        var body: [UInt8]
+        /// Whether the connection may carry another request.
+        var keepAlive: Bool
+    }
+
+    enum Phase {
+        case head
+        case body(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkEnd
+        case trailers
+        case untilClose
+    }
+
+    let maxHeadBytes: Int
+    let maxBodyBytes: Int
+    var phase = Phase.head
+    var status = 0
+    var headers: [(name: String, value: String)] = []
+    var keepAlive = true
+    var body: [UInt8] = []
+    /// The request was `HEAD`: its answer has no body, whatever its headers say.
+    var headOnly = false
+    /// Trailer bytes read so far (bounded like the head).
+    var trailerBytes = 0
+
+    init(maxHeadBytes: Int = 80 << 10, maxBodyBytes: Int) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Gets ready for the answer to a new request.
+    mutating func reset(headOnly: Bool) {
+        phase = .head
+        status = 0
+        headers = []
+        keepAlive = true
+        body = []
+        self.headOnly = headOnly
+        trailerBytes = 0
+    }
+
+    /// Consumes what it can of `buffer`; returns the response once it is complete (the bytes after it stay in
+    /// `buffer`).
+    mutating func parse(_ buffer: inout ByteBuffer) throws(HTTP1FormatError) -> Response? {
+        while true {
+            switch phase {
+            case .head:
+                guard let lines = try takeLines(&buffer, limit: maxHeadBytes, what: "header") else {
+                    try HTTP1ResponseParser.checkStart(buffer)
+                    return nil
+                }
+                try readHead(lines)
+                if (100..<200).contains(status) {
+                    // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+                    status = 0
+                    headers = []
+                    continue
+                }
+                if let done = try startBody() { return done }
+            case .body(let remaining):
+                let n = min(remaining, buffer.readableBytes)
+                try append(&buffer, n)
+                if n == remaining { return finish() }
+                phase = .body(remaining: remaining - n)
+                return nil
+            case .chunkSize:
+                guard let line = try takeLine(&buffer, limit: 1024, what: "chunk size") else { return nil }
+                let size = try HTTP1ResponseParser.chunkSize(line)
+                phase = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let n = min(remaining, buffer.readableBytes)
+                try append(&buffer, n)
+                guard n == remaining else {
+                    phase = .chunkData(remaining: remaining - n)
+                    return nil
+                }
+                phase = .chunkEnd
+            case .chunkEnd:
+                guard let line = try takeLine(&buffer, limit: 2, what: "chunk end") else { return nil }
+                guard line.isEmpty else { throw HTTP1FormatError(why: "no line break after a chunk") }
+                phase = .chunkSize
+            case .trailers:
+                guard let line = try takeLine(&buffer, limit: maxHeadBytes, what: "trailer") else { return nil }
+                trailerBytes += line.count + 2
+                guard trailerBytes <= maxHeadBytes else {
+                    throw HTTP1FormatError(why: "trailers longer than \(maxHeadBytes) bytes")
+                }
+                if line.isEmpty { return finish() }
+            case .untilClose:
+                try append(&buffer, buffer.readableBytes)
+                return nil
+            }
+        }
+    }
+
+    /// The connection closed: the response, when the close was what ended it.
+    mutating func closed() -> Response? {
+        guard case .untilClose = phase else { return nil }
+        return finish()
+    }
+
+    private mutating func finish() -> Response {
+        let response = Response(status: status, headers: headers, body: body, keepAlive: keepAlive)
+        reset(headOnly: false)
+        return response
+    }
+
+    private mutating func append(_ buffer: inout ByteBuffer, _ n: Int) throws(HTTP1FormatError) {
+        guard n > 0 else { return }
+        guard body.count + n <= maxBodyBytes else {
+            throw HTTP1FormatError(why: "the answer is larger than \(maxBodyBytes) bytes", tooLarge: true)
+        }
+        buffer.withUnsafeReadableBytes { body.append(contentsOf: $0.prefix(n)) }
+        buffer.moveReaderIndex(forwardBy: n)
+    }
+
+    /// The header lines up to the empty line that ends them (consumed), or nil when it has not arrived yet.
+    private func takeLines(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
+        -> [ArraySlice<UInt8>]?
+    {
+        let found = buffer.withUnsafeReadableBytes { raw -> (lines: [ArraySlice<UInt8>], length: Int)? in
+            var lines: [ArraySlice<UInt8>] = []
+            var start = 0
+            var i = 0
+            let bytes = raw.bindMemory(to: UInt8.self)
+            while i < bytes.count {
+                if bytes[i] == UInt8(ascii: "\n") {
+                    var end = i
+                    if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                    if end == start { return (lines, i + 1) }
+                    lines.append(ArraySlice(bytes[start..<end]))
+                    start = i + 1
+                }
+                i += 1
+            }
+            return nil
+        }
+        guard let found else {
+            if buffer.readableBytes > limit { throw HTTP1FormatError(why: "\(what)s longer than \(limit) bytes") }
+            return nil
+        }
+        guard found.length <= limit + 4 else { throw HTTP1FormatError(why: "\(what)s longer than \(limit) bytes") }
+        buffer.moveReaderIndex(forwardBy: found.length)
+        return found.lines
+    }
+
+    /// One line without its line break (consumed), or nil when it has not arrived yet.
+    private func takeLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
+        -> ArraySlice<UInt8>?
+    {
+        let view = buffer.readableBytesView
+        guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
+            if view.count > limit + 1 { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
+            return nil
+        }
+        var line = ArraySlice(view[view.startIndex..<lf])
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        guard line.count <= limit else { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
+        buffer.moveReaderIndex(forwardBy: lf - view.startIndex + 1)
+        return line
+    }
+
+    /// Fails early on an answer that does not start like HTTP/1.x, before its head is complete (a server
+    /// speaking another protocol may never send the empty line that ends a head).
+    static func checkStart(_ buffer: ByteBuffer) throws(HTTP1FormatError) {
+        let view = buffer.readableBytesView
+        if let lf = view.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = ArraySlice(view[view.startIndex..<lf])
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            _ = try statusLine(line)
+        } else if !view.prefix(7).elementsEqual("HTTP/1.".utf8.prefix(view.count)) {
+            throw HTTP1FormatError(why: "it does not start with HTTP/1.")
+        }
+    }
+
+    /// The minor version and status code of `HTTP/1.x SSS[ reason]`.
+    static func statusLine(_ line: ArraySlice<UInt8>) throws(HTTP1FormatError) -> (minor: UInt8, status: Int) {
+        let s = Array(line)
+        guard s.count >= 12, s[0..<7].elementsEqual("HTTP/1.".utf8), s[8] == UInt8(ascii: " "),
+            s[9...11].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            s.count == 12 || s[12] == UInt8(ascii: " ")
+        else {
+            throw HTTP1FormatError(why: "bad status line '\(String(decoding: s.prefix(60), as: UTF8.self))'")
+        }
+        let minor = s[7]
+        guard minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1") else {
+            throw HTTP1FormatError(why: "unsupported version HTTP/1.\(Character(Unicode.Scalar(minor)))")
+        }
+        return (minor, s[9...11].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) })
+    }
+
+    private mutating func readHead(_ lines: [ArraySlice<UInt8>]) throws(HTTP1FormatError) {
+        guard let first = lines.first else { throw HTTP1FormatError(why: "no status line") }
+        let (minor, code) = try HTTP1ResponseParser.statusLine(first)
+        status = code
+        guard status >= 100 else { throw HTTP1FormatError(why: "bad status code \(status)") }
+        guard status != 101 else { throw HTTP1FormatError(why: "an unasked-for protocol switch (101)") }
+        var connectionTokens: [String] = []
+        headers = []
+        headers.reserveCapacity(lines.count - 1)
+        for line in lines.dropFirst() {
+            guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else {
+                throw HTTP1FormatError(why: "obsolete line folding in a header")
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+                line[line.startIndex..<colon].allSatisfy(HTTP1RequestWriter.isTokenByte)
+            else {
+                throw HTTP1FormatError(why: "bad header line '\(String(decoding: line.prefix(60), as: UTF8.self))'")
+            }
+            var value = line[(colon + 1)...]
+            while let b = value.first, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { value = value.dropFirst() }
+            while let b = value.last, b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { value = value.dropLast() }
+            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            let text = String(decoding: value, as: UTF8.self)
+            headers.append((name, text))
+            if ASCIIFold.equalFolded(name, "connection") {
+                connectionTokens += HTTP1ResponseParser.tokens(text)
+            }
+        }
+        keepAlive =
+            minor == UInt8(ascii: "1")
+            ? !connectionTokens.contains("close") : connectionTokens.contains("keep-alive")
+    }
+
+    /// Picks the body's framing after the head; the response when it has no body.
+    private mutating func startBody() throws(HTTP1FormatError) -> Response? {
+        if headOnly || status == 204 || status == 304 { return finish() }
+        var lengths: [String] = []
+        var codings: [String] = []
+        for (name, value) in headers {
+            if ASCIIFold.equalFolded(name, "content-length") {
+                lengths += value.split(separator: ",").map { $0.trimmingASCIISpaces() }
+            } else if ASCIIFold.equalFolded(name, "transfer-encoding") {
+                codings += HTTP1ResponseParser.tokens(value)
+            }
+        }
+        if !codings.isEmpty {
+            // RFC 9112 §6.3: with a transfer coding, Content-Length is ignored; only a final `chunked` ends
+            // the body in-band, anything else runs to the close.
+            if codings.last == "chunked" {
+                phase = .chunkSize
+            } else {
+                keepAlive = false
+                phase = .untilClose
+            }
+            return nil
+        }
+        if let first = lengths.first {
+            guard lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.count <= 18,
+                first.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                let n = Int(first)
+            else {
+                throw HTTP1FormatError(why: "bad Content-Length '\(lengths.joined(separator: ", "))'")
+            }
+            guard n <= maxBodyBytes else {
+                throw HTTP1FormatError(why: "the answer is larger than \(maxBodyBytes) bytes", tooLarge: true)
+            }
+            if n == 0 { return finish() }
+            phase = .body(remaining: n)
+            return nil
+        }
+        keepAlive = false
+        phase = .untilClose
+        return nil
+    }
+
+    /// The size of a chunk from its size line (`1a3f;ext=1`).
+    static func chunkSize(_ line: ArraySlice<UInt8>) throws(HTTP1FormatError) -> Int {
+        var size = 0
+        var digits = 0
+        for b in line {
+            let v: Int
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = Int(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = Int(b - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = Int(b - UInt8(ascii: "A")) + 10
+            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
+                guard digits > 0 else { throw HTTP1FormatError(why: "bad chunk size") }
+                return size
+            default: throw HTTP1FormatError(why: "bad chunk size")
+            }
+            digits += 1
+            guard digits <= 15 else { throw HTTP1FormatError(why: "chunk size too large") }
+            size = size * 16 + v
+        }
+        guard digits > 0 else { throw HTTP1FormatError(why: "bad chunk size") }
+        return size
+    }
+
+    /// The comma-separated tokens of a header value, lowercased.
+    static func tokens(_ value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() }.filter { !$0.isEmpty }
+    }
+}
+
+/// ASCII case folding for the few header names the parser looks for.
+enum ASCIIFold {
+    /// Whether `a` is `b` (ASCII) up to the case of letters.
+    static func equalFolded(_ a: String, _ b: StaticString) -> Bool {
+        let x = a.utf8
+        guard x.count == b.utf8CodeUnitCount else { return false }
+        var p = b.utf8Start
+        for c in x {
+            if c | 0x20 != p.pointee | 0x20 { return false }
+            if (c | 0x20) < 0x61 || (c | 0x20) > 0x7A, c != p.pointee { return false }
+            p += 1
+        }
+        return true
+    }
+}
+
+extension Substring {
+    func trimmingASCIISpaces() -> String {
+        var s = self[...]
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
