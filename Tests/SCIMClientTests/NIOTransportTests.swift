@@ -205,6 +205,26 @@ final class NIOTransportTests: XCTestCase {
         await transport.shutdown()
     }
 
+    /// The transport's own HTTP/1.1 reading, end to end: an interim answer is skipped and chunked framing tells
+    /// where an answer ends, so the connection carries the next request; bytes after an answer put it out of
+    /// step, so it is closed and the next request opens another.
+    func testChunkedAnswersKeepTheConnectionAndStrayBytesEndIt() async throws {
+        let server = try RawServer { head in
+            head.hasPrefix("GET /stray ")
+                ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSURPLUS"
+                : "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+        }
+        defer { server.stop() }
+        let transport = NIOHTTPTransport()
+        for path in ["/a", "/b", "/stray", "/c"] {
+            let r = try await transport.send(get("http://127.0.0.1:\(server.port)\(path)"), timeout: .seconds(5))
+            XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "ok", path)
+        }
+        XCTAssertEqual(server.requests.count, 4)
+        XCTAssertEqual(server.acceptedConnections, 2, "one connection up to the stray bytes, a new one after")
+        await transport.shutdown()
+    }
+
     func testBodyEndingAtCloseIsReadAndTheConnectionNotReused() async throws {
         let server = try RawServer(closeAfterAnswer: true) { _ in
             "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"
