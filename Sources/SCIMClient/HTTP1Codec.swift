@@ -100,6 +100,8 @@ struct HTTP1ResponseParser {
     var headOnly = false
     /// Trailer bytes read so far (bounded like the head).
     var trailerBytes = 0
+    /// How many bytes of the head in the buffer were searched for its end without finding it.
+    var headScanned = 0
 
     init(maxHeadBytes: Int = 80 << 10, maxBodyBytes: Int) {
         self.maxHeadBytes = maxHeadBytes
@@ -115,6 +117,7 @@ struct HTTP1ResponseParser {
         body = []
         self.headOnly = headOnly
         trailerBytes = 0
+        headScanned = 0
     }
 
     /// Consumes what it can of `buffer`; returns the response once it is complete (the bytes after it stay in
@@ -193,30 +196,53 @@ struct HTTP1ResponseParser {
     }
 
     /// The header lines up to the empty line that ends them (consumed), or nil when it has not arrived yet.
-    private func takeLines(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
+    /// Bytes already searched are not searched again when more arrive, so a head that trickles in byte by byte
+    /// costs linear time.
+    private mutating func takeLines(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
         -> [ArraySlice<UInt8>]?
     {
+        let from = max(0, headScanned - 2)
         let found = buffer.withUnsafeReadableBytes { raw -> (lines: [ArraySlice<UInt8>], length: Int)? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            // The end: an empty line, right at the start or after a line break.
+            var length: Int?
+            if bytes.first == UInt8(ascii: "\n") {
+                length = 1
+            } else if bytes.count >= 2, bytes[0] == UInt8(ascii: "\r"), bytes[1] == UInt8(ascii: "\n") {
+                length = 2
+            } else {
+                var i = from
+                while i < bytes.count, length == nil {
+                    if bytes[i] == UInt8(ascii: "\n") {
+                        if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") {
+                            length = i + 2
+                        } else if i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "\r"),
+                            bytes[i + 2] == UInt8(ascii: "\n")
+                        {
+                            length = i + 3
+                        }
+                    }
+                    i += 1
+                }
+            }
+            guard let length else { return nil }
             var lines: [ArraySlice<UInt8>] = []
             var start = 0
-            var i = 0
-            let bytes = raw.bindMemory(to: UInt8.self)
-            while i < bytes.count {
-                if bytes[i] == UInt8(ascii: "\n") {
-                    var end = i
-                    if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                    if end == start { return (lines, i + 1) }
-                    lines.append(ArraySlice(bytes[start..<end]))
-                    start = i + 1
-                }
-                i += 1
+            for i in 0..<length where bytes[i] == UInt8(ascii: "\n") {
+                var end = i
+                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                if end == start { break }
+                lines.append(ArraySlice(bytes[start..<end]))
+                start = i + 1
             }
-            return nil
+            return (lines, length)
         }
         guard let found else {
+            headScanned = buffer.readableBytes
             if buffer.readableBytes > limit { throw HTTP1FormatError(why: "\(what)s longer than \(limit) bytes") }
             return nil
         }
+        headScanned = 0
         guard found.length <= limit + 4 else { throw HTTP1FormatError(why: "\(what)s longer than \(limit) bytes") }
         buffer.moveReaderIndex(forwardBy: found.length)
         return found.lines
