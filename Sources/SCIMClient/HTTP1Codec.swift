@@ -100,7 +100,8 @@ struct HTTP1ResponseParser {
     var headOnly = false
     /// Trailer bytes read so far (bounded like the head).
     var trailerBytes = 0
-    /// How many bytes of the head in the buffer were searched for its end without finding it.
+    /// How many bytes of the head (or of a chunk or trailer line) in the buffer were searched for its end
+    /// without finding it.
     var headScanned = 0
 
     init(maxHeadBytes: Int = 80 << 10, maxBodyBytes: Int) {
@@ -248,15 +249,19 @@ struct HTTP1ResponseParser {
         return found.lines
     }
 
-    /// One line without its line break (consumed), or nil when it has not arrived yet.
-    private func takeLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
+    /// One line without its line break (consumed), or nil when it has not arrived yet. Like ``takeLines``, it
+    /// does not search the same bytes twice.
+    private mutating func takeLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
         -> ArraySlice<UInt8>?
     {
         let view = buffer.readableBytesView
-        guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
+        let from = view.index(view.startIndex, offsetBy: min(headScanned, view.count))
+        guard let lf = view[from...].firstIndex(of: UInt8(ascii: "\n")) else {
+            headScanned = view.count
             if view.count > limit + 1 { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
             return nil
         }
+        headScanned = 0
         var line = ArraySlice(view[view.startIndex..<lf])
         if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
         guard line.count <= limit else { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
