@@ -14,9 +14,9 @@ import Synchronization
 /// It does per request only what a SCIM exchange needs: the request leaves in one write, and the response is
 /// parsed (``HTTP1ResponseParser``, not NIO's HTTP handlers) on the connection's event loop and handed over
 /// once. With it the whole client needs 70–90 µs of CPU per PATCH instead of about 250 µs with AsyncHTTPClient
-/// (docs/performance.md), which
-/// matters because a bulk `patch` sends thousands of small requests. Redirects are not followed and no proxy is
-/// used. ``AsyncHTTPTransport`` remains available for embedders who want AsyncHTTPClient (HTTP/2, its pool).
+/// (docs/performance.md), which matters because a bulk `patch` sends thousands of small requests. Redirects are
+/// not followed and no proxy is used. ``AsyncHTTPTransport`` remains available for embedders who want
+/// AsyncHTTPClient (HTTP/2, its pool).
 public final class NIOHTTPTransport: HTTPTransport {
     /// The largest response body accepted.
     public let maxBodyBytes: Int
