@@ -25,7 +25,7 @@ final class PipelineExecutorTests: InterpreterTestCase {
         func makeStage(_ invocation: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
             MapSource(input ?? EmptySource()) { record in
                 let onPipeline = withUnsafeCurrentTask { task in
-                    task?.unownedTaskExecutor == PipelineExecutor.shared.asUnownedTaskExecutor()
+                    task?.unownedTaskExecutor == PipelineExecutor.shared?.asUnownedTaskExecutor()
                 }
                 PipelineExecutorTests.seen.withLock { s in
                     s.threads.insert(UInt(pthread_self()))
@@ -63,6 +63,7 @@ final class PipelineExecutorTests: InterpreterTestCase {
 
     /// Jobs run in the order they were given, one at a time, all of them.
     func testRunsJobsInOrderOneAtATime() async {
+        XCTAssertNotNil(PipelineExecutor.shared, "the thread started")
         final class Log: Sendable {
             let order = Mutex<[Int]>([])
             let running = Atomic<Int>(0)

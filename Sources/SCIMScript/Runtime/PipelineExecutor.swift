@@ -21,10 +21,11 @@ final class PipelineExecutor: TaskExecutor, @unchecked Sendable {
     private var queue: [UnownedJob] = []
     private var sleeping = false
 
-    /// The process's pipeline thread.
+    /// The process's pipeline thread; nil when the system would not start a thread (then statements run on
+    /// Swift's pool, as local ones do).
     static let shared = PipelineExecutor()
 
-    private init() {
+    private init?() {
         mutex = .allocate(capacity: 1)
         wakeUp = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -37,14 +38,37 @@ final class PipelineExecutor: TaskExecutor, @unchecked Sendable {
             { argument in
                 #if canImport(Glibc)
                     let executor = Unmanaged<PipelineExecutor>.fromOpaque(argument!).takeRetainedValue()
+                    PipelineExecutor.nameThread()
                 #else
                     let executor = Unmanaged<PipelineExecutor>.fromOpaque(argument).takeRetainedValue()
                 #endif
                 executor.runJobs()
                 return nil
             }, me)
-        precondition(status == 0, "cannot start the pipeline thread (pthread_create: \(status))")
+        guard status == 0 else {
+            Unmanaged<PipelineExecutor>.fromOpaque(me).release()
+            return nil
+        }
         pthread_detach(thread)
+    }
+
+    /// Names the calling thread `scimsh-pipeline` for `top -H`, `perf` and debuggers (Glibc does not export
+    /// `pthread_setname_np` to Swift).
+    static func nameThread() {
+        #if os(Linux)
+            let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return }
+            _ = "scimsh-pipeline".withCString { write(fd, $0, 15) }
+            close(fd)
+        #endif
+    }
+
+    deinit {
+        // Only when the thread could not be started: a running thread keeps its executor.
+        pthread_cond_destroy(wakeUp)
+        pthread_mutex_destroy(mutex)
+        wakeUp.deallocate()
+        mutex.deallocate()
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
