@@ -14,6 +14,9 @@ enum HTTP1RequestWriter {
         guard !target.pathAndQuery.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
             throw TransportFailure(reason: "invalid URL: the path contains a space or control character", notSent: true)
         }
+        guard !target.authority.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw TransportFailure(reason: "invalid URL: the host contains a space or control character", notSent: true)
+        }
         for h in request.headers {
             guard !h.name.isEmpty, h.name.utf8.allSatisfy(isTokenByte) else {
                 throw TransportFailure(reason: "invalid header name '\(h.name)'", notSent: true)

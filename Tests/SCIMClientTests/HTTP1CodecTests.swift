@@ -167,10 +167,14 @@ final class HTTP1CodecTests: XCTestCase {
             }
             XCTAssertEqual(buffer.readableBytes, 0, "nothing written")
         }
-        var buffer = ByteBuffer()
-        let spaced = try Target(url: "http://h/Users/a b")
-        XCTAssertThrowsError(
-            try HTTP1RequestWriter.write(
-                HTTPRequestData(method: "GET", url: "", headers: [], body: nil), target: spaced, into: &buffer))
+        for url in ["http://h/Users/a b", "http://h\r\nX-Injected/Users"] {
+            var buffer = ByteBuffer()
+            let spaced = try Target(url: url)
+            XCTAssertThrowsError(
+                try HTTP1RequestWriter.write(
+                    HTTPRequestData(method: "GET", url: url, headers: [], body: nil), target: spaced, into: &buffer),
+                url)
+            XCTAssertEqual(buffer.readableBytes, 0, "nothing written")
+        }
     }
 }
