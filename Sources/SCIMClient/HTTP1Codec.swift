@@ -101,11 +101,14 @@ struct HTTP1ResponseParser {
     var body: [UInt8] = []
     /// The request was `HEAD`: its answer has no body, whatever its headers say.
     var headOnly = false
-    /// Trailer bytes read so far (bounded like the head).
-    var trailerBytes = 0
-    /// How many bytes of the head (or of a chunk or trailer line) in the buffer were searched for its end
-    /// without finding it.
-    var headScanned = 0
+    /// The minor HTTP version of the answer (`0` or `1`), once its status line is read.
+    var minor: UInt8 = 0
+    /// The header lines read so far, the status line not included.
+    var headerLines: [ArraySlice<UInt8>] = []
+    /// Bytes of the head, or of the trailers, read so far (each bounded by `maxHeadBytes`).
+    var lineBytes = 0
+    /// How many bytes of the line being read were searched for its end without finding it.
+    var scanned = 0
 
     init(maxHeadBytes: Int = 80 << 10, maxBodyBytes: Int) {
         self.maxHeadBytes = maxHeadBytes
@@ -120,8 +123,9 @@ struct HTTP1ResponseParser {
         keepAlive = true
         body = []
         self.headOnly = headOnly
-        trailerBytes = 0
-        headScanned = 0
+        headerLines = []
+        lineBytes = 0
+        scanned = 0
     }
 
     /// Consumes what it can of `buffer`; returns the response once it is complete (the bytes after it stay in
@@ -130,11 +134,24 @@ struct HTTP1ResponseParser {
         while true {
             switch phase {
             case .head:
-                guard let lines = try takeLines(&buffer, limit: maxHeadBytes, what: "header") else {
-                    try HTTP1ResponseParser.checkStart(buffer)
+                guard let line = try takeCountedLine(&buffer, what: "header") else {
+                    if status == 0 { try HTTP1ResponseParser.checkStart(buffer) }
                     return nil
                 }
-                try readHead(lines)
+                if status == 0 {
+                    // The status line, checked at once: a server speaking another protocol may never send the
+                    // empty line that ends a head.
+                    guard !line.isEmpty else { throw HTTP1FormatError(why: "no status line") }
+                    (minor, status) = try HTTP1ResponseParser.statusLine(line)
+                    continue
+                }
+                guard line.isEmpty else {
+                    headerLines.append(line)
+                    continue
+                }
+                try readHeaders()
+                headerLines = []
+                lineBytes = 0
                 if (100..<200).contains(status) {
                     // An interim answer (100 Continue, 103 Early Hints): the real one follows.
                     status = 0
@@ -165,11 +182,7 @@ struct HTTP1ResponseParser {
                 guard line.isEmpty else { throw HTTP1FormatError(why: "no line break after a chunk") }
                 phase = .chunkSize
             case .trailers:
-                guard let line = try takeLine(&buffer, limit: maxHeadBytes, what: "trailer") else { return nil }
-                trailerBytes += line.count + 2
-                guard trailerBytes <= maxHeadBytes else {
-                    throw HTTP1FormatError(why: "trailers longer than \(maxHeadBytes) bytes")
-                }
+                guard let line = try takeCountedLine(&buffer, what: "trailer") else { return nil }
                 if line.isEmpty { return finish() }
             case .untilClose:
                 try append(&buffer, buffer.readableBytes)
@@ -199,72 +212,31 @@ struct HTTP1ResponseParser {
         buffer.moveReaderIndex(forwardBy: n)
     }
 
-    /// The header lines up to the empty line that ends them (consumed), or nil when it has not arrived yet.
-    /// Bytes already searched are not searched again when more arrive, so a head that trickles in byte by byte
-    /// costs linear time.
-    private mutating func takeLines(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
-        -> [ArraySlice<UInt8>]?
+    /// One line of a head or of the trailers (see ``takeLine``), counted against `maxHeadBytes` for them all.
+    private mutating func takeCountedLine(_ buffer: inout ByteBuffer, what: String) throws(HTTP1FormatError)
+        -> ArraySlice<UInt8>?
     {
-        let from = max(0, headScanned - 2)
-        let found = buffer.withUnsafeReadableBytes { raw -> (lines: [ArraySlice<UInt8>], length: Int)? in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            // The end: an empty line, right at the start or after a line break.
-            var length: Int?
-            if bytes.first == UInt8(ascii: "\n") {
-                length = 1
-            } else if bytes.count >= 2, bytes[0] == UInt8(ascii: "\r"), bytes[1] == UInt8(ascii: "\n") {
-                length = 2
-            } else {
-                var i = from
-                while i < bytes.count, length == nil {
-                    if bytes[i] == UInt8(ascii: "\n") {
-                        if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") {
-                            length = i + 2
-                        } else if i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "\r"),
-                            bytes[i + 2] == UInt8(ascii: "\n")
-                        {
-                            length = i + 3
-                        }
-                    }
-                    i += 1
-                }
-            }
-            guard let length else { return nil }
-            var lines: [ArraySlice<UInt8>] = []
-            var start = 0
-            for i in 0..<length where bytes[i] == UInt8(ascii: "\n") {
-                var end = i
-                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                if end == start { break }
-                lines.append(ArraySlice(bytes[start..<end]))
-                start = i + 1
-            }
-            return (lines, length)
+        guard let line = try takeLine(&buffer, limit: maxHeadBytes, what: what) else { return nil }
+        lineBytes += line.count + 2
+        guard lineBytes <= maxHeadBytes else {
+            throw HTTP1FormatError(why: "\(what)s longer than \(maxHeadBytes) bytes")
         }
-        guard let found else {
-            headScanned = buffer.readableBytes
-            if buffer.readableBytes > limit { throw HTTP1FormatError(why: "\(what)s longer than \(limit) bytes") }
-            return nil
-        }
-        headScanned = 0
-        guard found.length <= limit + 4 else { throw HTTP1FormatError(why: "\(what)s longer than \(limit) bytes") }
-        buffer.moveReaderIndex(forwardBy: found.length)
-        return found.lines
+        return line
     }
 
-    /// One line without its line break (consumed), or nil when it has not arrived yet. Like ``takeLines``, it
-    /// does not search the same bytes twice.
+    /// One line without its line break (consumed), or nil when it has not arrived yet. Bytes already searched
+    /// are not searched again when more arrive, so a line that trickles in byte by byte costs linear time.
     private mutating func takeLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
         -> ArraySlice<UInt8>?
     {
         let view = buffer.readableBytesView
-        let from = view.index(view.startIndex, offsetBy: min(headScanned, view.count))
+        let from = view.index(view.startIndex, offsetBy: min(scanned, view.count))
         guard let lf = view[from...].firstIndex(of: UInt8(ascii: "\n")) else {
-            headScanned = view.count
+            scanned = view.count
             if view.count > limit + 1 { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
             return nil
         }
-        headScanned = 0
+        scanned = 0
         var line = ArraySlice(view[view.startIndex..<lf])
         if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
         guard line.count <= limit else { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
@@ -272,15 +244,10 @@ struct HTTP1ResponseParser {
         return line
     }
 
-    /// Fails early on an answer that does not start like HTTP/1.x, before its head is complete (a server
-    /// speaking another protocol may never send the empty line that ends a head).
+    /// Fails early on an answer whose first line, not yet complete, does not start like HTTP/1.x.
     static func checkStart(_ buffer: ByteBuffer) throws(HTTP1FormatError) {
         let view = buffer.readableBytesView
-        if let lf = view.firstIndex(of: UInt8(ascii: "\n")) {
-            var line = ArraySlice(view[view.startIndex..<lf])
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            _ = try statusLine(line)
-        } else if !view.prefix(7).elementsEqual("HTTP/1.".utf8.prefix(view.count)) {
+        if !view.prefix(7).elementsEqual("HTTP/1.".utf8.prefix(view.count)) {
             throw HTTP1FormatError(why: "it does not start with HTTP/1.")
         }
     }
@@ -298,19 +265,18 @@ struct HTTP1ResponseParser {
         guard minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1") else {
             throw HTTP1FormatError(why: "unsupported version HTTP/1.\(Character(Unicode.Scalar(minor)))")
         }
-        return (minor, s[9...11].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) })
-    }
-
-    private mutating func readHead(_ lines: [ArraySlice<UInt8>]) throws(HTTP1FormatError) {
-        guard let first = lines.first else { throw HTTP1FormatError(why: "no status line") }
-        let (minor, code) = try HTTP1ResponseParser.statusLine(first)
-        status = code
+        let status = s[9...11].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
         guard status >= 100 else { throw HTTP1FormatError(why: "bad status code \(status)") }
         guard status != 101 else { throw HTTP1FormatError(why: "an unasked-for protocol switch (101)") }
+        return (minor, status)
+    }
+
+    /// Takes the header lines read after the status line.
+    private mutating func readHeaders() throws(HTTP1FormatError) {
         var connectionTokens: [String] = []
         headers = []
-        headers.reserveCapacity(lines.count - 1)
-        for line in lines.dropFirst() {
+        headers.reserveCapacity(headerLines.count)
+        for line in headerLines {
             guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else {
                 throw HTTP1FormatError(why: "obsolete line folding in a header")
             }
