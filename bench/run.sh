@@ -20,9 +20,12 @@ if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     ./scripts/ensure-packages.sh python3-venv:/usr/share/doc/python3-venv
 fi
 
-echo "bench: building scimsh (release, .build-release)" >&2
-swift build -c release --product scimsh --scratch-path .build-release >&2
-swift build -c release --product bulk-patch-example --scratch-path .build-release >&2
+# The Swift runtime and Foundation are linked in (--static-swift-stdlib), as `make build CONFIG=release` does:
+# startup loses the dynamic loading of a dozen Swift libraries (about 10 ms), and runtime calls such as
+# retain/release and task-local lookups go direct instead of through the PLT (docs/performance.md, round 5).
+echo "bench: building scimsh (release, static Swift runtime, .build-release)" >&2
+swift build -c release --static-swift-stdlib --product scimsh --scratch-path .build-release >&2
+swift build -c release --static-swift-stdlib --product bulk-patch-example --scratch-path .build-release >&2
 
 if [ ! -x bench/.venv/bin/python3 ]; then
     echo "bench: creating bench/.venv" >&2
