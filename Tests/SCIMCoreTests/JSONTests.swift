@@ -77,6 +77,19 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(names["état"], 3, "non-ASCII letters fold too")
         XCTAssertEqual(names["X1"], 4)
         XCTAssertNil(names["x!"], "'1' and '!' differ by the case bit but are not letters")
+
+        // A name whose lowercase has another length than the name: the Kelvin sign K (3 bytes) lowercases to
+        // ASCII k, so lengths alone cannot rule a member out once either side is not ASCII.
+        let kelvin = JSONObject([("x", 0), ("\u{212A}ind", 1)])
+        XCTAssertEqual(kelvin["kind"], 1, "an ASCII name finds a non-ASCII member")
+        let ascii = JSONObject([("x", 0), ("Kind", 1)])
+        XCTAssertEqual(ascii["\u{212A}IND"], 1, "a non-ASCII name finds an ASCII member")
+        XCTAssertNil(ascii["kinds"])
+        var parsed = try XCTUnwrap(JSONParser.parse(#"{"kind":1,"\u212Aind":2}"#).objectValue)
+        XCTAssertEqual(parsed.keys, ["kind"], "a later duplicate up to case replaces the earlier member")
+        XCTAssertEqual(parsed["kind"], 2)
+        parsed["KIND"] = 3
+        XCTAssertEqual(parsed.count, 1)
     }
 
     /// `==` ignores member order and name case, so `hash` must too.
