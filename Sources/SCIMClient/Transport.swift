@@ -113,8 +113,8 @@ public struct TransportFailure: Error, Sendable {
     }
 }
 
-/// Sends HTTP requests. The client uses AsyncHTTPClient through ``AsyncHTTPTransport``; tests and embedders
-/// may supply their own.
+/// Sends HTTP requests. The client uses ``NIOHTTPTransport`` unless given another: ``AsyncHTTPTransport``
+/// (AsyncHTTPClient), or one that tests and embedders supply themselves.
 public protocol HTTPTransport: Sendable {
     /// Sends one request and returns the whole response, or throws ``TransportFailure``
     /// (or `CancellationError`).
