@@ -467,6 +467,9 @@ def machine():
         "swift": swift[0] if swift else "?",
         "wrk": (wrk_v.stdout + wrk_v.stderr).strip().splitlines()[0] if (wrk_v.stdout + wrk_v.stderr) else "?",
         "python": subprocess.run([str(VENV_PY), "--version"], capture_output=True, text=True).stdout.strip(),
+        # run.sh links the Swift runtime in; a --binary of another build may not.
+        "runtime": "dynamic Swift runtime" if "libswiftCore" in subprocess.run(
+            ["ldd", str(SCIMSH)], capture_output=True, text=True).stdout else "static Swift runtime",
     }
 
 
@@ -479,7 +482,7 @@ def render(info, elapsed):
     notes = ratio_notes()
     keys = {id(s): k for k, s in CTX.values.items()}
     lines = [
-        f"scimsh benchmarks — {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, release build (static Swift runtime), "
+        f"scimsh benchmarks — {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, release build ({info['runtime']}), "
         f"{info['cpu']}, {info['cores']} cores, {info['memory']}, {info['os']}, {info['swift']}, commit {info['commit']}; "
         f"{CTX.args.runs} runs per item ({CTX.args.startup_runs} for startup, {CTX.args.python_runs} for the "
         f"Python import, {CTX.args.patch_runs} for bulk patch at concurrency 8 and odm_api), wrk runs of {CTX.args.wrk_seconds} s; 1-minute load average at start of each section: "
