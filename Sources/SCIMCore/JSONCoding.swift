@@ -98,6 +98,13 @@ public enum JSONParser {
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
             pos += 1
             var obj = JSONObject()
+            // A later member whose name equals an earlier one ignoring case replaces it (as `obj[key] = v` does).
+            // Searching for such a name on every member made parsing quadratic, so names seen so far are also
+            // kept as a 64-bit Bloom filter of their ASCII-folded bytes: a plain ASCII name whose bit is clear
+            // cannot be a repeat and is appended directly. Any other name takes the full lookup, and after a
+            // non-ASCII name (which Unicode lowercasing may match to an ASCII one) every later name does.
+            var seen: UInt64 = 0
+            var plainNames = true
             skipWhitespace()
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
                 pos += 1
@@ -107,14 +114,24 @@ public enum JSONParser {
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 guard bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                let keyStart = pos + 1
                 let key = try parseString()
+                // Without escapes the name is the bytes between its quotes (an escape always shrinks).
+                let raw = UnsafeBufferPointer(rebasing: bytes[keyStart..<(pos - 1)])
+                let (bit, ascii) = raw.count == key.utf8.count ? Parser.nameBit(raw) : (0, false)
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 guard bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
                 pos += 1
                 skipWhitespace()
                 let v = try parseValue(depth: depth + 1)
-                obj[key] = v
+                if !ascii { plainNames = false }
+                if plainNames, seen & bit == 0 {
+                    obj.appendNew(key, v)
+                } else {
+                    obj[key] = v
+                }
+                seen |= bit
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 if bytes[pos] == UInt8(ascii: ",") {
@@ -127,6 +144,18 @@ public enum JSONParser {
                 }
                 throw error("expected ',' or '}' in object")
             }
+        }
+
+        /// A member name's bit in the Bloom filter of ``parseObject(depth:)`` (names equal ignoring ASCII case
+        /// get the same bit), and whether the name is all ASCII.
+        static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> (bit: UInt64, ascii: Bool) {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            var high: UInt8 = 0
+            for b in name {
+                high |= b
+                hash = (hash ^ UInt64(b | 0x20)) &* 0x100_0000_01B3
+            }
+            return (1 << (hash >> 58), high < 0x80)
         }
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -175,7 +204,8 @@ public enum JSONParser {
         mutating func parseString() throws(JSONParseError) -> String {
             pos += 1
             let start = pos
-            // Fast path: no escapes.
+            // Fast path: no escapes. Plain text is skipped eight bytes at a time.
+            pos = JSONBytes.plainRun(bytes, from: pos)
             while pos < bytes.count {
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
@@ -302,9 +332,11 @@ public enum JSONEncoderFast {
         out.append(0x22)
         var s = s
         s.withUTF8 { bytes in
-            // Runs that need no escaping (nearly all text) are copied in one go.
+            // Runs that need no escaping (nearly all text) are found eight bytes at a time and copied in one go.
             var runStart = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+            var i = JSONBytes.plainRun(bytes, from: 0)
+            while i < bytes.count {
+                let b = bytes[i]
                 if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
                 runStart = i + 1
                 switch b {
@@ -319,6 +351,7 @@ public enum JSONEncoderFast {
                     let hex = Array("0123456789abcdef".utf8)
                     out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
                 }
+                i = JSONBytes.plainRun(bytes, from: runStart)
             }
             if bytes.count > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
@@ -373,5 +406,38 @@ public enum JSONEncoderFast {
             if pretty { newline(&out, indent) }
             out.append(UInt8(ascii: "}"))
         }
+    }
+}
+
+/// Byte scanning shared by the JSON parser and writer.
+enum JSONBytes {
+    /// The index of the first byte at or after `from` that ends plain string text: a quote, a backslash or a
+    /// control character (`bytes.count` when there is none). Whole words of eight plain bytes are skipped at
+    /// once; the word that holds a stop (or seems to: the test can flag bytes after a real stop) is read a byte
+    /// at a time, so the answer is exact.
+    @inline(__always)
+    static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        var i = from
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= bytes.count {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let quote = w ^ (0x22 &* ones)
+                let backslash = w ^ (0x5C &* ones)
+                // The high bit of a byte is set where it is zero in `quote` or `backslash`, or below 0x20 in `w`
+                // (and, through a borrow, maybe in the bytes after such a byte).
+                let stops =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- 0x20 &* ones) & ~w)
+                if stops & highs != 0 { break }
+                i += 8
+            }
+        }
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return i }
+            i += 1
+        }
+        return i
     }
 }

@@ -95,6 +95,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// The members in order.
     public private(set) var members: [(key: String, value: JSONValue)]
 
+    /// Whether a member name holds non-ASCII text (set when one is added, never cleared): while it is false,
+    /// an ASCII name can only match a name of its own length, which lets lookups skip the others.
+    private var nonASCIIKeys = false
+
     /// An empty object.
     public init() { members = [] }
 
@@ -113,9 +117,24 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     public var isEmpty: Bool { members.isEmpty }
 
     /// The index of a member, exact case first, then case-insensitive.
+    ///
+    /// The parser calls this for every member it reads and every attribute lookup does, so the common case is
+    /// kept cheap: when the name and every member name are ASCII, only names of the same length are compared.
     public func index(of key: String) -> Int? {
         if let i = members.firstIndex(where: { $0.key == key }) { return i }
+        if !nonASCIIKeys, key.isAllASCII {
+            let count = key.utf8.count
+            return members.firstIndex { $0.key.utf8.count == count && JSONObject.asciiEqualIgnoringCase($0.key, key) }
+        }
         return members.firstIndex(where: { JSONObject.equalIgnoringCase($0.key, key) })
+    }
+
+    /// Case-insensitive equality of two ASCII names of the same length.
+    static func asciiEqualIgnoringCase(_ a: String, _ b: String) -> Bool {
+        let folded = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in foldedEqual(x, y) } ?? nil
+        }
+        return (folded ?? nil) ?? (a.lowercased() == b.lowercased())
     }
 
     /// Case-insensitive equality without allocating: ASCII letters fold byte by byte; other text is compared
@@ -153,9 +172,16 @@ public struct JSONObject: Sendable, Hashable, Sequence {
             if let i = index(of: key) {
                 if let v = newValue { members[i].value = v } else { members.remove(at: i) }
             } else if let v = newValue {
+                if !nonASCIIKeys, !key.isAllASCII { nonASCIIKeys = true }
                 members.append((key, v))
             }
         }
+    }
+
+    /// Appends a member the caller knows is new: its name is ASCII and equals no member's, ignoring case (the
+    /// parser's fast path).
+    mutating func appendNew(_ key: String, _ value: JSONValue) {
+        members.append((key, value))
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

@@ -12,14 +12,18 @@ public struct SecretMask: Sendable {
     public init(_ secrets: [String]) {
         self.secrets = secrets.filter { $0.count >= 4 }
         self.needles = self.secrets.map { Array($0.utf8) }
+        self.shortest = needles.map(\.count).min() ?? 0
     }
+
+    /// The byte length of the shortest secret: shorter text cannot hold one.
+    private let shortest: Int
 
     /// Whether there is nothing to mask.
     public var isEmpty: Bool { secrets.isEmpty }
 
     /// Whether `text` holds any of the secrets.
     public func matches(_ text: String) -> Bool {
-        guard !needles.isEmpty else { return false }
+        guard !needles.isEmpty, text.utf8.count >= shortest else { return false }
         var text = text
         return text.withUTF8 { hay in needles.contains { SecretMask.firstIndex(of: $0, in: hay, from: 0) != nil } }
     }

@@ -186,4 +186,110 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(JSONValue.null.displayString, "")
         XCTAssertEqual(JSONValue.array([1, "a"]).displayString, #"[1,"a"]"#)
     }
+
+    /// The parser appends a name it can tell is new without a lookup (a Bloom filter of the names seen): the
+    /// object must still be what adding the members one by one through the subscript gives, whatever the
+    /// names' case, escapes, non-ASCII text or number.
+    func testParsedObjectsMatchMembersAddedOneByOne() throws {
+        var rng = SplitMix64(seed: 2819)
+        let names = [
+            "userName", "USERNAME", "username", "id", "ID", "displayName", "active", "emails", "Emails", "meta",
+            "kind", "\u{212A}ind", "KIND", "état", "ÉTAT", "a[b", "A{B", "x1", "x!", "",
+        ]
+        for round in 0..<600 {
+            var count = Int(rng.next() % 12)
+            // Some objects with more names than the filter's 64 bits, so that bits collide.
+            if round % 10 == 0 { count = 80 + Int(rng.next() % 40) }
+            var text = "{"
+            var expected = JSONObject()
+            for i in 0..<count {
+                let name = round % 10 == 0 ? "n\(rng.next() % 90)" : names[Int(rng.next() % UInt64(names.count))]
+                // Write some names with escapes, which the parser must read as the same name.
+                let written =
+                    rng.next() % 5 == 0
+                    ? "\"" + name.unicodeScalars.map { unicodeEscape($0.value) }.joined() + "\""
+                    : JSONEncoderFast.quote(name)
+                if i > 0 { text += "," }
+                text += "\(written):\(i)"
+                expected[name] = .number(Double(i))
+            }
+            text += "}"
+            let parsed = try XCTUnwrap(JSONParser.parse(text).objectValue, text)
+            XCTAssertEqual(parsed.keys, expected.keys, text)
+            XCTAssertEqual(parsed.members.map(\.value), expected.members.map(\.value), text)
+        }
+        // A duplicate up to ASCII case right after many other names, and an escaped duplicate.
+        let many = (0..<70).map { "\"m\($0)\":\($0)" }.joined(separator: ",")
+        let object = try XCTUnwrap(JSONParser.parse("{\(many),\"M5\":\"last\"}").objectValue)
+        XCTAssertEqual(object.count, 70)
+        XCTAssertEqual(object["m5"], "last")
+        XCTAssertEqual(try JSONParser.parse(#"{"userName":1,"user\u004eame":2}"#).objectValue?.keys, ["userName"])
+    }
+
+    /// Plain text is scanned eight bytes at a time: a quote, backslash or control character must be found at
+    /// every offset within and across those words.
+    func testStringsWithSpecialBytesAtEveryOffset() throws {
+        for length in 0..<26 {
+            for at in 0..<max(length, 1) {
+                for special in ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "\u{7f}"] {
+                    var text = String(repeating: "a", count: length)
+                    if length > 0 {
+                        let i = text.index(text.startIndex, offsetBy: at)
+                        text.replaceSubrange(i...i, with: special)
+                    }
+                    let encoded = JSONEncoderFast.quote(text)
+                    XCTAssertEqual(
+                        encoded, JSONTests.referenceQuote(text), "\(length) \(at) \(special.debugDescription)")
+                    XCTAssertEqual(try JSONParser.parse(encoded), .string(text))
+                    // A raw control character inside a string is an error wherever it is.
+                    if length > 0, special.unicodeScalars.first!.value < 0x20 {
+                        XCTAssertThrowsError(try JSONParser.parse("\"" + text + "\""))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Escaping a byte at a time, as the writer did before it scanned words.
+    static func referenceQuote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{c}": out += "\\f"
+            case _ where u.value < 0x20: out += unicodeEscape(u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The word-at-a-time ASCII tests agree with testing each byte, for every length and offset.
+    func testASCIIChecksAgreeWithByteByByte() {
+        for length in 0..<25 {
+            for at in 0..<max(length, 1) {
+                for odd in ["a", " ", "~", "\u{7f}", "\u{1f}", "\t", "é", "\u{80}", "😀"] {
+                    var text = String(repeating: "b", count: length)
+                    if length > 0 {
+                        let i = text.index(text.startIndex, offsetBy: at)
+                        text.replaceSubrange(i...i, with: odd)
+                    }
+                    XCTAssertEqual(text.isAllASCII, text.utf8.allSatisfy { $0 < 0x80 }, text.debugDescription)
+                    XCTAssertEqual(
+                        text.isPrintableASCII, text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, text.debugDescription)
+                }
+            }
+        }
+    }
+}
+
+/// `\uXXXX` for a code point below 0x10000.
+func unicodeEscape(_ v: UInt32) -> String {
+    let hex = String(v, radix: 16)
+    return "\\u" + String(repeating: "0", count: max(0, 4 - hex.utf8.count)) + hex
 }

@@ -106,7 +106,7 @@ enum OneLine {
     /// controls with `�`.
     static func clean(_ s: String) -> String {
         // Fast path: printable ASCII only.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
+        if s.isPrintableASCII { return s }
         var out = String.UnicodeScalarView()
         var previousWasCR = false
         for scalar in s.unicodeScalars {

@@ -1,3 +1,5 @@
+import SCIMCore
+
 /// Measures, pads and truncates text by the number of terminal columns it takes.
 ///
 /// Widths follow what terminals do (as `wcwidth` does): East Asian wide and fullwidth characters and emoji take
@@ -6,7 +8,7 @@
 public enum TextWidth {
     /// The number of terminal columns `s` takes.
     public static func displayWidth(_ s: String) -> Int {
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s.utf8.count }
+        if s.isPrintableASCII { return s.utf8.count }
         var total = 0
         for character in s { total += width(of: character) }
         return total
