@@ -543,10 +543,6 @@ struct Target: Sendable {
         self.pathAndQuery = path
     }
 
-    static func hasLineBreak(_ s: String) -> Bool {
-        s.utf8.contains { $0 == 10 || $0 == 13 || $0 == 0 }
-    }
-
     static func isIPAddress(_ host: String) -> Bool {
         host.contains(":") || (host.split(separator: ".").count == 4 && host.allSatisfy { $0 == "." || $0.isNumber })
     }

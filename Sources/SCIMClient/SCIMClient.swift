@@ -301,6 +301,8 @@ public enum URLEncoding {
     }
 
     static func encode(_ s: String, keep: (UInt8) -> Bool) -> String {
+        // Nearly every id and query value needs no escaping: return it as it is, without copying.
+        if s.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(keep) }) == true { return s }
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)

@@ -167,6 +167,30 @@ final class HTTP1CodecTests: XCTestCase {
             }
             XCTAssertEqual(buffer.readableBytes, 0, "nothing written")
         }
+        // A refused request leaves what the buffer held before, and the message names the header at fault.
+        var held = ByteBuffer(string: "kept")
+        let second = HTTPRequestData(method: "GET", url: "", headers: [("A", "1"), ("B", "x\ny")], body: nil)
+        XCTAssertThrowsError(try HTTP1RequestWriter.write(second, target: target, into: &held)) { error in
+            XCTAssertEqual((error as? TransportFailure)?.reason, "header 'B' contains a line break")
+        }
+        XCTAssertEqual(held.readString(length: held.readableBytes), "kept")
+        let unnamed = HTTPRequestData(method: "GET", url: "", headers: [("A", "1"), ("", "v")], body: nil)
+        XCTAssertThrowsError(try HTTP1RequestWriter.write(unnamed, target: target, into: &held)) { error in
+            XCTAssertEqual((error as? TransportFailure)?.reason, "invalid header name ''")
+        }
+        XCTAssertThrowsError(
+            try HTTP1RequestWriter.write(
+                HTTPRequestData(method: "", url: "", headers: [], body: nil), target: target, into: &held))
+        XCTAssertEqual(held.readableBytes, 0)
+        // Without a body: no Content-Length, and the head ends with the blank line; after bytes already there.
+        var after = ByteBuffer(string: "x")
+        _ = after.readString(length: 1)
+        try HTTP1RequestWriter.write(
+            HTTPRequestData(method: "GET", url: "", headers: [("Accept", "é/*")], body: nil), target: target,
+            into: &after)
+        XCTAssertEqual(
+            after.readString(length: after.readableBytes),
+            "GET /api/v1/scim/Users/abc?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept: é/*\r\n\r\n")
         for url in ["http://h/Users/a b", "http://h\r\nX-Injected/Users"] {
             var buffer = ByteBuffer()
             let spaced = try Target(url: url)
