@@ -102,6 +102,12 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// An empty object.
     public init() { members = [] }
 
+    /// An empty object with room for `capacity` members.
+    init(capacity: Int) {
+        members = []
+        members.reserveCapacity(capacity)
+    }
+
     /// An object with these members, in this order (a later duplicate key replaces an earlier one).
     public init(_ pairs: [(String, JSONValue)]) {
         members = []
