@@ -68,7 +68,7 @@ enum RecordColumns {
     /// has no such attribute) the primary email's value, else the first email's value.
     static func value(of column: String, in record: Record) -> JSONValue? {
         if let v = record.value(atPath: column) { return v }
-        if column.lowercased() == "email" { return primaryEmail(of: record) }
+        if column.utf8.count == 5, column.lowercased() == "email" { return primaryEmail(of: record) }
         return nil
     }
 

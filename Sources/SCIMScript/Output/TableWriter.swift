@@ -67,24 +67,50 @@ struct TableWriter: RecordWriter {
     /// One printed line for a later record.
     private func row(_ record: Record) -> String {
         guard !columns.isEmpty else { return "" }
-        return line(columns.map { OneLine.clean(RecordColumns.text(of: $0, in: record)) }) + "\n"
-    }
-
-    /// Cells padded and truncated to the column widths (the last as it is), without trailing spaces.
-    private func line(_ cells: [String]) -> String {
-        var parts: [String] = []
-        parts.reserveCapacity(cells.count)
-        for (i, cell) in cells.enumerated() {
-            if i == cells.count - 1 {
-                parts.append(cell)
-            } else {
-                parts.append(TextWidth.pad(TextWidth.truncate(cell, to: widths[i]), to: widths[i]))
-            }
+        var out = ""
+        out.reserveCapacity(widths.reduce(2 * widths.count, +) + 16)
+        for (i, column) in columns.enumerated() {
+            appendCell(
+                OneLine.clean(RecordColumns.text(of: column, in: record)), column: i, cells: columns.count, to: &out)
         }
-        return OneLine.trimmingTrailingSpaces(parts.joined(separator: "  "))
+        return out + "\n"
     }
 
-    /// The default user columns when the first record is user-like, else every key in first-seen order.
+    /// The cells padded to their columns and two spaces apart, without trailing spaces.
+    private func line(_ cells: [String]) -> String {
+        var out = ""
+        for (i, cell) in cells.enumerated() { appendCell(cell, column: i, cells: cells.count, to: &out) }
+        return out
+    }
+
+    /// Appends one cell of a line: every cell but the last is cut and padded to its column's width and followed
+    /// by two spaces. The line never ends in spaces. Rows are built in one string, as this runs for every
+    /// record a table prints (pieces joined and trimmed afterwards cost about five strings per row).
+    private func appendCell(_ cell: String, column i: Int, cells: Int, to out: inout String) {
+        if i == cells - 1 {
+            out += cell
+        } else {
+            let shown = TextWidth.truncate(cell, to: widths[i])
+            out += shown
+            let padding = widths[i] - TextWidth.displayWidth(shown) + 2
+            if padding > 0 { out += TableWriter.spaces(padding) }
+        }
+        if i == cells - 1 {
+            var end = out.utf8.endIndex
+            while end > out.utf8.startIndex, out.utf8[out.utf8.index(before: end)] == 0x20 {
+                end = out.utf8.index(before: end)
+            }
+            if end != out.utf8.endIndex { out = String(out[..<end]) }
+        }
+    }
+
+    /// `n` spaces (made once for the usual widths).
+    static func spaces(_ n: Int) -> String {
+        n < spaceStrings.count ? spaceStrings[n] : String(repeating: " ", count: n)
+    }
+
+    static let spaceStrings = (0..<64).map { String(repeating: " ", count: $0) }
+
     static func inferColumns(_ records: [Record]) -> [String] {
         guard let first = records.first else { return [] }
         if RecordColumns.isUserLike(first) { return RecordWriters.defaultUserColumns }

@@ -9,6 +9,9 @@ extension JSONObject {
     /// (an array), or the single value when there is one element.
     public func value(atPath path: String) -> JSONValue? {
         if let direct = self[path] { return direct }
+        // A plain name that is not a member (a table's `email` column, on every row): no path to follow.
+        let dotted = path.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: ".")) }
+        guard dotted ?? path.utf8.contains(UInt8(ascii: ".")) else { return nil }
         let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count > 1 else { return nil }
         return JSONValue.object(self).value(atPath: parts[...])
