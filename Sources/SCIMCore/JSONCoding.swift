@@ -322,6 +322,11 @@ public enum JSONEncoderFast {
         return out
     }
 
+    /// Appends compact JSON to `out` (for writers that build a larger text around values).
+    public static func writeCompact(_ value: JSONValue, into out: inout [UInt8]) {
+        write(value, into: &out, pretty: false, indent: 0)
+    }
+
     /// Indented JSON (two spaces), for people to read.
     public static func pretty(_ value: JSONValue) -> String {
         var out: [UInt8] = []

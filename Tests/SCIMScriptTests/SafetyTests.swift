@@ -34,6 +34,24 @@ final class SafetyTests: XCTestCase {
             token: Self.token, generatedUsers: generatedUsers, seedUsers: seedUsers, configure: configure)
     }
 
+    /// The journal writes images straight from records; they must read exactly as the image objects encode.
+    func testJournalImageJSONIsTheEncodedImage() throws {
+        let records: [Record?] = [
+            nil,
+            JSONObject(),
+            JSONObject([("id", "1"), ("USERNAME", "bj\"ensen"), ("active", false), ("emails", [["value": "x"]])]),
+            JSONObject([
+                ("displayName", .string("Ba\u{1}rbara ✓")), ("externalId", .null), ("userName", "b"), ("meta", [:]),
+            ]),
+            JSONObject([("displayname", ["nested": [1, 2.5]]), ("active", true), ("externalID", "e")]),
+        ]
+        for r in records {
+            let expected = r.map { JSONEncoderFast.encodeBytes(.object(Journal.image($0)!)) } ?? Array("null".utf8)
+            XCTAssertEqual(
+                String(decoding: Journal.imageJSON(r), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+        }
+    }
+
     /// A journal path in a fresh temporary directory.
     func makeJournalPath() throws -> String { try resources.temporaryPath("state/journal.jsonl") }
 

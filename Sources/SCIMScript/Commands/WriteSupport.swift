@@ -242,7 +242,7 @@ final class WriteStage: RecordSource {
                 statementNumber: statement.number, statement: statement.text, host: statement.host, op: spec.op,
                 id: record["id"]?.stringValue ?? before?["id"]?.stringValue,
                 userName: before?["userName"]?.stringValue ?? record["userName"]?.stringValue,
-                before: Journal.image(before))
+                before: before)
             do {
                 try journal.append(line: e.line(phase: "begin", after: nil, outcome: nil))
             } catch {
@@ -260,7 +260,7 @@ final class WriteStage: RecordSource {
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }
                 try? journal.append(
-                    line: e.line(phase: "end", after: Journal.image(out), outcome: "ok"), deferrable: true)
+                    line: e.line(phase: "end", after: out, outcome: "ok"), deferrable: true)
             }
             if let out {
                 context.seen?.note(out)

@@ -43,6 +43,23 @@ public final class Journal: Sendable {
         return o
     }
 
+    /// ``image(_:)`` as compact JSON (`null` for no record), written straight from the record: a bulk write
+    /// journals two images per user, and building each as an object first cost more than encoding it.
+    public static func imageJSON(_ record: Record?) -> [UInt8] {
+        guard let record else { return Array("null".utf8) }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(128)
+        for k in editable {
+            guard let v = record[k] else { continue }
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            JSONEncoderFast.writeString(k, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONEncoderFast.writeCompact(v, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// A new statement number (one more than the last in the file).
     public func nextStatement() -> Int {
         sequence.withLock { seq in
@@ -182,9 +199,10 @@ struct JournalWrite: Sendable {
     /// The before-image as JSON (`null` when there is none).
     let beforeJSON: [UInt8]
 
+    /// A write of `before` (the user as it was, or `nil`); its image is encoded once, for both lines.
     init(
         statementNumber: Int, statement: String, host: String, op: String, id: String?, userName: String?,
-        before: JSONObject?
+        before: Record?
     ) {
         self.statementNumber = statementNumber
         self.statement = statement
@@ -192,7 +210,7 @@ struct JournalWrite: Sendable {
         self.op = op
         self.id = id
         self.userName = userName
-        self.beforeJSON = before.map { JSONEncoderFast.encodeBytes(.object($0)) } ?? Array("null".utf8)
+        self.beforeJSON = Journal.imageJSON(before)
     }
 
     /// `,"statement_no":N,"statement":…,"host":…`, encoded once per statement (every line of it repeats them).
@@ -216,8 +234,9 @@ struct JournalWrite: Sendable {
         (-1, "", "", []))
 
     /// The line for one phase, without its newline: `time`, `statement_no`, `statement`, `host`, `phase`, `op`,
-    /// `id`, `userName`, `before`, and for `end` also `after` and `outcome`.
-    func line(phase: String, after: JSONObject?, outcome: String?) -> [UInt8] {
+    /// `id`, `userName`, `before`, and for `end` also `after` (the image of the user the server answered with)
+    /// and `outcome`.
+    func line(phase: String, after: Record?, outcome: String?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(beforeJSON.count * 2 + statement.utf8.count + 256)
         func key(_ k: String) {
@@ -239,7 +258,7 @@ struct JournalWrite: Sendable {
         out.append(contentsOf: beforeJSON)
         if phase == "end" {
             key("after")
-            out.append(contentsOf: after.map { JSONEncoderFast.encodeBytes(.object($0)) } ?? Array("null".utf8))
+            out.append(contentsOf: Journal.imageJSON(after))
             string("outcome", outcome ?? "ok")
         }
         out.append(UInt8(ascii: "}"))
