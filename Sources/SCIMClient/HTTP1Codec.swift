@@ -187,7 +187,10 @@ struct HTTP1ResponseParser {
     /// The minor HTTP version of the answer (`0` or `1`), once its status line is read.
     var minor: UInt8 = 0
     /// The header lines read so far, the status line not included.
-    var headerLines: [ArraySlice<UInt8>] = []
+    var headerLines: [Range<Int>] = []
+    /// The bytes of the lines read so far (without their line ends), reused from answer to answer: lines are
+    /// ranges of it, so reading a head allocates nothing per line.
+    var store: [UInt8] = []
     /// Bytes of the head, or of the trailers, read so far (each bounded by `maxHeadBytes`).
     var lineBytes = 0
     /// How many bytes of the line being read were searched for its end without finding it.
@@ -206,7 +209,8 @@ struct HTTP1ResponseParser {
         keepAlive = true
         body = []
         self.headOnly = headOnly
-        headerLines = []
+        headerLines.removeAll(keepingCapacity: true)
+        store.removeAll(keepingCapacity: true)
         lineBytes = 0
         scanned = 0
     }
@@ -225,7 +229,7 @@ struct HTTP1ResponseParser {
                     // The status line, checked at once: a server speaking another protocol may never send the
                     // empty line that ends a head.
                     guard !line.isEmpty else { throw HTTP1FormatError(why: "no status line") }
-                    (minor, status) = try HTTP1ResponseParser.statusLine(line)
+                    (minor, status) = try HTTP1ResponseParser.statusLine(store[line])
                     continue
                 }
                 guard line.isEmpty else {
@@ -233,7 +237,8 @@ struct HTTP1ResponseParser {
                     continue
                 }
                 try readHeaders()
-                headerLines = []
+                headerLines.removeAll(keepingCapacity: true)
+                store.removeAll(keepingCapacity: true)
                 lineBytes = 0
                 if (100..<200).contains(status) {
                     // An interim answer (100 Continue, 103 Early Hints): the real one follows.
@@ -249,8 +254,9 @@ struct HTTP1ResponseParser {
                 phase = .body(remaining: remaining - n)
                 return nil
             case .chunkSize:
+                store.removeAll(keepingCapacity: true)
                 guard let line = try takeLine(&buffer, limit: 1024, what: "chunk size") else { return nil }
-                let size = try HTTP1ResponseParser.chunkSize(line)
+                let size = try HTTP1ResponseParser.chunkSize(store[line])
                 phase = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
                 let n = min(remaining, buffer.readableBytes)
@@ -265,6 +271,7 @@ struct HTTP1ResponseParser {
                 guard line.isEmpty else { throw HTTP1FormatError(why: "no line break after a chunk") }
                 phase = .chunkSize
             case .trailers:
+                store.removeAll(keepingCapacity: true)
                 guard let line = try takeCountedLine(&buffer, what: "trailer") else { return nil }
                 if line.isEmpty { return finish() }
             case .untilClose:
@@ -297,7 +304,7 @@ struct HTTP1ResponseParser {
 
     /// One line of a head or of the trailers (see ``takeLine``), counted against `maxHeadBytes` for them all.
     private mutating func takeCountedLine(_ buffer: inout ByteBuffer, what: String) throws(HTTP1FormatError)
-        -> ArraySlice<UInt8>?
+        -> Range<Int>?
     {
         guard let line = try takeLine(&buffer, limit: maxHeadBytes, what: what) else { return nil }
         lineBytes += line.count + 2
@@ -307,24 +314,32 @@ struct HTTP1ResponseParser {
         return line
     }
 
-    /// One line without its line break (consumed), or nil when it has not arrived yet. Bytes already searched
+    /// One line without its line break (consumed from the buffer and appended to ``store``), as its range in
+    /// ``store``, or nil when it has not arrived yet. Bytes already searched
     /// are not searched again when more arrive, so a line that trickles in byte by byte costs linear time.
     private mutating func takeLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
-        -> ArraySlice<UInt8>?
+        -> Range<Int>?
     {
-        let view = buffer.readableBytesView
-        let from = view.index(view.startIndex, offsetBy: min(scanned, view.count))
-        guard let lf = view[from...].firstIndex(of: UInt8(ascii: "\n")) else {
-            scanned = view.count
-            if view.count > limit + 1 { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
+        let from = scanned
+        // The line feed's offset in the readable bytes, and whether a carriage return precedes it.
+        let found = buffer.withUnsafeReadableBytes { raw -> (lf: Int, cr: Bool, count: Int)? in
+            guard from < raw.count, let lf = raw[from...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            return (lf, lf > 0 && raw[lf - 1] == UInt8(ascii: "\r"), raw.count)
+        }
+        guard let found else {
+            scanned = buffer.readableBytes
+            if buffer.readableBytes > limit + 1 {
+                throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes")
+            }
             return nil
         }
         scanned = 0
-        var line = ArraySlice(view[view.startIndex..<lf])
-        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-        guard line.count <= limit else { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
-        buffer.moveReaderIndex(forwardBy: lf - view.startIndex + 1)
-        return line
+        let length = found.cr ? found.lf - 1 : found.lf
+        guard length <= limit else { throw HTTP1FormatError(why: "\(what) line longer than \(limit) bytes") }
+        let start = store.count
+        buffer.withUnsafeReadableBytes { store.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+        buffer.moveReaderIndex(forwardBy: found.lf + 1)
+        return start..<store.count
     }
 
     /// Fails early on an answer whose first line, not yet complete, does not start like HTTP/1.x.
@@ -337,7 +352,7 @@ struct HTTP1ResponseParser {
 
     /// The minor version and status code of `HTTP/1.x SSS[ reason]`.
     static func statusLine(_ line: ArraySlice<UInt8>) throws(HTTP1FormatError) -> (minor: UInt8, status: Int) {
-        let s = Array(line)
+        let s = Array(line)  // one small copy, for indexing from zero
         guard s.count >= 12, s[0..<7].elementsEqual("HTTP/1.".utf8), s[8] == UInt8(ascii: " "),
             s[9...11].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             s.count == 12 || s[12] == UInt8(ascii: " ")
@@ -359,7 +374,8 @@ struct HTTP1ResponseParser {
         var connectionTokens: [String] = []
         headers = []
         headers.reserveCapacity(headerLines.count)
-        for line in headerLines {
+        for range in headerLines {
+            let line = store[range]
             guard let first = line.first, first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else {
                 throw HTTP1FormatError(why: "obsolete line folding in a header")
             }
@@ -390,7 +406,12 @@ struct HTTP1ResponseParser {
         var codings: [String] = []
         for (name, value) in headers {
             if ASCIIFold.equalFolded(name, "content-length") {
-                lengths += value.split(separator: ",").map { $0.trimmingASCIISpaces() }
+                // The usual single length (the value is already trimmed) is taken as it is.
+                if !value.utf8.contains(UInt8(ascii: ",")) {
+                    lengths.append(value)
+                } else {
+                    lengths += value.split(separator: ",").map { $0.trimmingASCIISpaces() }
+                }
             } else if ASCIIFold.equalFolded(name, "transfer-encoding") {
                 codings += HTTP1ResponseParser.tokens(value)
             }
