@@ -26,6 +26,8 @@ public final class NIOHTTPTransport: HTTPTransport {
     let connectTimeout: TimeAmount
     let pool: ConnectionPool
     let tls = Mutex<NIOSSLContext?>(nil)
+    /// The scheme and authority of the last request's URL, taken apart (see ``Target/Origin``).
+    let lastOrigin = Mutex<Target.Origin?>(nil)
 
     /// The event loop every transport's connections live on: one thread for the process.
     ///
@@ -48,7 +50,7 @@ public final class NIOHTTPTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequestData, timeout: Duration) async throws -> HTTPResponseData {
-        let target = try Target(url: request.url)
+        let target = try Target.parse(request.url, reusing: lastOrigin)
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let exchange = Exchange(request: request, target: target, maxBodyBytes: maxBodyBytes, deadline: deadline)
         let endpoint = target.endpoint
@@ -487,6 +489,48 @@ struct Target: Sendable {
     var authority: String
     /// Path and query, at least `/`.
     var pathAndQuery: String
+
+    init(endpoint: Endpoint, authority: String, pathAndQuery: String) {
+        self.endpoint = endpoint
+        self.authority = authority
+        self.pathAndQuery = pathAndQuery
+    }
+
+    /// A URL's scheme and authority, as written, with what they were taken apart into: the requests of a
+    /// client all go to one server, so for the next URL with the same start only the path is new (taking the
+    /// whole URL apart was 2% of a bulk write's work).
+    struct Origin: Sendable {
+        /// `http://host:port`, as the URL has it.
+        let prefix: [UInt8]
+        let endpoint: Endpoint
+        let authority: String
+
+        /// The target of `url` when it starts with ``prefix`` and a `/`, and has no fragment.
+        func target(_ url: String) -> Target? {
+            let path = url.utf8.withContiguousStorageIfAvailable { u -> String? in
+                guard u.count > prefix.count, u[prefix.count] == UInt8(ascii: "/") else { return nil }
+                for i in prefix.indices where u[i] != prefix[i] { return nil }
+                let rest = UnsafeBufferPointer(rebasing: u[prefix.count...])
+                guard !rest.contains(UInt8(ascii: "#")) else { return nil }
+                return String(decoding: rest, as: UTF8.self)
+            }
+            guard let path = path ?? nil else { return nil }
+            return Target(endpoint: endpoint, authority: authority, pathAndQuery: path)
+        }
+    }
+
+    /// `url` taken apart, reusing the last origin when the URL starts with it (and remembering its own).
+    static func parse(_ url: String, reusing last: borrowing Mutex<Origin?>) throws -> Target {
+        if let origin = last.withLock({ $0 }), let target = origin.target(url) { return target }
+        let target = try Target(url: url)
+        let prefix = Array(((target.endpoint.tls ? "https://" : "http://") + target.authority).utf8)
+        let origin = Origin(prefix: prefix, endpoint: target.endpoint, authority: target.authority)
+        // Only a URL that reads back the same from the origin is remembered (not one with user info, say).
+        if let again = origin.target(url), again.pathAndQuery == target.pathAndQuery {
+            last.withLock { $0 = origin }
+        }
+        return target
+    }
 
     init(url: String) throws {
         func invalid(_ why: String) -> TransportFailure {

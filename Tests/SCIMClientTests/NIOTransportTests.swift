@@ -14,6 +14,27 @@ import XCTest
 /// The default transport, against the sandbox and, for answers the sandbox never gives (chunked bodies, a
 /// closed connection, broken HTTP), against a bare TCP server.
 final class NIOTransportTests: XCTestCase {
+    /// The transport reuses the last URL's scheme and authority: every URL must still come apart as on its own.
+    func testURLsTakenApartWithTheLastOriginMatchTakingThemApartAlone() throws {
+        let last = Mutex<Target.Origin?>(nil)
+        let urls = [
+            "http://127.0.0.1:8080/api/v1/scim/Users/a", "http://127.0.0.1:8080/api/v1/scim/Users/b?x=1",
+            "http://127.0.0.1:80/Users", "http://127.0.0.1:8/Users", "https://127.0.0.1:8080/Users",
+            "http://127.0.0.1:8080/Users#frag", "http://127.0.0.1:8080", "http://127.0.0.1:8080?q=1",
+            "http://admin@127.0.0.1:8080/Users", "http://127.0.0.1:8080/Users/c", "http://[::1]:9000/a",
+            "http://[::1]:9000/b", "http://other:8080/Users", "http://127.0.0.1:8080/Users/d",
+        ]
+        for url in urls + urls.reversed() {
+            let reused = try Target.parse(url, reusing: last)
+            let alone = try Target(url: url)
+            XCTAssertEqual(reused.endpoint, alone.endpoint, url)
+            XCTAssertEqual(reused.authority, alone.authority, url)
+            XCTAssertEqual(reused.pathAndQuery, alone.pathAndQuery, url)
+        }
+        XCTAssertEqual(last.withLock { $0?.endpoint.host }, "127.0.0.1", "an origin is remembered")
+        XCTAssertThrowsError(try Target.parse("ftp://127.0.0.1:8080/Users", reusing: last))
+    }
+
     func testTakesRequestURLsApart() throws {
         let t = try Target(url: "http://127.0.0.1:8080/api/v1/scim/Users?startIndex=1&count=2")
         XCTAssertEqual(t.endpoint, Endpoint(tls: false, host: "127.0.0.1", port: 8080))
