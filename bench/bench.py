@@ -508,7 +508,7 @@ def main():
     global CTX
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3, help="runs per item (min–median–max)")
-    ap.add_argument("--patch-runs", type=int, default=5,
+    ap.add_argument("--patch-runs", type=int, default=9,
                     help="runs of the bulk patch at concurrency 8 and of odm_api, which the targets rest on")
     ap.add_argument("--startup-runs", type=int, default=15)
     ap.add_argument("--python-runs", type=int, default=5)
