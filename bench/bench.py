@@ -376,17 +376,21 @@ def targets():
     def target(text, value_text, ok):
         out.append((text, value_text, "met" if ok else "**missed**"))
 
+    # The two bulk-patch targets are judged by the median of the paired runs: each scimsh run over the wrk (or
+    # odm_api) run of the same minute. The ratio of the two medians, shown beside it, compares the middle sample
+    # of each series, which on a machine whose speed drifts during the run come from different minutes.
     if "scimsh-patch-8" in v and "wrk-patch-8" in v:
         r = ratio(v["scimsh-patch-8"], v["wrk-patch-8"])
+        p = CTX.paired.get(8, r)
         # One decimal: a ratio of 69.7% must not read as a 70% that missed.
-        paired = f" (paired runs: {CTX.paired[8]:.1%})" if 8 in CTX.paired else ""
-        target("`find | patch` at concurrency 8 ≥ 70% of wrk PATCH at 8 connections", f"{r:.1%}{paired}", r >= 0.70)
+        target("`find | patch` at concurrency 8 ≥ 70% of wrk PATCH at 8 connections",
+               f"{p:.1%} paired runs (ratio of medians: {r:.1%})", p >= 0.70)
     if "scimsh-patch-8" in v and "odm-job" in v:
         scimsh_job = CTX.args.users / v["scimsh-patch-8"].median
         r = v["odm-job"].median / scimsh_job
-        paired = f" (paired runs: {CTX.paired_odm:.1f}×)" if CTX.paired_odm else ""
+        p = CTX.paired_odm or r
         target(f"≥ 10× odm_api sequential on {CTX.args.users:,} users (whole job, concurrency 8)",
-               f"{r:.1f}×{paired}", r >= 10)
+               f"{p:.1f}× paired runs (ratio of medians: {r:.1f}×)", p >= 10)
     if "get" in v and "curl" in v:
         r = ratio(v["get"], v["curl"])
         target("`scimsh -c 'get ID'` ≤ 3× curl", f"{r:.2f}×", r <= 3)
