@@ -111,6 +111,7 @@ struct TableWriter: RecordWriter {
 
     static let spaceStrings = (0..<64).map { String(repeating: " ", count: $0) }
 
+    /// The default user columns when the first record is user-like, else every key in first-seen order.
     static func inferColumns(_ records: [Record]) -> [String] {
         guard let first = records.first else { return [] }
         if RecordColumns.isUserLike(first) { return RecordWriters.defaultUserColumns }
