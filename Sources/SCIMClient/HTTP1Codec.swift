@@ -315,8 +315,8 @@ struct HTTP1ResponseParser {
     }
 
     /// One line without its line break (consumed from the buffer and appended to ``store``), as its range in
-    /// ``store``, or nil when it has not arrived yet. Bytes already searched
-    /// are not searched again when more arrive, so a line that trickles in byte by byte costs linear time.
+    /// ``store``, or nil when it has not arrived yet. Bytes already searched are not searched again when more
+    /// arrive, so a line that trickles in byte by byte costs linear time.
     private mutating func takeLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(HTTP1FormatError)
         -> Range<Int>?
     {

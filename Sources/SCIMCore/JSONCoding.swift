@@ -426,8 +426,7 @@ enum JSONBytes {
     static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
         var i = from
         if let base = bytes.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
+            let (ones, highs) = (ASCIIWords.ones, ASCIIWords.highs)
             while i + 8 <= bytes.count {
                 let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
                 let quote = w ^ (0x22 &* ones)

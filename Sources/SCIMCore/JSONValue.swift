@@ -130,17 +130,9 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         if let i = members.firstIndex(where: { $0.key == key }) { return i }
         if !nonASCIIKeys, key.isAllASCII {
             let count = key.utf8.count
-            return members.firstIndex { $0.key.utf8.count == count && JSONObject.asciiEqualIgnoringCase($0.key, key) }
+            return members.firstIndex { $0.key.utf8.count == count && JSONObject.equalIgnoringCase($0.key, key) }
         }
         return members.firstIndex(where: { JSONObject.equalIgnoringCase($0.key, key) })
-    }
-
-    /// Case-insensitive equality of two ASCII names of the same length.
-    static func asciiEqualIgnoringCase(_ a: String, _ b: String) -> Bool {
-        let folded = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y in foldedEqual(x, y) } ?? nil
-        }
-        return (folded ?? nil) ?? (a.lowercased() == b.lowercased())
     }
 
     /// Case-insensitive equality without allocating: ASCII letters fold byte by byte; other text is compared

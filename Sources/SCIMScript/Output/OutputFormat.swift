@@ -141,6 +141,7 @@ enum OneLine {
             guard s.utf8[before] == 0x20 else { break }
             end = before
         }
-        return String(s[..<end])
+        // Text without trailing spaces (most lines) is returned as it is, without a copy.
+        return end == s.utf8.endIndex ? s : String(s[..<end])
     }
 }

@@ -89,18 +89,12 @@ struct TableWriter: RecordWriter {
     private func appendCell(_ cell: String, column i: Int, cells: Int, to out: inout String) {
         if i == cells - 1 {
             out += cell
+            out = OneLine.trimmingTrailingSpaces(out)
         } else {
             let shown = TextWidth.truncate(cell, to: widths[i])
             out += shown
             let padding = widths[i] - TextWidth.displayWidth(shown) + 2
             if padding > 0 { out += TableWriter.spaces(padding) }
-        }
-        if i == cells - 1 {
-            var end = out.utf8.endIndex
-            while end > out.utf8.startIndex, out.utf8[out.utf8.index(before: end)] == 0x20 {
-                end = out.utf8.index(before: end)
-            }
-            if end != out.utf8.endIndex { out = String(out[..<end]) }
         }
     }
 
