@@ -33,12 +33,22 @@ public final class SCIMClient: Sendable {
     /// (building them cost three strings and an array per request).
     let headers: [(name: String, value: String)]
     let headersWithBody: [(name: String, value: String)]
+    /// The proxy requests go through (masked), for traces.
+    let via: String?
+    /// Why requests must not be sent (a token over plain http to another machine), or `nil`.
+    let refusal: String?
 
-    /// A client with its own connection pool (``NIOHTTPTransport``).
+    /// A client with its own connection pool (``AsyncHTTPTransport``), with the configuration's TLS and proxy
+    /// settings. Settings that cannot be used (a malformed proxy URL, an unreadable CA file) make every request
+    /// fail with a message that says what to fix.
     public convenience init(configuration: SCIMConfiguration, observer: (any HTTPExchangeObserver)? = nil) {
-        self.init(
-            configuration: configuration, transport: NIOHTTPTransport(maxIdlePerHost: configuration.maxConnections),
-            owned: true, observer: observer)
+        let transport: any HTTPTransport
+        do {
+            transport = AsyncHTTPTransport(settings: try configuration.transportSettings())
+        } catch {
+            transport = FailingTransport(failure: TransportFailure(reason: error.detail, notSent: true))
+        }
+        self.init(configuration: configuration, transport: transport, owned: true, observer: observer)
     }
 
     /// A client over a given transport (shared pools, tests of what no server can produce).
@@ -63,6 +73,8 @@ public final class SCIMClient: Sendable {
         if let auth = configuration.auth.header { headers.append(auth) }
         self.headers = headers
         self.headersWithBody = headers + [("Content-Type", SCIMSchema.mediaType)]
+        self.via = (try? configuration.effectiveProxy())??.description
+        self.refusal = configuration.refusal
     }
 
     /// A client with another configuration or observer sharing this one's connection pool.
@@ -143,9 +155,11 @@ public final class SCIMClient: Sendable {
                 + query.map { "\(URLEncoding.queryComponent($0.0))=\(URLEncoding.queryComponent($0.1))" }
                 .joined(separator: "&")
         }
-        guard let body else { return HTTPRequestData(method: method, url: url, headers: headers, body: nil) }
+        guard let body else {
+            return HTTPRequestData(method: method, url: url, headers: headers, body: nil, proxy: via)
+        }
         return HTTPRequestData(
-            method: method, url: url, headers: headersWithBody, body: JSONEncoderFast.encodeBytes(body))
+            method: method, url: url, headers: headersWithBody, body: JSONEncoderFast.encodeBytes(body), proxy: via)
     }
 
     /// The request for an operation on one user, with the id escaped as a path segment.
@@ -156,19 +170,13 @@ public final class SCIMClient: Sendable {
         return request(method, path: "/Users/" + URLEncoding.pathSegment(id), body: body)
     }
 
-    /// Caps the connections to the server at `limit` (`nil`: no cap) when the transport can queue requests
-    /// behind busy connections (``HTTPTransport/limitConnections(perHost:)``); returns whether it can. The
-    /// cap holds for every client sharing the transport.
-    public func limitConnections(_ limit: Int?) -> Bool {
-        transport.limitConnections(perHost: limit)
-    }
-
     /// Sends a request with retries and turns error statuses into ``SCIMError``.
     ///
     /// Retried: connection failures before anything was sent (any method); for idempotent requests also other
     /// transport failures, 429 and 503, with capped exponential backoff honouring Retry-After. POST is retried
     /// only when it certainly never reached the server, or on 429 (the server says it did not process it).
     public func perform(_ r: HTTPRequestData, idempotent: Bool) async throws(SCIMError) -> HTTPResponseData {
+        if let refusal { throw .invalidRequest(refusal, method: r.method, url: r.url) }
         let policy = configuration.retry
         var attempt = 1
         var earlierAttemptMayHaveApplied = false

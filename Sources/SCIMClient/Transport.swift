@@ -1,6 +1,3 @@
-import AsyncHTTPClient
-import NIOCore
-import NIOHTTP1
 import SCIMCore
 import Synchronization
 
@@ -18,13 +15,18 @@ public struct HTTPRequestData: Sendable, Hashable {
     public var headers: [(name: String, value: String)]
     /// The body, if any.
     public var body: [UInt8]?
+    /// The proxy the request goes through, password masked (`http://user:****@proxy:3128`), or `nil`.
+    public var proxy: String?
 
     /// A request.
-    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?) {
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?, proxy: String? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.proxy = proxy
     }
 
     /// The headers with credential values replaced by `****`.
@@ -113,22 +115,14 @@ public struct TransportFailure: Error, Sendable {
     }
 }
 
-/// Sends HTTP requests. The client uses ``NIOHTTPTransport`` unless given another: ``AsyncHTTPTransport``
-/// (AsyncHTTPClient), or one that tests and embedders supply themselves.
+/// Sends HTTP requests. The client uses ``AsyncHTTPTransport`` unless given another (tests and embedders may
+/// supply their own).
 public protocol HTTPTransport: Sendable {
     /// Sends one request and returns the whole response, or throws ``TransportFailure``
     /// (or `CancellationError`).
     func send(_ request: HTTPRequestData, timeout: Duration) async throws -> HTTPResponseData
     /// Releases connections.
     func shutdown() async
-    /// Caps the connections this transport keeps open to one host at `limit` (`nil`: no cap), if it can: a
-    /// request that finds them all busy waits in line and leaves on the first connection that frees, without
-    /// a round trip through its caller. Returns whether the transport does this; the default does not.
-    ///
-    /// A bulk writer can then prepare twice as many requests as it allows in flight, and the next one goes
-    /// out the moment an answer arrives (docs/performance.md). Raising the cap starts waiting requests at once;
-    /// lowering it closes nothing (connections above it stay open and keep serving; no new ones are opened).
-    func limitConnections(perHost limit: Int?) -> Bool
 }
 
 /// Withdraws requests that have not left yet: set it, and requests sent from tasks that carry it (see
@@ -152,114 +146,12 @@ public final class Withdrawal: Sendable {
     /// The withdrawal for requests sent from the current task.
     @TaskLocal public static var current: Withdrawal?
 
-    /// The failure of a withdrawn request.
-    static let failure = TransportFailure(reason: "withdrawn before it was sent", notSent: true)
 }
 
-extension HTTPTransport {
-    /// Not supported: returns false.
-    public func limitConnections(perHost limit: Int?) -> Bool { false }
-}
+/// A transport whose every request fails with one failure: settings that could not be used.
+struct FailingTransport: HTTPTransport {
+    let failure: TransportFailure
 
-/// An alternative transport on AsyncHTTPClient: keep-alive pooling, and HTTP/2 when a TLS server offers it.
-///
-/// ``SCIMClient`` and the interpreter use ``NIOHTTPTransport``, which needs about a third less CPU per
-/// request (docs/performance.md); pass this one to ``SCIMClient/init(configuration:transport:observer:)`` to
-/// use AsyncHTTPClient instead.
-public final class AsyncHTTPTransport: HTTPTransport {
-    let client: HTTPClient
-    let isShutDown = Atomic<Bool>(false)
-    /// The largest response body accepted.
-    public let maxBodyBytes: Int
-
-    /// A transport keeping up to `maxConnections` connections per host.
-    public init(maxConnections: Int = 64, maxBodyBytes: Int = 64 << 20) {
-        var config = HTTPClient.Configuration()
-        config.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
-        // Fail fast on refused connections; the SCIM client's own retry policy decides what to do.
-        config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .seconds(10)
-        config.redirectConfiguration = .disallow
-        config.decompression = .disabled
-        // No distributed tracing: the default no-op tracer still parses every URL again (about 4% of a PATCH).
-        config.tracing.tracer = nil
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-        self.maxBodyBytes = maxBodyBytes
-    }
-
-    public func send(_ request: HTTPRequestData, timeout: Duration) async throws -> HTTPResponseData {
-        var r = HTTPClientRequest(url: request.url)
-        r.method = HTTPMethod(rawValue: request.method)
-        for h in request.headers { r.headers.add(name: h.name, value: h.value) }
-        if let body = request.body {
-            r.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        do {
-            let response = try await client.execute(r, timeout: .nanoseconds(nanos))
-            var buffer = try await response.body.collect(upTo: maxBodyBytes)
-            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            var headers: [(name: String, value: String)] = []
-            for h in response.headers { headers.append((h.name, h.value)) }
-            return HTTPResponseData(status: Int(response.status.code), headers: headers, body: bytes)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let e as HTTPClientError {
-            if e == .cancelled { throw CancellationError() }
-            throw AsyncHTTPTransport.classify(e)
-        } catch {
-            throw AsyncHTTPTransport.classify(error)
-        }
-    }
-
-    /// Turns whatever NIO or AsyncHTTPClient threw into a short reason.
-    static func classify(_ error: any Error) -> TransportFailure {
-        if let e = error as? HTTPClientError {
-            if e == .connectTimeout { return TransportFailure(reason: "connection timed out", notSent: true) }
-            if e == .deadlineExceeded || e == .readTimeout || e == .writeTimeout {
-                return TransportFailure(reason: "timed out waiting for the server", notSent: false)
-            }
-            if e == .remoteConnectionClosed {
-                return TransportFailure(reason: "the server closed the connection", notSent: false)
-            }
-            if e == .invalidURL || e == .emptyHost || e == .emptyScheme {
-                return TransportFailure(reason: "invalid URL (\(e))", notSent: true)
-            }
-        }
-        if let e = error as? IOError {
-            if e.errnoCode == ECONNREFUSED { return TransportFailure(reason: "connection refused", notSent: true) }
-            return TransportFailure(reason: "\(e)", notSent: e.errnoCode == ENETUNREACH || e.errnoCode == EHOSTUNREACH)
-        }
-        let text = String(describing: error)
-        if text.contains("ECONNREFUSED") || text.lowercased().contains("connection refused") {
-            return TransportFailure(reason: "connection refused", notSent: true)
-        }
-        if text.contains("NIOConnectionError") || text.contains("connectTimeout") {
-            let refused = text.contains("111") || text.lowercased().contains("refused")
-            return TransportFailure(
-                reason: refused ? "connection refused" : "could not connect (\(text))", notSent: true)
-        }
-        if text.contains("SSL") || text.contains("TLS") || text.contains("BoringSSL") {
-            return TransportFailure(reason: "TLS handshake failed (\(text))", notSent: true)
-        }
-        if text.contains("getaddrinfo") || text.contains("resolve") || text.contains("NameResolution") {
-            return TransportFailure(reason: "cannot resolve the host name (\(text))", notSent: true)
-        }
-        return TransportFailure(reason: text, notSent: false)
-    }
-
-    public func shutdown() async {
-        guard !isShutDown.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        try? await client.shutdown()
-    }
-
-    deinit {
-        // Dropped without shutdown(): close the pool in the background rather than trap (AsyncHTTPClient
-        // requires a shutdown before its client goes away). The task keeps the client alive until then.
-        if !isShutDown.load(ordering: .sequentiallyConsistent) {
-            let client = self.client
-            Task.detached { try? await client.shutdown() }
-        }
-    }
+    func send(_ request: HTTPRequestData, timeout: Duration) async throws -> HTTPResponseData { throw failure }
+    func shutdown() async {}
 }

@@ -39,12 +39,8 @@ func fail(_ message: String, status: Int32) -> Never {
 }
 
 /// Patches every listed user, at most `concurrency` at a time; returns how many succeeded and failed.
-///
-/// The transport gets `concurrency` connections and twice as many requests are prepared: each connection has
-/// its next request waiting, and sends it the moment an answer arrives (`limitConnections`).
 func patchAll(_ client: SCIMClient, _ change: [PatchOperation], concurrency: Int) async throws -> (Int, Int) {
-    let queued = client.limitConnections(concurrency)
-    let window = queued ? 2 * concurrency : concurrency
+    let window = concurrency
     return try await withThrowingTaskGroup(of: Bool.self) { group in
         var inFlight = 0
         var patched = 0

@@ -196,15 +196,8 @@ final class WriteStage: RecordSource {
         let journal = spec.sendsWrites ? context.journal : nil
         let statement = context.statement
         let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
-        // Every concurrent stage caps the shared transport at its own `concurrency` connections (a later `get`
-        // with more must not be held to an earlier write's cap). With a transport that queues requests behind
-        // busy connections, a write stage also prepares (journals) as many more, waiting in line: the next
-        // request leaves the moment an answer arrives instead of after the caller's turn on a thread
-        // (docs/performance.md).
-        let connections = context.concurrency
-        let queues = (try? context.client())?.limitConnections(connections) ?? false
         inner = OrderedConcurrentSource(
-            source, concurrency: queues && spec.sendsWrites ? 2 * connections : connections, onEnqueue: enqueue
+            source, concurrency: context.concurrency, onEnqueue: enqueue
         ) { record in
             // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
             // one, so a request once sent completes and the journal and the summary match what the server got.

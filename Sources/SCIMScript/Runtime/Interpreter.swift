@@ -52,7 +52,8 @@ public final class Interpreter: Sendable {
     let state: Locked<Session>
     let registry = Locked<[String: any Command]>([:])
     let clientCache = Locked<(key: SCIMConfiguration?, client: SCIMClient?)>((nil, nil))
-    let sharedTransport: any HTTPTransport
+    /// One transport (connection pool) per set of network settings, shared by every client that uses them.
+    let transports = Locked<[TransportSettings: AsyncHTTPTransport]>([:])
     let observerBox = Locked<(any HTTPExchangeObserver)?>(nil)
     /// Where output goes.
     public let sink: any OutputSink
@@ -89,7 +90,6 @@ public final class Interpreter: Sendable {
         self.arguments = arguments
         self.interactive = interactive
         self.state = Locked(session)
-        self.sharedTransport = NIOHTTPTransport(maxIdlePerHost: 256)
         for c in BuiltinCommands.all { register(c) }
         applyTrace()
     }
@@ -152,7 +152,11 @@ public final class Interpreter: Sendable {
 
     /// Closes connections.
     public func shutdown() async {
-        await sharedTransport.shutdown()
+        let open = transports.withLock { t in
+            defer { t = [:] }
+            return Array(t.values)
+        }
+        for t in open { await t.shutdown() }
     }
 
     // MARK: - Running
@@ -468,17 +472,29 @@ public final class Interpreter: Sendable {
 
     /// The client for the session's server.
     func client() throws -> SCIMClient {
-        guard let config = state.current.clientConfiguration() else {
+        guard let config = state.current.clientConfiguration()?.applyingEnvironment(environment) else {
             throw ScriptError(
                 "no server: set host = \"https://odm.example.com\" (or start scimsh with --sandbox to try the local sandbox)"
             )
         }
-        return clientCache.withLock { cache in
-            if let c = cache.client, cache.key == config { return c }
-            let c = SCIMClient(configuration: config, transport: sharedTransport, observer: observerBox.current)
-            cache = (config, c)
-            return c
+        if let cached = clientCache.withLock({ $0.key == config ? $0.client : nil }) { return cached }
+        var settings: TransportSettings
+        do {
+            settings = try config.transportSettings()
+        } catch {
+            throw ScriptError(error.detail)
         }
+        // Stages bound their own concurrency; one pool per network setting serves them all.
+        settings.maxConnectionsPerHost = 256
+        let transport = transports.withLock { t in
+            if let existing = t[settings] { return existing }
+            let made = AsyncHTTPTransport(settings: settings)
+            t[settings] = made
+            return made
+        }
+        let c = SCIMClient(configuration: config, transport: transport, observer: observerBox.current)
+        clientCache.withLock { $0 = (config, c) }
+        return c
     }
 
     /// The context shared by the stages of one pipeline.

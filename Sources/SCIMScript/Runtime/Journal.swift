@@ -279,12 +279,5 @@ enum Clock {
         return text
     }
 
-    static func format(_ now: time_t) -> String {
-        var t = now
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return
-            "\(tmv.tm_year + 1900)-\(two(tmv.tm_mon + 1))-\(two(tmv.tm_mday))T\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec))Z"
-    }
+    static func format(_ now: time_t) -> String { UTCTime.iso8601(Int(now)) }
 }

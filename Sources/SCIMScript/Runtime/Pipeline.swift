@@ -2,19 +2,9 @@ import SCIMClient
 import SCIMCore
 
 extension Interpreter {
-    /// Runs a pipeline (see ``runStages(_:collect:statement:)``); one that sends requests runs on the pipeline
-    /// thread (``PipelineExecutor``).
-    func runPipeline(_ pipeline: Pipeline, collect: Bool, statement: String = "") async throws -> [Record] {
-        let sends = pipeline.stages.contains { !$0.isVariableSource && command(named: $0.name)?.category == .server }
-        guard sends else { return try await runStages(pipeline, collect: collect, statement: statement) }
-        return try await withTaskExecutorPreference(PipelineExecutor.shared) {
-            try await runStages(pipeline, collect: collect, statement: statement)
-        }
-    }
-
     /// Builds and drains the stages. With `collect`, returns the records; otherwise prints them in the `output`
     /// format (unless the pipeline ends in an output stage) and returns nothing.
-    func runStages(_ pipeline: Pipeline, collect: Bool, statement: String) async throws -> [Record] {
+    func runPipeline(_ pipeline: Pipeline, collect: Bool, statement: String = "") async throws -> [Record] {
         let writes = pipeline.stages.contains { !$0.isVariableSource && (command(named: $0.name)?.isMutating ?? false) }
         let context = makeContext(statement: statement, writes: writes)
         var source = try buildStages(pipeline, context: context, stopBeforeWrites: false)

@@ -29,6 +29,17 @@ public struct Session: Sendable {
         ("dry_run", .string("off"), "on: mutating stages print their plan and send no write"),
         ("dialect", nil, "odm (default for base_path /api/v1/scim) or rfc: which filters the server takes"),
         ("confirm_above", .number(1), "at the prompt, ask before changing more users than this"),
+        ("ca_file", nil, "PEM file of the CAs to trust for https (default: the system's; or $SSL_CERT_FILE)"),
+        ("cert_file", nil, "PEM client certificate for servers that require one (mutual TLS)"),
+        ("key_file", nil, "PEM private key of cert_file"),
+        (
+            "insecure", .string("off"),
+            "on: do not verify the server's certificate (anyone on the path can read the token)"
+        ),
+        ("proxy", nil, "http://[user:password@]host:port (default: $HTTPS_PROXY / $HTTP_PROXY)"),
+        ("no_proxy", nil, "hosts reached without the proxy, curl's rules (default: $NO_PROXY)"),
+        ("allow_http", .string("off"), "on: allow sending the token over plain http:// to another machine"),
+        ("token_command", nil, "a command whose output is the token, run again when the server answers 401"),
     ]
 
     /// An empty session (defaults apply through ``value(_:)``).
@@ -110,8 +121,25 @@ public struct Session: Sendable {
         }
         let timeout = int("timeout", default: 30, range: 1...3600)
         let concurrency = int("concurrency", default: 8, range: 1...256)
+        let tls = TLSSettings(
+            caFile: nonEmpty("ca_file"), certFile: nonEmpty("cert_file"), keyFile: nonEmpty("key_file"),
+            insecure: flag("insecure"))
         return SCIMConfiguration(
             host: host, basePath: string("base_path") ?? SCIMConfiguration.odmBasePath, auth: auth,
-            timeout: .seconds(timeout), maxConnections: max(concurrency, 8))
+            timeout: .seconds(timeout), maxConnections: max(concurrency, 8), tls: tls, proxy: nonEmpty("proxy"),
+            noProxy: string("no_proxy"), allowHTTP: flag("allow_http"), tokenCommand: nonEmpty("token_command"))
+    }
+
+    /// A string setting that is set and not empty.
+    func nonEmpty(_ name: String) -> String? {
+        guard let s = string(name), !s.isEmpty else { return nil }
+        return s
+    }
+
+    /// An on/off setting: `on`, `true`, `yes` or `1` (any case) is on; anything else, or unset, is off.
+    public func flag(_ name: String) -> Bool {
+        guard let v = value(name) else { return false }
+        if case .bool(let b) = v { return b }
+        return ["on", "true", "yes", "1"].contains(v.displayString.lowercased())
     }
 }

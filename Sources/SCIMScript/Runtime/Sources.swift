@@ -144,7 +144,7 @@ public final class FindSource: RecordSource {
         let start = nextStart
         prefetch = (
             start,
-            Task(executorPreference: PipelineExecutor.shared) {
+            Task {
                 try await client.findUsers(filter: filter, startIndex: start, count: count)
             }
         )
@@ -257,7 +257,7 @@ public final class OrderedConcurrentSource: RecordSource {
                 let operation = self.operation
                 let withdrawal = self.withdrawal
                 onEnqueue?()
-                let task = Task(executorPreference: PipelineExecutor.shared) {
+                let task = Task {
                     await limiter.acquire()
                     defer { limiter.release() }
                     if withdrawal.isWithdrawn { return StageOutcome.skipped }
