@@ -51,6 +51,7 @@ public final class TraceObserver: HTTPExchangeObserver {
             sink.writeMessage(scrub(TraceObserver.curlCommand(request)) + "\n")
         case .on:
             var s = "> \(request.method) \(request.url)\(attempt > 1 ? "   (attempt \(attempt))" : "")\n"
+            if let proxy = request.proxy { s += "* via proxy \(proxy)\n" }
             for h in request.maskedHeaders { s += "> \(h.name): \(h.value)\n" }
             if let b = request.body { s += body(b) }
             sink.writeMessage(scrub(s))
@@ -82,6 +83,18 @@ public final class TraceObserver: HTTPExchangeObserver {
         var parts = ["curl -sS"]
         if r.method != "GET" { parts.append("-X \(r.method)") }
         parts.append(sq(r.url))
+        if let proxy = r.proxy {
+            // The proxy's password is masked in `proxy`: curl asks for it (or reads it from $SCIMSH_PROXY_PASSWORD).
+            if let at = proxy.lastIndex(of: "@"), let scheme = proxy.firstRange(of: "://") {
+                let credentials = proxy[scheme.upperBound..<at]
+                let user = credentials.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+                let address = String(proxy[..<scheme.upperBound]) + String(proxy[proxy.index(after: at)...])
+                parts.append("-x " + sq(address))
+                parts.append("-U \"" + user + ":$SCIMSH_PROXY_PASSWORD\"")
+            } else {
+                parts.append("-x " + sq(proxy))
+            }
+        }
         for h in r.headers {
             switch h.name.lowercased() {
             case "authorization":
