@@ -129,10 +129,17 @@ public final class SCIMClient: Sendable {
     }
 
     /// Applies a PATCH (`PATCH /Users/{id}`) and returns the user after it.
+    ///
+    /// A server may answer `204 No Content` (RFC 7644 §3.5.2): the user after the change is then read with a
+    /// GET; if that fails (a server that hides the user now), the result holds the id alone.
     public func patchUser(id: String, operations: [PatchOperation]) async throws(SCIMError) -> SCIMUser {
         let r = try userRequest("PATCH", id: id, body: PatchOperation.body(operations))
         let idempotent = operations.allSatisfy { $0.op == .replace }
         let response = try await perform(r, idempotent: idempotent)
+        guard response.status != 204, !response.body.isEmpty else {
+            if let after = try? await getUser(id: id) { return after }
+            return SCIMUser(attributes: JSONObject([("id", .string(id))]))
+        }
         return try decodeUser(response, r)
     }
 

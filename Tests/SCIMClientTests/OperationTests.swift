@@ -227,3 +227,31 @@ final class OperationTests: XCTestCase {
         }
     }
 }
+
+/// A PATCH answered `204 No Content` (RFC 7644 §3.5.2) is a success; the user after it comes from a GET.
+final class NoContentPatchTests: XCTestCase {
+    func testA204PatchReadsTheUserBack() async throws {
+        let user =
+            #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u-1","userName":"b","nickName":"T"}"#
+        let transport = StubTransport { r in
+            r.method == "PATCH"
+                ? HTTPResponseData(status: 204, headers: [], body: [])
+                : HTTPResponseData(
+                    status: 200, headers: [("Content-Type", "application/scim+json")], body: Array(user.utf8))
+        }
+        let client = SCIMClient(configuration: SCIMConfiguration(host: "http://127.0.0.1:1"), transport: transport)
+        let after = try await client.patchUser(
+            id: "u-1", operations: [PatchOperation(op: .add, path: "nickName", value: .string("T"))])
+        XCTAssertEqual(after.attributes["nickName"]?.stringValue, "T")
+        XCTAssertEqual(transport.requests.map(\.method), ["PATCH", "GET"])
+
+        // The GET fails (a server that hides the user now): still a success, with the id alone.
+        let hiding = StubTransport { r in
+            HTTPResponseData(status: r.method == "PATCH" ? 204 : 404, headers: [], body: [])
+        }
+        let c2 = SCIMClient(configuration: SCIMConfiguration(host: "http://127.0.0.1:1"), transport: hiding)
+        let known = try await c2.patchUser(
+            id: "u-2", operations: [PatchOperation(op: .replace, path: "active", value: .bool(false))])
+        XCTAssertEqual(known.id, "u-2")
+    }
+}
