@@ -110,6 +110,8 @@ public struct ListResponse: Sendable, Hashable {
     public var totalResults: Int
     /// The 1-based index of the first resource on this page.
     public var startIndex: Int
+    /// Whether the server said ``startIndex`` (a missing one is taken as 1).
+    public var startIndexReported: Bool = true
     /// The number of resources on this page.
     public var itemsPerPage: Int
     /// The resources.
@@ -141,6 +143,7 @@ public struct ListResponse: Sendable, Hashable {
         guard let total = int("totalResults") else { return nil }
         totalResults = total
         startIndex = int("startIndex") ?? 1
+        startIndexReported = int("startIndex") != nil
         itemsPerPage = int("itemsPerPage") ?? users.count
         resources = users
     }

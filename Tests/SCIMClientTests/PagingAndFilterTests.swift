@@ -185,6 +185,7 @@ final class PagingAndFilterTests: XCTestCase {
         }
     }
 
+    /// An empty page where totalResults promises more ends the listing, with an error: it may be incomplete.
     func testFindAllEndsOnAnEmptyPageEvenIfTotalResultsSaysMore() async throws {
         let stub = StubTransport { _ in
             let body =
@@ -192,7 +193,13 @@ final class PagingAndFilterTests: XCTestCase {
             return HTTPResponseData(status: 200, headers: [], body: Array(body.utf8))
         }
         var count = 0
-        for try await _ in stub.client().findAll(pageSize: 10) { count += 1 }
+        do {
+            for try await _ in stub.client().findAll(pageSize: 10) { count += 1 }
+            XCTFail("a listing that stops short of its totalResults must not end silently")
+        } catch {
+            let text = error.description
+            XCTAssertTrue(text.contains("counts 500 users (totalResults) but sent none"), text)
+        }
         XCTAssertEqual(count, 0)
         XCTAssertEqual(stub.requests.count, 1)
     }

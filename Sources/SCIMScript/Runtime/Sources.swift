@@ -69,6 +69,7 @@ public final class FindSource: RecordSource {
     var seen: Set<String> = []
     var completedAtLastFetch = 0
     var dropped = 0
+    var pageCheck = PageCheck()
     /// The server's `totalResults` from the latest page.
     public private(set) var totalResults: Int?
     /// The next page, requested while the current one is still being passed on (see ``prefetchIfUseful()``).
@@ -178,6 +179,10 @@ public final class FindSource: RecordSource {
         } catch let error as SCIMError {
             if error.isCancelled { throw CancellationError() }
             throw ScriptError(context.session.scrub(error.description))
+        }
+        if let problem = pageCheck.problem(with: page, start: start, repeatsExpected: mutations != nil) {
+            finished = true
+            throw ScriptError(context.session.scrub(problem))
         }
         totalResults = page.totalResults
         buffer = page.resources
