@@ -1,4 +1,5 @@
 import Foundation
+import SCIMSandbox
 
 /// A throwaway public-key infrastructure for TLS tests, made at run time with the `openssl` command (Debian
 /// package `openssl`) in a fresh temporary folder: a CA, server certificates good, for the wrong host and expired,
@@ -10,8 +11,7 @@ import Foundation
 /// ```swift
 /// let pki = try TestPKI.create()
 /// defer { pki.remove() }
-/// let server = try await SandboxServer.start(SandboxConfiguration(tls: SandboxTLS(
-///     certificateChainFile: pki.serverCertificate, privateKeyFile: pki.serverKey)))
+/// let server = try await SandboxServer.start(SandboxConfiguration(tls: pki.sandboxTLS()))
 /// // curl --cacert pki.caCertificate ...
 /// ```
 public struct TestPKI: Sendable {
@@ -88,6 +88,14 @@ public struct TestPKI: Sendable {
             "client", name: "scimsh test client", profile: "client", ca: "ca", dates: valid)
         (otherClientCertificate, otherClientKey) = try maker.leaf(
             "other-client", name: "scimsh unrelated test client", profile: "client", ca: "other-ca", dates: valid)
+    }
+
+    /// Sandbox TLS settings with ``serverCertificate``; with `requiringClientCertificates`, clients must present
+    /// a certificate signed by the CA (``clientCertificate`` is one).
+    public func sandboxTLS(requiringClientCertificates: Bool = false) -> SandboxTLS {
+        SandboxTLS(
+            certificateChainFile: serverCertificate, privateKeyFile: serverKey,
+            clientCAFile: requiringClientCertificates ? caCertificate : nil)
     }
 
     /// Deletes the folder and every file in it.

@@ -14,9 +14,7 @@ final class ProxyTests: XCTestCase {
 
     func startSandbox(tls pki: TestPKI? = nil) async throws -> SandboxServer {
         let server = try await Fixtures.sandbox { config in
-            if let pki {
-                config.tls = SandboxTLS(certificateChainFile: pki.serverCertificate, privateKeyFile: pki.serverKey)
-            }
+            config.tls = pki?.sandboxTLS()
         }
         addTeardownBlock { await server.stop() }
         return server

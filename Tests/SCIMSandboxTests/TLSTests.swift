@@ -15,9 +15,9 @@ final class TLSTests: XCTestCase {
     }
 
     /// An HTTPS sandbox on a free port with this certificate, stopped after the test.
-    func httpsSandbox(certificate: String, key: String, clientCA: String? = nil) async throws -> SandboxServer {
+    func httpsSandbox(certificate: String, key: String) async throws -> SandboxServer {
         let server = try await Fixtures.sandbox { config in
-            config.tls = SandboxTLS(certificateChainFile: certificate, privateKeyFile: key, clientCAFile: clientCA)
+            config.tls = SandboxTLS(certificateChainFile: certificate, privateKeyFile: key)
         }
         addTeardownBlock { await server.stop() }
         return server
@@ -101,8 +101,8 @@ final class TLSTests: XCTestCase {
 
     func testClientCAMakesAClientCertificateRequired() async throws {
         let pki = try makePKI()
-        let server = try await httpsSandbox(
-            certificate: pki.serverCertificate, key: pki.serverKey, clientCA: pki.caCertificate)
+        let server = try await Fixtures.sandbox { $0.tls = pki.sandboxTLS(requiringClientCertificates: true) }
+        addTeardownBlock { await server.stop() }
         let url = server.baseURL + "/Users?count=1"
         let trust = ["--cacert", pki.caCertificate]
 
