@@ -12,8 +12,11 @@ all: build
 deps:
 	@./scripts/ensure-packages.sh libedit-dev:/usr/include/histedit.h pkg-config:/usr/bin/pkg-config
 
+# openssl makes the TLS tests' certificates, curl is their independent client, tinyproxy their proxy. The proxy comes
+# from tinyproxy-bin (the program alone): the tinyproxy package would also install a service on port 8888.
 test-deps: deps
-	@./scripts/ensure-packages.sh tmux:/usr/bin/tmux
+	@./scripts/ensure-packages.sh tmux:/usr/bin/tmux openssl:/usr/bin/openssl curl:/usr/bin/curl \
+		tinyproxy-bin:/usr/bin/tinyproxy
 
 # A release build links the Swift runtime and Foundation in (one self-contained binary that starts about 10 ms
 # sooner and spends less CPU per request; docs/performance.md). Debug builds stay dynamic: they link faster.

@@ -20,6 +20,8 @@ enum Route: Equatable {
 /// What a token may do.
 enum Access {
     case admin, limited, none
+    /// A configured (or derived) token that has used up ``SandboxConfiguration/tokenLifetime``.
+    case expired
 }
 
 extension Sandbox {
@@ -43,6 +45,13 @@ extension Sandbox {
                 "Authentication required: send a valid token as 'Authorization: Bearer TOKEN' "
                     + "or 'Genestack-API-Token: TOKEN'",
                 headers: [(.wwwAuthenticate, "Bearer")])
+        case .expired:
+            let lifetime = configuration.tokenLifetime ?? 0
+            return .plainError(
+                401,
+                "Authentication failed: token expired (the sandbox honours each token for \(lifetime) "
+                    + (lifetime == 1 ? "request)" : "requests)"),
+                headers: [(.wwwAuthenticate, #"Bearer error="invalid_token", error_description="token expired""#)])
         case .limited:
             throw SCIMFailure(
                 status: 403, scimType: nil,
@@ -50,7 +59,7 @@ extension Sandbox {
         case .admin:
             break
         }
-        let location = request.head.authority.map { "http://\($0)\(basePath)/Users/" }
+        let location = request.head.authority.map { "\(scheme)://\($0)\(basePath)/Users/" }
         switch (route, request.method) {
         case (.users, .post):
             let body = try await readBody(request)
@@ -82,7 +91,7 @@ extension Sandbox {
         return .user(id: id)
     }
 
-    /// Which configured token, if any, the request carries.
+    /// Which configured token, if any, the request carries; with a token lifetime, counts this use of it.
     func access(_ headers: HTTPFields) -> Access {
         var tokens: [Substring] = []
         for value in headers[values: .authorization] {
@@ -96,9 +105,39 @@ extension Sandbox {
         }
         let admin = configuration.adminToken
         let limited = configuration.limitedToken
-        if !admin.isEmpty, tokens.contains(where: { $0 == admin }) { return .admin }
-        if !limited.isEmpty, tokens.contains(where: { $0 == limited }) { return .limited }
-        return .none
+        guard let lifetime = configuration.tokenLifetime else {
+            if !admin.isEmpty, tokens.contains(where: { $0 == admin }) { return .admin }
+            if !limited.isEmpty, tokens.contains(where: { $0 == limited }) { return .limited }
+            return .none
+        }
+        let match: (token: Substring, access: Access)?
+        if !admin.isEmpty, let token = tokens.first(where: { $0 == admin || Self.isDerived($0, from: admin) }) {
+            match = (token, .admin)
+        } else if !limited.isEmpty, let token = tokens.first(where: { $0 == limited }) {
+            match = (token, .limited)
+        } else {
+            match = nil
+        }
+        guard let match else { return .none }
+        let honoured = tokenUses.withLockedValue { uses in
+            let used = uses[String(match.token), default: 0]
+            guard used < lifetime else { return false }
+            uses[String(match.token)] = used + 1
+            return true
+        }
+        return honoured ? match.access : .expired
+    }
+
+    /// Whether `token` is `base`, a `.` and a suffix of 1–64 characters from `[A-Za-z0-9_-]`.
+    static func isDerived(_ token: Substring, from base: String) -> Bool {
+        guard token.utf8.starts(with: base.utf8) else { return false }
+        let rest = token.utf8.dropFirst(base.utf8.count)
+        guard rest.first == UInt8(ascii: "."), (2...65).contains(rest.count) else { return false }
+        return rest.dropFirst().allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_")
+                || c == UInt8(ascii: "-")
+        }
     }
 
     /// Reads and parses a JSON body, checking its type and size.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -16,7 +17,9 @@ public import SCIMCore
 /// - Routes: `POST|GET {base}/Users`, `GET|PATCH|DELETE {base}/Users/{id}`. Any other path is 404, any other
 ///   method 405 with `Allow`; both are answered before authentication.
 /// - Auth: `Authorization: Bearer TOKEN` or `Genestack-API-Token: TOKEN`. A missing or unknown token is 401
-///   with `{"error":{"message":...}}`; the limited token is 403 with a SCIM error.
+///   with `{"error":{"message":...}}`; the limited token is 403 with a SCIM error. With
+///   ``SandboxConfiguration/tokenLifetime`` tokens expire (401, same body shape) and derived admin tokens
+///   (`ADMIN.suffix`) are accepted.
 /// - Bodies must be `application/scim+json` or `application/json` (parameters such as `charset` allowed; no
 ///   `Content-Type` at all is accepted): another type is 415. Bodies over
 ///   ``SandboxConfiguration/maxBodySize`` are 413; malformed JSON is 400 `invalidSyntax`.
@@ -39,6 +42,8 @@ public final class Sandbox: Sendable {
     let store: NIOLockedValueBox<UserStore>
     let log: NIOLockedValueBox<RequestLog>
     let faultState: NIOLockedValueBox<FaultState>
+    /// How many requests each token has been honoured for (kept only with ``SandboxConfiguration/tokenLifetime``).
+    let tokenUses = NIOLockedValueBox<[String: Int]>([:])
 
     /// A sandbox with the seed users (if configured) and `generatedUsers` generated ones.
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) {
@@ -51,6 +56,9 @@ public final class Sandbox: Sendable {
         log = NIOLockedValueBox(RequestLog(limit: max(1, configuration.requestLogLimit)))
         faultState = NIOLockedValueBox(FaultState(faults: configuration.faults, seed: configuration.seed))
     }
+
+    /// `https` when the configuration has ``SandboxConfiguration/tls``, else `http`.
+    var scheme: String { configuration.tls == nil ? "http" : "https" }
 
     // MARK: Observing
 
@@ -117,10 +125,12 @@ public final class Sandbox: Sendable {
     }
 
     func makeApplication(
+        server: HTTPServerBuilder = .http1(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> Application<SandboxResponder> {
         Application(
             responder: SandboxResponder(sandbox: self),
+            server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: nil

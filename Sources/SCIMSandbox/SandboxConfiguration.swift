@@ -44,6 +44,20 @@ public struct SandboxConfiguration: Sendable {
     public var maxBodySize: Int
     /// How many requests ``Sandbox/requestLog()`` keeps (the oldest are dropped first).
     public var requestLogLimit: Int
+    /// When set, ``SandboxServer`` serves HTTPS with this certificate and key (and, with a client CA, requires a
+    /// client certificate); `nil` serves plain HTTP. In-process tests through ``Sandbox/makeApplication()``
+    /// ignore it.
+    public var tls: SandboxTLS?
+    /// When set, every accepted token is honoured for this many requests and then answered
+    /// `401` with ODM's body `{"error":{"message":"Authentication failed: token expired ..."}}` and
+    /// `WWW-Authenticate: Bearer error="invalid_token"`; `nil` (the default) lets tokens live forever.
+    ///
+    /// So that a test can hand out fresh tokens (a "token command"), a lifetime also makes the sandbox accept
+    /// *derived* admin tokens: the admin token, a `.` and a suffix of 1–64 characters from `[A-Za-z0-9_-]`
+    /// (`scimsh-sandbox-admin.2`). Each has the admin's rights and its own request counter. The limited token
+    /// expires likewise; it has no derived tokens. Only requests that reach authentication count: 404, 405
+    /// and injected faults do not.
+    public var tokenLifetime: Int?
 
     /// A configuration; every argument has a default suitable for local use and tests.
     public init(
@@ -62,7 +76,9 @@ public struct SandboxConfiguration: Sendable {
         ignoreUnsupportedFilterClauses: Bool = false,
         maxPageSize: Int = 1000,
         maxBodySize: Int = 1 << 20,
-        requestLogLimit: Int = 10_000
+        requestLogLimit: Int = 10_000,
+        tls: SandboxTLS? = nil,
+        tokenLifetime: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -80,6 +96,8 @@ public struct SandboxConfiguration: Sendable {
         self.maxPageSize = maxPageSize
         self.maxBodySize = maxBodySize
         self.requestLogLimit = requestLogLimit
+        self.tls = tls
+        self.tokenLifetime = tokenLifetime
     }
 
     /// The fault switches of this configuration.

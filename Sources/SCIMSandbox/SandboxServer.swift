@@ -41,13 +41,17 @@ public final class SandboxServer: Sendable {
 
     /// Starts a sandbox server and returns once it is listening.
     ///
-    /// - Throws: ``SandboxStartError`` when the address cannot be bound (port in use, bad host).
+    /// With ``SandboxConfiguration/tls`` set it serves HTTPS (and ``baseURL`` starts with `https://`).
+    ///
+    /// - Throws: ``SandboxStartError`` when the address cannot be bound (port in use, bad host), or a TLS file
+    ///   is missing, unreadable or malformed.
     public static func start(_ configuration: SandboxConfiguration = SandboxConfiguration()) async throws
         -> SandboxServer
     {
+        let server = try configuration.tls?.serverBuilder() ?? .http1()
         let sandbox = Sandbox(configuration: configuration)
         let started = StartSignal()
-        let app = sandbox.makeApplication { channel in
+        let app = sandbox.makeApplication(server: server) { channel in
             started.resolve(.success(channel.localAddress?.port ?? configuration.port))
         }
         let logger = Logger(label: "scimsh.sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -80,11 +84,17 @@ public final class SandboxServer: Sendable {
     /// The host the server listens on.
     public var host: String { sandbox.configuration.host }
 
-    /// The SCIM base URL, e.g. `http://127.0.0.1:54321/api/v1/scim` (no trailing slash).
-    public var baseURL: String {
+    /// `https` when the server was started with ``SandboxConfiguration/tls``, else `http`.
+    public var scheme: String { sandbox.scheme }
+
+    /// The scheme, host and port, e.g. `https://127.0.0.1:54321` (what a client's host setting takes).
+    public var origin: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return "http://\(h):\(port)\(sandbox.basePath)"
+        return "\(scheme)://\(h):\(port)"
     }
+
+    /// The SCIM base URL, e.g. `http://127.0.0.1:54321/api/v1/scim` (no trailing slash).
+    public var baseURL: String { origin + sandbox.basePath }
 
     /// Stops accepting connections, finishes requests in flight and returns when the server has stopped.
     /// Calling it again does nothing.

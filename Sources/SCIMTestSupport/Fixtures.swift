@@ -30,7 +30,7 @@ public enum Fixtures {
     ) -> SCIMClient {
         SCIMClient(
             configuration: SCIMConfiguration(
-                host: "http://\(server.host):\(server.port)", basePath: server.sandbox.configuration.basePath,
+                host: server.origin, basePath: server.sandbox.configuration.basePath,
                 auth: auth ?? .bearer(server.sandbox.configuration.adminToken), timeout: timeout, retry: retry))
     }
 

@@ -17,11 +17,7 @@ import Foundation
 /// ```
 public final class TmuxSession: Sendable {
     /// The tmux executable used, found on `PATH` (or in `/usr/bin`).
-    public static let executable: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let directories = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin"]
-        return directories.map { $0 + "/tmux" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    public static let executable: String? = ChildProcess.executable(named: "tmux")
 
     /// Whether tmux is installed; tests should be skipped (or fail clearly) when it is not.
     public static var isAvailable: Bool { executable != nil }
@@ -213,69 +209,19 @@ public final class TmuxSession: Sendable {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// The open descriptors above 2 (from /proc/self/fd, else 3..<1024); closing one that closed meanwhile is
-    /// harmless.
-    private static func inheritedDescriptors() -> [Int32] {
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            return names.compactMap { Int32($0) }.filter { $0 > 2 }.sorted()
-        }
-        return Array(3..<1024)
-    }
-
     /// Runs `argv` with standard input from /dev/null and output to the files at `output` and `error`; returns
     /// the exit status (128 + signal number when killed by a signal).
     private static func spawnAndWait(_ argv: [String], output: String, error: String) throws -> Int32 {
-        #if canImport(Glibc)
-            var actions = posix_spawn_file_actions_t()
-        #else
-            var actions: posix_spawn_file_actions_t?
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        for descriptor in inheritedDescriptors() {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawn(argv, stdout: output, stderr: error)
+        } catch let failure as ChildProcessError {
+            throw TmuxError(failure.description)
         }
-        // Threads of Swift's concurrency pool run with signals blocked, and a spawned process inherits the mask:
-        // the tmux server (and the program under test) would ignore SIGHUP, SIGINT and SIGTERM. Reset both the
-        // mask and the dispositions.
-        #if canImport(Glibc)
-            var attributes = posix_spawnattr_t()
-        #else
-            var attributes: posix_spawnattr_t?
-        #endif
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        var defaultSet = sigset_t()
-        sigemptyset(&defaultSet)
-        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH] {
-            sigaddset(&defaultSet, signal)
+        guard let status = ChildProcess.collect(pid, block: true), status >= 0 else {
+            throw TmuxError("cannot wait for \(argv.joined(separator: " ")) to end")
         }
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        var cArguments = argv.map { strdup($0) } + [nil]
-        var cEnvironment = environment.map { strdup($0) } + [nil]
-        defer {
-            cArguments.forEach { free($0) }
-            cEnvironment.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment)
-        guard result == 0 else {
-            throw TmuxError("cannot start \(argv[0]): \(String(cString: strerror(result)))")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw TmuxError("waitpid failed: \(String(cString: strerror(errno)))") }
-        }
-        let signal = status & 0x7F
-        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        return status
     }
 }
 
