@@ -3,6 +3,7 @@ import SCIMCore
 import SCIMSandbox
 import SCIMScript
 import SCIMTestSupport
+import Synchronization
 import XCTest
 
 /// The safety features of issue 5, in-process against a real sandbox on a loopback port: explain, dry run, trace,
@@ -163,6 +164,61 @@ final class SafetyTests: XCTestCase {
         XCTAssertTrue(m.contains("active: true → false"), m)
         XCTAssertFalse(m.contains(Self.token))
         XCTAssertFalse(FileManager.default.fileExists(atPath: shell.journal?.path ?? ""), "a dry run journals nothing")
+    }
+
+    /// The requests that could change something (every method but GET), as `METHOD URI` lines.
+    func nonReads(_ server: SandboxServer) -> [String] {
+        server.requestLog().filter { $0.method != "GET" }.map { "\($0.method) \($0.uri)" }
+    }
+
+    /// Dry runs and explain send no request that can change anything, even for a user ODM hides from GET; the plan
+    /// says that user's before-image is unknown instead of reading it with a (no-op) PATCH.
+    func testDryRunsAndExplainOfADeactivatedUserSendOnlyGETs() async throws {
+        let server = try await makeServer()
+        let (shell, sink) = makeShell(server, journal: try makeJournalPath())
+        await runOK(shell, sink, "delete \(Self.bjensen)")
+        server.clearLog()
+        sink.reset()
+
+        await runOK(shell, sink, #"set dry_run = on; patch \#(Self.bjensen) displayName="B""#)
+        await runOK(shell, sink, "delete \(Self.bjensen)")
+        await runOK(shell, sink, #"create userName=newbie displayName="New Bie""#)
+        await runOK(shell, sink, #"find userName eq "rkumar" | patch displayName="R""#)
+        await runOK(shell, sink, "undo")
+        await runOK(shell, sink, #"set dry_run = off; explain patch \#(Self.bjensen) displayName="B""#)
+        await runOK(shell, sink, "explain delete \(Self.bjensen)")
+        await runOK(shell, sink, #"explain find userName eq "rkumar" | patch displayName="R""#)
+
+        XCTAssertEqual(nonReads(server), [], "a dry run and explain send no request that can change anything")
+        let m = sink.messages
+        XCTAssertTrue(m.contains("before-image unknown: ODM hides deactivated users from GET"), m)
+        XCTAssertTrue(m.contains("dry run: would have patched 1 user; nothing was sent"), m)
+        XCTAssertEqual(user(server, "bjensen")?["displayName"], "Barbara Jensen")
+    }
+
+    /// The confirmation plan at the prompt reads before-images with GETs only; answering no sends nothing else.
+    func testConfirmationPlanOfADeactivatedUserSendsOnlyGETs() async throws {
+        let server = try await makeServer()
+        let sink = CapturingSink()
+        let shell = Interpreter(sink: sink, environment: [:], interactive: true, journalPath: try makeJournalPath())
+        shell.setVariable("host", .string("http://127.0.0.1:\(server.port)"))
+        shell.setVariable("token", .string(Self.token))
+        interpreters.append(shell)
+        let asked = Mutex<[String]>([])
+        shell.setConfirmer { question in
+            asked.withLock { $0.append(question) }
+            return false
+        }
+        await runOK(shell, sink, "set confirm_above = 5; delete \(Self.bjensen)")
+        server.clearLog()
+
+        await runOK(shell, sink, #"set confirm_above = 0; patch \#(Self.bjensen) displayName="B""#)
+
+        XCTAssertEqual(asked.withLock { $0.count }, 1, sink.messages)
+        XCTAssertEqual(nonReads(server), [], "the plan must not write")
+        XCTAssertTrue(
+            sink.messages.contains("before-image unknown: ODM hides deactivated users from GET"), sink.messages)
+        XCTAssertTrue(sink.messages.contains("nothing changed"), sink.messages)
     }
 
     // MARK: trace

@@ -219,15 +219,13 @@ struct UndoCommand: Command {
                 }
                 return try await client.patchUser(id: id, operations: ops).attributes
             },
-            before: { r in
-                guard let id = r["id"]?.stringValue else { return nil }
-                if let current = try? await client.getUser(id: id).attributes { return current }
+            before: { r, _ in
+                guard let id = r["id"]?.stringValue else { return .none }
+                if let current = try? await client.getUser(id: id).attributes { return .user(current) }
                 // Deactivated users cannot be read on ODM: they are as the undone statement left them.
-                return r["left_in"]?.objectValue.map { left in
-                    var image = left
-                    image["id"] = .string(id)
-                    return image
-                }
+                guard var image = r["left_in"]?.objectValue else { return .none }
+                image["id"] = .string(id)
+                return .user(image)
             })
         return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
     }
