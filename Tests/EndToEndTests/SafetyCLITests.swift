@@ -44,15 +44,6 @@ final class SafetyCLITests: XCTestCase {
             timeout: 30)
     }
 
-    /// Skips with a bug note when the binary rejects an option the issue asks for (see the report).
-    func skipIfOptionRejected(_ result: Fixtures.ProcessResult, _ option: String) throws {
-        if result.status == 2, result.stderr.contains("unknown option '\(option)") {
-            throw XCTSkip(
-                "bug: RootOptions.precheck (Sources/ScimshCLI/Options.swift) rejects \(option): it is missing "
-                    + "from valuedOptions/flagOptions, so `scimsh \(option) …` exits 2 with 'unknown option'")
-        }
-    }
-
     func editable(_ user: JSONObject?) -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for k in ["userName", "externalId", "displayName", "active", "emails"] { out[k] = user?[k] ?? .null }
@@ -71,7 +62,6 @@ final class SafetyCLITests: XCTestCase {
         let first = try await makeServer()
         let second = try await makeServer()
         let result = try scimsh(first, arguments(first))
-        try skipIfOptionRejected(result, "--trace")
         XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
         XCTAssertEqual(user(first, id: Self.bjensen)?["displayName"], "Curl Test", file: file, line: line)
         XCTAssertFalse(result.stderr.contains(Self.token), "the token leaked: \(result.stderr)", file: file, line: line)
@@ -124,7 +114,6 @@ final class SafetyCLITests: XCTestCase {
     func testTraceFlagShowsExchangesWithoutTheToken() async throws {
         let server = try await makeServer()
         let result = try scimsh(server, ["--trace", "on", "-c", #"find userName eq "bjensen" | count"#])
-        try skipIfOptionRejected(result, "--trace")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("> GET \(server.baseURL)/Users?filter=userName%20eq%20%22bjensen%22"))
         XCTAssertTrue(result.stderr.contains("< 200 OK"), result.stderr)
@@ -149,7 +138,6 @@ final class SafetyCLITests: XCTestCase {
         let before = server.users()
         let journal = try makeJournalPath()
         let result = try scimsh(server, ["--dry-run", "-c", "find | patch active=false"], journal: journal)
-        try skipIfOptionRejected(result, "--dry-run")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("dry run: would have patched 6 users; nothing was sent"), result.stderr)
         XCTAssertEqual(server.requestLog().filter(\.isWrite), [])
