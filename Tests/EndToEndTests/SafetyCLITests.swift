@@ -193,4 +193,64 @@ final class SafetyCLITests: XCTestCase {
         let found = try scimsh(server, ["-c", "find | count"], journal: journal)
         XCTAssertTrue(found.stdout.contains("30"), found.stdout)
     }
+
+    // MARK: processes sharing a journal
+
+    /// Runs a program on a thread of its own (it blocks until the program ends), without holding up the
+    /// cooperative pool the in-process sandbox answers on.
+    static func runInBackground(
+        _ path: String, _ arguments: [String], environment: [String: String]
+    ) async -> Fixtures.ProcessResult? {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: try? Fixtures.run(path, arguments, environment: environment, timeout: 60))
+            }
+        }
+    }
+
+    /// Four processes writing to one journal at once: every statement gets a number of its own, and `undo N`
+    /// restores exactly statement N's write.
+    func testConcurrentProcessesGetDistinctStatementNumbers() async throws {
+        let server = try await makeServer(generatedUsers: 4, seedUsers: false)
+        let journal = try makeJournalPath()
+        let ids = server.users().compactMap { $0["id"]?.stringValue }
+        XCTAssertEqual(ids.count, 4)
+        let perProcess = 60
+        var scripts: [String] = []
+        for (p, id) in ids.enumerated() {
+            let path = try resources.temporaryPath("p\(p).scim")
+            let text = (1...perProcess).map { #"patch \#(id) displayName="p\#(p)-\#($0)""# }.joined(separator: "\n")
+            try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            scripts.append(path)
+        }
+        let environment = ["SCIMSH_TOKEN": Self.token, "SCIMSH_JOURNAL": journal]
+        let results = await withTaskGroup(of: Int32.self) { group in
+            for script in scripts {
+                let arguments = ["--host", host(server), script]
+                group.addTask {
+                    await Self.runInBackground(Fixtures.scimshPath, arguments, environment: environment)?.status ?? -1
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(results, [0, 0, 0, 0])
+
+        let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONParser.parse(String($0)).objectValue, String($0))
+        }
+        var texts: [Int: Set<String>] = [:]
+        for line in lines {
+            let n = try XCTUnwrap(line["statement_no"]?.numberValue, "\(line)")
+            texts[Int(n), default: []].insert(line["statement"]?.stringValue ?? "")
+        }
+        XCTAssertEqual(texts.count, 4 * perProcess, "one number per statement")
+        XCTAssertEqual(
+            texts.filter { $0.value.count != 1 }.map(\.key).sorted(), [], "numbers shared by several statements")
+
+        // undo N puts back exactly statement N's one write.
+        let target = try XCTUnwrap(texts.first { $0.value.first?.hasSuffix(#"-30""#) == true })
+        let undone = try scimsh(server, ["-c", "undo \(target.key)"], journal: journal)
+        XCTAssertEqual(undone.status, 0, undone.stderr)
+        XCTAssertTrue(undone.stderr.contains("restored 1 user\n"), undone.stderr)
+    }
 }

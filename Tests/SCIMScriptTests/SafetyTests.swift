@@ -511,6 +511,45 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(result.status, .cancelled, messages)
     }
 
+    /// Lines a journal must survive: huge, fractional and missing statement numbers, non-JSON, a last line cut
+    /// short. They are reported and skipped; writes, `journal` and `undo` go on, and the next line starts anew.
+    func testBadJournalLinesAreReportedAndSkipped() async throws {
+        let server = try await makeServer()
+        let path = try makeJournalPath()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let bad = [
+            #"{"statement_no":1e300,"phase":"end","outcome":"ok","id":"x"}"#,
+            #"{"statement_no":-7,"phase":"end"}"#, #"{"statement_no":2.5,"phase":"end"}"#, "not json",
+            #"{"time":"2026-01-01T00:00:00Z","statement_no":3,"statement":"patch","ph"#,
+        ]
+        try bad.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let (shell, sink) = makeShell(server, journal: path)
+
+        await runOK(shell, sink, #"find userName eq "bjensen" | patch displayName="B""#)
+        await runOK(shell, sink, "journal")
+        XCTAssertTrue(
+            sink.messages.contains("warning: the journal \(path) has 5 unreadable lines (1, 2, 3, 4, 5), skipped"),
+            sink.messages)
+        await runOK(shell, sink, "undo")
+        XCTAssertEqual(user(server, "bjensen")?["displayName"], "Barbara Jensen")
+
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.prefix(5)), bad, "the truncated line keeps a line of its own")
+        for line in lines.dropFirst(5) {
+            XCTAssertNotNil(try? JSONParser.parse(line).objectValue, line)
+        }
+        for arg in ["1e300", "nan", "inf", "2.5", "99999999999999999999"] {
+            sink.reset()
+            let r = await shell.run("journal \(arg)")
+            XCTAssertEqual(r.status, .failed, arg)
+            XCTAssertTrue(sink.messages.contains("journal takes a statement number"), sink.messages)
+            let u = await shell.run("undo \(arg)")
+            XCTAssertEqual(u.status, .failed, arg)
+        }
+        XCTAssertEqual(user(server, "bjensen")?["displayName"], "Barbara Jensen")
+    }
+
     func testUndoPutsBackARemovedExternalId() async throws {
         let server = try await makeServer()
         let (shell, sink) = makeShell(server, journal: try makeJournalPath())
@@ -653,8 +692,17 @@ final class SafetyTests: XCTestCase {
         await runOK(shell, sink, #"find userName eq "bjensen" | patch displayName="Say \"hi\"""#)
         await runOK(shell, sink, #"find userName eq "bjensen" | patch displayName="Again""#)
         let text = try String(contentsOfFile: journal, encoding: .utf8)
-        let raw = text.split(separator: "\n").map(String.init)
-        let lines = try journalLines(journal)
+        // Each statement first claims its number with a line of its own.
+        let claim = #""phase":"statement"}"#
+        let raw = text.split(separator: "\n").map(String.init).filter { !$0.hasSuffix(claim) }
+        let all = try journalLines(journal)
+        let claims = all.filter { $0["phase"] == "statement" }
+        XCTAssertEqual(
+            claims.map { $0.map(\.key) },
+            Array(repeating: ["time", "statement_no", "statement", "host", "phase"], count: 2))
+        XCTAssertEqual(claims.map { $0["statement_no"] }, [1, 2])
+        XCTAssertEqual(all.first?["phase"], "statement")
+        let lines = all.filter { $0["phase"] != "statement" }
         XCTAssertEqual(lines.count, 4)
         guard lines.count == 4, raw.count == 4 else { return }
         XCTAssertEqual(
