@@ -26,7 +26,10 @@ struct REPL {
             Stdio.writeAll(2, "scimsh: cannot start line editing; reading plain lines\n")
             return PlainLoop(interpreter: interpreter).run()
         }
-        let historyFile = HistoryFile.standard(environment: environment)
+        // Secrecy is judged on the parsed statements (`set token \⏎= "…"` too), in memory and in the file.
+        editor.isSecret = SecretStatements.setsSecret
+        var historyFile = HistoryFile.standard(environment: environment)
+        historyFile?.isSecret = SecretStatements.setsSecret
         if let historyFile {
             do {
                 try editor.loadHistory(from: historyFile)
@@ -124,7 +127,7 @@ struct REPL {
                     let first = editor.historyEntries.count - entries.count + 1
                     var out = ""
                     for (i, e) in entries.enumerated() { out += "\(first + i)  \(e)\n" }
-                    Stdio.writeAll(1, out)
+                    Stdio.writeAll(1, interpreter.session.scrub(out))
                     continue
                 }
                 let result = Blocking.run { await interpreter.run(text, name: "<prompt>") }
@@ -195,8 +198,9 @@ struct REPL {
     }
 }
 
-/// `record FILE`: appends the statements typed from now on to a replayable script. Lines that set a secret are
-/// written as `set token = $env.SCIMSH_TOKEN`, never with the value.
+/// `record FILE`: appends the statements typed from now on to a replayable script, one statement a line. Statements
+/// that set a secret are written as `set token = $env.SCIMSH_TOKEN`, never with the value (judged on the parsed
+/// statements, see ``SecretStatements/recordable(_:)``).
 final class Recorder {
     let path: String
     let fd: Int32
@@ -211,17 +215,9 @@ final class Recorder {
 
     deinit { close(fd) }
 
+    /// Appends the statements of `text` (which parsed); nothing when it does not parse.
     func record(_ text: String) {
-        var out = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "=" || $0 == "\t" })
-            if words.count >= 2, words[0] == "set", ["token", "api_token"].contains(words[1].lowercased()) {
-                let env = words[1].lowercased() == "token" ? "SCIMSH_TOKEN" : "SCIMSH_API_TOKEN"
-                out += "set \(words[1]) = $env.\(env)\n"
-            } else {
-                out += line + "\n"
-            }
-        }
+        guard let out = SecretStatements.recordable(text) else { return }
         Stdio.writeAll(fd, out)
     }
 }

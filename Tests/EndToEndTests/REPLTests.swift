@@ -318,6 +318,30 @@ final class REPLTests: XCTestCase {
         XCTAssertFalse(listed.contains("secret-value-123"), listed)
     }
 
+    /// Types a statement split over two lines with a `\` continuation and waits for the next prompt.
+    func runContinued(_ tmux: TmuxSession, _ first: String, _ second: String) async throws {
+        try tmux.sendLine(first + " \\")
+        try await tmux.waitUntil("the continuation prompt") { lastLine($0).hasSuffix("..>") }
+        try tmux.sendLine(second)
+        try await waitForPrompt(tmux)
+    }
+
+    /// Secrecy is judged on the parsed statement: a `set token` continued over lines, or after another statement,
+    /// reaches neither the history file nor `history`.
+    func testContinuedSecretLinesNeverReachHistory() async throws {
+        let tmux = try await launchSandboxShell()
+        try await runContinued(tmux, "set token", #"= "secret-cont-111""#)
+        try await runContinued(tmux, "set", #"token = "secret-cont-222""#)
+        try await run(tmux, #"echo $host; set api_token = "secret-cont-333""#)
+        try await run(tmux, "echo after-the-secrets")
+        let text = try String(contentsOfFile: historyPath, encoding: .utf8)
+        XCTAssertTrue(text.contains("echo after-the-secrets"), "history file:\n\(text)")
+        XCTAssertFalse(text.contains("secret-cont"), "history file holds a secret:\n\(text)")
+        let listed = try await run(tmux, "history").joined(separator: "\n")
+        XCTAssertTrue(listed.contains("echo after-the-secrets"), listed)
+        XCTAssertFalse(listed.contains("secret-cont"), listed)
+    }
+
     // MARK: Ctrl-C
 
     func testControlCAtPromptClearsLine() async throws {
@@ -449,6 +473,27 @@ final class REPLTests: XCTestCase {
         XCTAssertFalse(text.contains("abc"), text)
         XCTAssertFalse(text.contains("not-recorded"), text)
         XCTAssertFalse(text.contains("record "), "record itself is not a replayable statement:\n\(text)")
+    }
+
+    func testRecordWritesNoSecretOfAContinuedOrSecondStatement() async throws {
+        let tmux = try await launchSandboxShell()
+        let script = home + "/session.scim"
+        try await run(tmux, "record \(script)")
+        try await run(tmux, #"echo $host; set token = "secret-rec-111""#)
+        try await runContinued(tmux, "set token", #"= "secret-rec-222""#)
+        try await runContinued(tmux, "set", #"api_token = "secret-rec-333""#)
+        try await run(tmux, "record off")
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        XCTAssertFalse(text.contains("secret-rec"), text)
+        XCTAssertEqual(
+            text,
+            """
+            echo $host
+            set token = $env.SCIMSH_TOKEN
+            set token = $env.SCIMSH_TOKEN
+            set api_token = $env.SCIMSH_API_TOKEN
+
+            """)
     }
 
     // MARK: Startup file
