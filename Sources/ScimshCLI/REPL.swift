@@ -188,7 +188,7 @@ struct REPL {
         }
         for path in candidates where access(path, F_OK) == 0 {
             do {
-                let text = try FileText.read(path)
+                let text = try FileText.read(path, regularOnly: true)
                 _ = Blocking.run { await interpreter.run(text, name: path) }
             } catch {
                 Stdio.writeAll(2, "scimsh: cannot read \(path): \(error.message)\n")

@@ -124,11 +124,11 @@ struct Runner {
         // the journal of real servers (unless SCIMSH_JOURNAL says where).
         var journalPath: String?
         if server != nil, environment["SCIMSH_JOURNAL"] == nil {
-            journalPath = (environment["TMPDIR"] ?? "/tmp") + "/scimsh-sandbox-\(getpid()).journal.jsonl"
+            journalPath = SandboxJournal.makePath(environment: environment)
         }
         defer {
             if let server { Blocking.run { await server.stop() } }
-            if let journalPath { unlink(journalPath) }
+            if let journalPath { SandboxJournal.remove(journalPath) }
         }
 
         if interactive {

@@ -31,7 +31,8 @@ final class REPLTests: XCTestCase {
     var configHome: String { home + "/config" }
     var historyPath: String { stateHome + "/scimsh/history" }
 
-    /// Starts `scimsh arguments` in a new terminal with this test's home; no host means the embedded sandbox.
+    /// Starts `scimsh arguments` in a new terminal with this test's home; no host means the embedded sandbox. An
+    /// empty value in `environment` leaves that variable unset.
     ///
     /// The program runs under `env -u` so variables of the test's own environment (a developer's SCIMSH_HOST or
     /// token, an EDITRC) cannot change what it does.
@@ -52,7 +53,9 @@ final class REPLTests: XCTestCase {
         ]
         for (key, value) in extra { environment[key] = value }
         var command = ["/usr/bin/env"]
-        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "EDITRC", "LC_ALL"] {
+        let unset = environment.filter(\.value.isEmpty).map(\.key)
+        for name in unset { environment[name] = nil }
+        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "EDITRC", "LC_ALL"] + unset {
             command += ["-u", name]
         }
         command += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -519,6 +522,42 @@ final class REPLTests: XCTestCase {
         let output = try await run(tmux, "find --limit 1").joined(separator: "\n")
         XCTAssertFalse(output.contains("\"userName\""), "JSON despite --norc:\n\(output)")
         XCTAssertTrue(output.contains("userName"), output)
+    }
+
+    /// A FIFO as startup file is refused with a message instead of blocking the prompt (no writer ever comes).
+    func testFIFOStartupFileIsRefusedAndThePromptComes() async throws {
+        try FileManager.default.createDirectory(atPath: configHome + "/scimsh", withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(configHome + "/scimsh/rc", 0o600), 0)
+        let tmux = try await launchSandboxShell()
+        let screen = try tmux.screen()
+        XCTAssertTrue(
+            screen.contains("scimsh: cannot read \(configHome)/scimsh/rc: it is not a regular file"), screen)
+        let output = try await run(tmux, "echo alive")
+        XCTAssertEqual(output, ["alive"])
+    }
+
+    /// A sandbox session journals to a fresh file in a private folder made for it (no predictable name another
+    /// user could plant a link at), removed with the folder at exit.
+    func testSandboxJournalIsAFreshFileInAPrivateFolder() async throws {
+        let temporary = home + "/tmp"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let tmux = try launch(
+            ["--sandbox"], environment: ["SCIMSH_JOURNAL": "", "TMPDIR": temporary], reportingExit: true)
+        try await waitForPrompt(tmux, timeout: .seconds(15))
+        try await run(tmux, #"find userName eq "bjensen" | patch displayName="Journaled""#)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: temporary)
+        XCTAssertEqual(folders.count, 1, "\(folders)")
+        let folder = temporary + "/" + (folders.first ?? "")
+        XCTAssertTrue(folders.first?.hasPrefix("scimsh-sandbox-") == true, "\(folders)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? NSNumber)?.intValue
+        XCTAssertEqual(mode, 0o700)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["journal.jsonl"])
+        let journal = try String(contentsOfFile: folder + "/journal.jsonl", encoding: .utf8)
+        XCTAssertTrue(journal.contains("Journaled"), journal)
+        try tmux.sendLine("exit")
+        let status = try await waitForExitLine(tmux)
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary), [], "removed at exit")
     }
 
     func writeFile(_ path: String, _ text: String) throws {
