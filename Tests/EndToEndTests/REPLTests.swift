@@ -560,6 +560,36 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary), [], "removed at exit")
     }
 
+    // MARK: Terminal escapes from the server
+
+    /// An error detail and CSV cells from the server reach a terminal with their escape sequences shown, not
+    /// obeyed (the sandbox echoes a duplicate externalId in its 409 detail).
+    func testServerTextCannotSendEscapesToTheTerminal() async throws {
+        let server = try await Fixtures.sandbox()
+        addTeardownBlock { await server.stop() }
+        let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[2J"
+        let data = home + "/data"
+        try writeFile(data + "/a.csv", "id,externalId\n2819c223-7f76-453a-919d-413861904646,\(hostile)\n")
+        try writeFile(data + "/b.csv", "id,externalId\n5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01,\(hostile)\n")
+        let script = """
+            import \(data)/a.csv | patch externalId | count
+            set on_error = continue
+            import \(data)/b.csv | patch externalId | count
+            find userName eq "bjensen" | csv userName externalId
+            """
+        try writeFile(data + "/s.scim", script)
+        let tmux = try launch(
+            ["--host", E2E.hostURL(server), data + "/s.scim"], environment: E2E.tokenEnvironment(server),
+            reportingExit: true)
+        let status = try await waitForExitLine(tmux, timeout: .seconds(20))
+        let screen = try tmux.screen()
+        XCTAssertEqual(status, 1, screen)
+        // Printed before any escape: `ESC[2J` would have cleared it.
+        XCTAssertTrue(screen.contains("patched 1 user\n"), "the screen was cleared:\n\(screen)")
+        XCTAssertTrue(screen.contains("externalId '␛]0;pwned␇␛[2J'"), "the error line:\n\(screen)")
+        XCTAssertTrue(screen.contains("bjensen,␛]0;pwned␇␛[2J"), "the CSV line:\n\(screen)")
+    }
+
     func writeFile(_ path: String, _ text: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
