@@ -90,6 +90,7 @@ struct REPL {
                 return 0
             case .interrupted:
                 pending = ""
+                if let code = terminated(editor, historyFile, interpreter) { return code }
                 continue
             case .line(let line):
                 let text = pending.isEmpty ? line : pending + "\n" + line
@@ -132,11 +133,21 @@ struct REPL {
                 }
                 let result = Blocking.run { await interpreter.run(text, name: "<prompt>") }
                 if result.status != .parseError { recorder?.record(text) }
+                if let code = terminated(editor, historyFile, interpreter) { return code }
                 if result.status == .cancelled {
                     Stdio.writeAll(2, "interrupted\n")
                 }
             }
         }
+    }
+
+    /// After SIGTERM or SIGHUP: saves the history, closes the session and returns the exit code (128 + signal).
+    func terminated(_ editor: LineEditor, _ file: HistoryFile?, _ interpreter: Interpreter) -> Int32? {
+        guard Interrupts.shared.terminatingSignal != 0 else { return nil }
+        save(editor, file)
+        Blocking.run { await interpreter.shutdown() }
+        Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
+        return Interrupts.shared.exitCode(0)
     }
 
     func save(_ editor: LineEditor, _ file: HistoryFile?) {

@@ -253,4 +253,57 @@ final class SafetyCLITests: XCTestCase {
         XCTAssertEqual(undone.status, 0, undone.stderr)
         XCTAssertTrue(undone.stderr.contains("restored 1 user\n"), undone.stderr)
     }
+
+    // MARK: SIGTERM and SIGHUP
+
+    /// SIGTERM and SIGHUP stop a bulk change like Ctrl-C (no new write, those on the wire finish, the journal
+    /// agrees, the summary is printed) and scimsh exits with 128 + the signal.
+    func assertSignalStopsLikeControlC(_ signal: Int32, name: String) async throws {
+        let server = try await makeServer(generatedUsers: 300, seedUsers: false) { $0.latency = .milliseconds(20) }
+        let journal = try makeJournalPath()
+        let pidFile = try resources.temporaryPath("pid")
+        let command = [
+            "echo $$ > \"$1\"; shift; exec \"$@\"", "sh", pidFile, Fixtures.scimshPath, "--host", host(server), "-c",
+            #"set concurrency = 2; find | patch displayName="Stopped""#,
+        ]
+        let environment = ["SCIMSH_TOKEN": Self.token, "SCIMSH_JOURNAL": journal]
+        let arguments = ["-c"] + command
+        async let finished = Self.runInBackground("/bin/sh", arguments, environment: environment)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.requestLog().filter(\.isWrite).count < 10, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let pid = try XCTUnwrap(
+            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, signal)
+        let result = await finished
+        let r = try XCTUnwrap(result)
+
+        XCTAssertEqual(r.status, 128 + signal, r.stderr)
+        let summary = try XCTUnwrap(
+            r.stderr.split(separator: "\n").first { $0.hasPrefix("interrupted: patched ") }, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("scimsh: terminated by \(name)\n"), r.stderr)
+        let patched = server.users().filter { $0["displayName"] == "Stopped" }.count
+        XCTAssertEqual(summary, "interrupted: patched \(patched) users", r.stderr)
+        XCTAssertLessThan(patched, 300, "stopped midway")
+        let writes = server.requestLog().filter(\.isWrite).count
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertEqual(server.requestLog().filter(\.isWrite).count, writes, "no write after exit")
+
+        let lines = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONParser.parse(String($0)).objectValue)
+        }
+        let ok = lines.filter { $0["phase"] == "end" && $0["outcome"] == "ok" }.count
+        XCTAssertEqual(ok, patched, "the journal's ok writes are the server's")
+        let begun = lines.filter { $0["phase"] == "begin" }.count
+        XCTAssertEqual(begun, lines.filter { $0["phase"] == "end" }.count, "every write begun has its outcome")
+    }
+
+    func testSIGTERMStopsLikeControlCAndExits143() async throws {
+        try await assertSignalStopsLikeControlC(SIGTERM, name: "SIGTERM")
+    }
+
+    func testSIGHUPStopsLikeControlCAndExits129() async throws {
+        try await assertSignalStopsLikeControlC(SIGHUP, name: "SIGHUP")
+    }
 }
