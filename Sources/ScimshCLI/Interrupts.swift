@@ -9,6 +9,9 @@ import Synchronization
 nonisolated(unsafe) private var interruptPipeWrite: Int32 = -1
 /// Keeps the dispatch source alive (set once, on the main thread).
 nonisolated(unsafe) private var interruptSource: (any DispatchSourceRead)?
+/// The first SIGTERM or SIGHUP, stored by the handler itself (a lock-free atomic, safe in a handler), so that
+/// the prompt sees it as soon as libedit's read returns, before the pipe's reader has run.
+private let terminating = Atomic<Int32>(0)
 
 /// Turns Ctrl-C (SIGINT), SIGTERM and SIGHUP into cancelling the running statement, without ever killing the
 /// process from a handler: no new write starts, writes on the wire finish, the journal and the summary say what
@@ -23,7 +26,6 @@ final class Interrupts: Sendable {
 
     private let action = Mutex<(@Sendable () -> Void)?>(nil)
     private let count = Atomic<Int>(0)
-    private let terminating = Atomic<Int32>(0)
 
     private init() {}
 
@@ -57,10 +59,7 @@ final class Interrupts: Sendable {
             fileDescriptor: readFD, queue: DispatchQueue(label: "scimsh.interrupts"))
         src.setEventHandler { [self] in
             var buf = [UInt8](repeating: 0, count: 64)
-            let n = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, 64) }
-            for signal in buf.prefix(max(0, n)).map(Int32.init) where signal == SIGTERM || signal == SIGHUP {
-                _ = terminating.compareExchange(expected: 0, desired: signal, ordering: .sequentiallyConsistent)
-            }
+            _ = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, 64) }
             count.add(1, ordering: .sequentiallyConsistent)
             let a = action.withLock { $0 }
             a?()
@@ -68,7 +67,12 @@ final class Interrupts: Sendable {
         src.resume()
         interruptSource = src
         var sa = sigaction()
+        // Initialised here, not first in the handler (a global's lazy initialisation is not async-signal-safe).
+        _ = terminating.load(ordering: .sequentiallyConsistent)
         sa.__sigaction_handler.sa_handler = { signal in
+            if signal == SIGTERM || signal == SIGHUP {
+                _ = terminating.compareExchange(expected: 0, desired: signal, ordering: .sequentiallyConsistent)
+            }
             var b = UInt8(truncatingIfNeeded: signal)
             _ = write(interruptPipeWrite, &b, 1)
         }

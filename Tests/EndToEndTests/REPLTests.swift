@@ -61,9 +61,9 @@ final class REPLTests: XCTestCase {
         command += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         command += [Fixtures.scimshPath] + arguments
         if reportingExit {
-            // `trap : INT` keeps the shell alive on Ctrl-C while scimsh (which gets the default disposition back
-            // on exec) handles it.
-            command = ["/bin/sh", "-c", "trap : INT; \"$@\"; echo \"[scimsh exited $?]\"", "sh"] + command
+            // `trap : INT TERM HUP` keeps the shell alive on Ctrl-C (and on the SIGTERM libedit passes on to the
+            // process group) while scimsh (which gets the default disposition back on exec) handles it.
+            command = ["/bin/sh", "-c", "trap : INT TERM HUP; \"$@\"; echo \"[scimsh exited $?]\"", "sh"] + command
         }
         let tmux = try TmuxSession(command: command, width: 120, height: 40)
         addTeardownBlock { tmux.kill() }
@@ -395,6 +395,23 @@ final class REPLTests: XCTestCase {
         // No more writes after the prompt came back (at most the one request in flight at Ctrl-C lands late).
         let after = server.users().filter { $0["displayName"]?.stringValue == "x" }.count
         XCTAssertLessThanOrEqual(after, patched + 1, "writes continued after Ctrl-C")
+    }
+
+    /// SIGTERM at the prompt saves the history and leaves with 143 (see SafetyCLITests for a running statement).
+    func testSIGTERMAtThePromptSavesHistoryAndExits143() async throws {
+        let tmux = try await launchSandboxShell(reportingExit: true)
+        try await run(tmux, "echo before-sigterm")
+        let shell = try tmux.run(["display-message", "-p", "-t", tmux.sessionName, "#{pane_pid}"])
+        let children = try Fixtures.run(
+            "/usr/bin/pgrep", ["-P", shell.trimmingCharacters(in: .whitespacesAndNewlines)])
+        let pid = try XCTUnwrap(Int32(children.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), children.stdout)
+        kill(pid, SIGTERM)
+        let status = try await waitForExitLine(tmux)
+        XCTAssertEqual(status, 143)
+        let screen = try tmux.screen()
+        XCTAssertTrue(screen.contains("scimsh: terminated by SIGTERM"), screen)
+        let history = try String(contentsOfFile: historyPath, encoding: .utf8)
+        XCTAssertTrue(history.contains("echo before-sigterm"), history)
     }
 
     // MARK: Multi-line input
