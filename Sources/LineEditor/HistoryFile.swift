@@ -221,7 +221,8 @@ public struct HistoryFile: Sendable, Equatable {
 
     private func writeAtomically(_ bytes: [UInt8]) throws(HistoryFileError) {
         let temporary = path + ".tmp.\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // Never through a link planted at the temporary name.
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             throw HistoryFileError(operation: "open", path: temporary, errno: errno)
         }
