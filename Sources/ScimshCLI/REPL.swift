@@ -250,6 +250,11 @@ struct PlainLoop {
             pending = ""
             if text.trimmingSpaces == "exit" { return 0 }
             _ = Blocking.run { await interpreter.run(text, name: "<prompt>") }
+            if Interrupts.shared.terminatingSignal != 0 {
+                // ScimshMain turns the status into 128 + the signal.
+                Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
+                return 0
+            }
         }
     }
 }
