@@ -21,11 +21,19 @@ public struct HistoryFile: Sendable, Equatable {
     public let path: String
     /// The most entries the file keeps; older ones are dropped when appending.
     public let maxEntries: Int
+    /// Whether an entry sets a secret and must never be stored (the shell passes a check on the parsed
+    /// statements; by default ``SecretFilter/containsSecret(_:)``).
+    public var isSecret: @Sendable (String) -> Bool = SecretFilter.containsSecret
 
     /// A history file at `path` keeping at most `maxEntries` entries (at least 1).
     public init(path: String, maxEntries: Int = HistoryFile.defaultMaxEntries) {
         self.path = path
         self.maxEntries = max(1, maxEntries)
+    }
+
+    /// Two history files are equal when they are the same file with the same cap.
+    public static func == (a: HistoryFile, b: HistoryFile) -> Bool {
+        a.path == b.path && a.maxEntries == b.maxEntries
     }
 
     /// The standard location: `$XDG_STATE_HOME/scimsh/history` when that variable is an absolute path, else
@@ -69,7 +77,7 @@ public struct HistoryFile: Sendable, Equatable {
             _ = fchmod(descriptor, 0o600)
         }
         let bytes = try readAll(descriptor)
-        return Self.decode(bytes).filter { !SecretFilter.containsSecret($0) }
+        return Self.decode(bytes).filter { !isSecret($0) }
     }
 
     /// Adds `entries` (oldest first) after the file's current entries, keeps the newest ``maxEntries`` and writes
@@ -77,7 +85,7 @@ public struct HistoryFile: Sendable, Equatable {
     /// entries are dropped. Returns the entries the file now holds.
     @discardableResult
     public func append(_ entries: [String]) throws(HistoryFileError) -> [String] {
-        let fresh = entries.filter(Self.isStorable)
+        let fresh = entries.filter(isStorable)
         try createParentDirectories()
         let lock = try acquireLock()
         defer {
@@ -93,9 +101,19 @@ public struct HistoryFile: Sendable, Equatable {
         return all
     }
 
-    /// Whether `entry` may be kept in history: not blank and not setting a secret.
+    /// Whether `entry` may be kept in history: not blank and not setting a secret (``SecretFilter``).
     public static func isStorable(_ entry: String) -> Bool {
-        !entry.allSatisfy(\.isWhitespace) && !SecretFilter.containsSecret(entry)
+        isStorable(entry, isSecret: SecretFilter.containsSecret)
+    }
+
+    /// Whether `entry` may be kept in this file: not blank and not setting a secret (``isSecret``).
+    public func isStorable(_ entry: String) -> Bool {
+        Self.isStorable(entry, isSecret: isSecret)
+    }
+
+    /// Whether `entry` may be kept in history: not blank, and not a secret by `isSecret`.
+    public static func isStorable(_ entry: String, isSecret: (String) -> Bool) -> Bool {
+        !entry.allSatisfy(\.isWhitespace) && !isSecret(entry)
     }
 
     // MARK: Encoding
@@ -203,7 +221,8 @@ public struct HistoryFile: Sendable, Equatable {
 
     private func writeAtomically(_ bytes: [UInt8]) throws(HistoryFileError) {
         let temporary = path + ".tmp.\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // Never through a link planted at the temporary name.
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             throw HistoryFileError(operation: "open", path: temporary, errno: errno)
         }

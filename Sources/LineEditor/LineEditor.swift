@@ -41,6 +41,10 @@ public final class LineEditor {
     /// The most entries kept in memory (and offered by Up); set from the file when loading.
     public private(set) var historyCapacity: Int = HistoryFile.defaultMaxEntries
 
+    /// Whether a line sets a secret, so that it is kept neither in memory nor in a file (the shell passes a check
+    /// on the parsed statements; by default ``SecretFilter/containsSecret(_:)``).
+    public var isSecret: @Sendable (String) -> Bool = SecretFilter.containsSecret
+
     private let editLine: OpaquePointer
     private let historyHandle: OpaquePointer
     private var promptText: UnsafeMutablePointer<CChar>
@@ -123,9 +127,9 @@ public final class LineEditor {
     // MARK: History
 
     /// Adds `entry` as the newest history entry, unless it is blank, equal to the newest entry, or sets a secret
-    /// (see ``SecretFilter``): such lines are kept neither in memory nor in the file. Multi-line entries are fine.
+    /// (see ``isSecret``): such lines are kept neither in memory nor in the file. Multi-line entries are fine.
     public func addHistory(_ entry: String) {
-        guard HistoryFile.isStorable(entry), historyEntries.last != entry else { return }
+        guard HistoryFile.isStorable(entry, isSecret: isSecret), historyEntries.last != entry else { return }
         historyEntries.append(entry)
         if historyEntries.count > historyCapacity {
             historyEntries.removeFirst(historyEntries.count - historyCapacity)
@@ -145,7 +149,7 @@ public final class LineEditor {
         scimsh_history_clear(historyHandle)
         scimsh_history_setsize(historyHandle, Int32(clamping: historyCapacity))
         historyEntries = []
-        for entry in entries.suffix(historyCapacity) where HistoryFile.isStorable(entry) {
+        for entry in entries.suffix(historyCapacity) where HistoryFile.isStorable(entry, isSecret: isSecret) {
             historyEntries.append(entry)
             scimsh_history_enter(historyHandle, entry)
         }

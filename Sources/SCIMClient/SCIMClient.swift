@@ -207,7 +207,7 @@ public final class SCIMClient: Sendable {
                 failure = decodeError(response, r)
                 let retryable = response.status == 429 || (response.status == 503 && idempotent)
                 guard retryable, attempt < policy.maxAttempts else { throw failure }
-                retryAfter = failure.retryAfterSeconds.map { Duration.milliseconds(Int64($0 * 1000)) }
+                retryAfter = failure.retryAfterSeconds.flatMap(SCIMClient.retryDelay)
             } catch let e as SCIMError {
                 throw e
             } catch is CancellationError {
@@ -287,18 +287,23 @@ public final class SCIMClient: Sendable {
         return s + "): \(text)"
     }
 
-    /// Retry-After as seconds: a number, or an HTTP date (then relative to now).
+    /// The longest Retry-After honoured, in seconds (a day); the retry policy caps the wait further.
+    static let maxRetryAfter: Double = 86_400
+
+    /// Retry-After as seconds: a number, or an HTTP date (then relative to now). A date out of range (a year of
+    /// 11 digits, hour 99…) is ignored (`nil`).
     static func parseRetryAfter(_ value: String) -> Double? {
         let v = value.trimmedSpaces
         if let s = Double(v), s >= 0, s.isFinite { return s }
         // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
         let parts = v.split(separator: " ")
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-            let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), (1...31).contains(day),
+            let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]), (1900...9999).contains(year)
         else { return nil }
         let hms = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard hms.count == 3 else { return nil }
+        guard hms.count == 3, (0...23).contains(hms[0]), (0...59).contains(hms[1]), (0...60).contains(hms[2])
+        else { return nil }
         var tmv = tm()
         tmv.tm_year = Int32(year - 1900)
         tmv.tm_mon = Int32(month)
@@ -309,6 +314,12 @@ public final class SCIMClient: Sendable {
         let when = timegm(&tmv)
         let now = time(nil)
         return Double(max(0, when - now))
+    }
+
+    /// A Retry-After in seconds as a delay, at most ``maxRetryAfter`` (`nil` for a negative or non-finite value).
+    static func retryDelay(seconds: Double) -> Duration? {
+        guard seconds.isFinite, seconds >= 0 else { return nil }
+        return .milliseconds(Int64(min(seconds, maxRetryAfter) * 1000))
     }
 
     /// Removes the credential from text that came from elsewhere (a server could echo it).

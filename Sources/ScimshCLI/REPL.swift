@@ -26,7 +26,10 @@ struct REPL {
             Stdio.writeAll(2, "scimsh: cannot start line editing; reading plain lines\n")
             return PlainLoop(interpreter: interpreter).run()
         }
-        let historyFile = HistoryFile.standard(environment: environment)
+        // Secrecy is judged on the parsed statements (`set token \⏎= "…"` too), in memory and in the file.
+        editor.isSecret = SecretStatements.setsSecret
+        var historyFile = HistoryFile.standard(environment: environment)
+        historyFile?.isSecret = SecretStatements.setsSecret
         if let historyFile {
             do {
                 try editor.loadHistory(from: historyFile)
@@ -87,6 +90,7 @@ struct REPL {
                 return 0
             case .interrupted:
                 pending = ""
+                if let code = terminated(editor, historyFile, interpreter) { return code }
                 continue
             case .line(let line):
                 let text = pending.isEmpty ? line : pending + "\n" + line
@@ -124,16 +128,26 @@ struct REPL {
                     let first = editor.historyEntries.count - entries.count + 1
                     var out = ""
                     for (i, e) in entries.enumerated() { out += "\(first + i)  \(e)\n" }
-                    Stdio.writeAll(1, out)
+                    Stdio.writeAll(1, interpreter.session.scrub(out))
                     continue
                 }
                 let result = Blocking.run { await interpreter.run(text, name: "<prompt>") }
                 if result.status != .parseError { recorder?.record(text) }
+                if let code = terminated(editor, historyFile, interpreter) { return code }
                 if result.status == .cancelled {
                     Stdio.writeAll(2, "interrupted\n")
                 }
             }
         }
+    }
+
+    /// After SIGTERM or SIGHUP: saves the history, closes the session and returns the exit code (128 + signal).
+    func terminated(_ editor: LineEditor, _ file: HistoryFile?, _ interpreter: Interpreter) -> Int32? {
+        guard Interrupts.shared.terminatingSignal != 0 else { return nil }
+        save(editor, file)
+        Blocking.run { await interpreter.shutdown() }
+        Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
+        return Interrupts.shared.exitCode(0)
     }
 
     func save(_ editor: LineEditor, _ file: HistoryFile?) {
@@ -185,7 +199,7 @@ struct REPL {
         }
         for path in candidates where access(path, F_OK) == 0 {
             do {
-                let text = try FileText.read(path)
+                let text = try FileText.read(path, regularOnly: true)
                 _ = Blocking.run { await interpreter.run(text, name: path) }
             } catch {
                 Stdio.writeAll(2, "scimsh: cannot read \(path): \(error.message)\n")
@@ -195,8 +209,9 @@ struct REPL {
     }
 }
 
-/// `record FILE`: appends the statements typed from now on to a replayable script. Lines that set a secret are
-/// written as `set token = $env.SCIMSH_TOKEN`, never with the value.
+/// `record FILE`: appends the statements typed from now on to a replayable script, one statement a line. Statements
+/// that set a secret are written as `set token = $env.SCIMSH_TOKEN`, never with the value (judged on the parsed
+/// statements, see ``SecretStatements/recordable(_:)``).
 final class Recorder {
     let path: String
     let fd: Int32
@@ -211,17 +226,9 @@ final class Recorder {
 
     deinit { close(fd) }
 
+    /// Appends the statements of `text` (which parsed); nothing when it does not parse.
     func record(_ text: String) {
-        var out = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "=" || $0 == "\t" })
-            if words.count >= 2, words[0] == "set", ["token", "api_token"].contains(words[1].lowercased()) {
-                let env = words[1].lowercased() == "token" ? "SCIMSH_TOKEN" : "SCIMSH_API_TOKEN"
-                out += "set \(words[1]) = $env.\(env)\n"
-            } else {
-                out += line + "\n"
-            }
-        }
+        guard let out = SecretStatements.recordable(text) else { return }
         Stdio.writeAll(fd, out)
     }
 }
@@ -243,6 +250,11 @@ struct PlainLoop {
             pending = ""
             if text.trimmingSpaces == "exit" { return 0 }
             _ = Blocking.run { await interpreter.run(text, name: "<prompt>") }
+            if Interrupts.shared.terminatingSignal != 0 {
+                // ScimshMain turns the status into 128 + the signal.
+                Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
+                return 0
+            }
         }
     }
 }

@@ -11,11 +11,12 @@ import SCIMScript
 
 /// The `scimsh` program: argument handling, script running, the REPL and the sandbox server.
 ///
-/// Exit codes: 0 success, 1 a statement failed at run time, 2 usage or parse error, 130 interrupted.
+/// Exit codes: 0 success, 1 a statement failed at run time, 2 usage or parse error, 130 interrupted, 143 and 129
+/// stopped by SIGTERM and SIGHUP.
 public enum ScimshMain {
     /// Runs scimsh with the process's arguments and exits.
     public static func main() -> Never {
-        exit(run(Array(CommandLine.arguments.dropFirst())))
+        exit(Interrupts.shared.exitCode(run(Array(CommandLine.arguments.dropFirst()))))
     }
 
     /// Runs scimsh with these arguments and returns the exit code.
@@ -124,11 +125,11 @@ struct Runner {
         // the journal of real servers (unless SCIMSH_JOURNAL says where).
         var journalPath: String?
         if server != nil, environment["SCIMSH_JOURNAL"] == nil {
-            journalPath = (environment["TMPDIR"] ?? "/tmp") + "/scimsh-sandbox-\(getpid()).journal.jsonl"
+            journalPath = SandboxJournal.makePath(environment: environment)
         }
         defer {
             if let server { Blocking.run { await server.stop() } }
-            if let journalPath { unlink(journalPath) }
+            if let journalPath { SandboxJournal.remove(journalPath) }
         }
 
         if interactive {
@@ -172,7 +173,7 @@ struct Runner {
         let result = Blocking.run { await interpreter.run(text, name: name) }
         sink.flush()
         if result.status == .cancelled {
-            Stdio.writeAll(2, "scimsh: interrupted\n")
+            Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
         }
         Blocking.run { await interpreter.shutdown() }
         return result.exitCode

@@ -25,6 +25,8 @@ final class StdioSink: OutputSink {
 
     func writeData(_ text: String) {
         guard !stdoutIsTerminal else {
+            // Server data (a CSV cell) must not reach the terminal as escape sequences; files get it as it is.
+            let text = TerminalText.safe(text)
             lock.withLock { showing in
                 if showing {
                     Stdio.writeAll(2, "\r\u{1B}[K")
@@ -56,6 +58,8 @@ final class StdioSink: OutputSink {
 
     func writeMessage(_ text: String) {
         flush()
+        // An error's detail comes from the server: on a terminal only scimsh's own colors stay escape sequences.
+        let text = stderrIsTerminal ? TerminalText.safe(text, allowingColor: colorMessages) : text
         lock.withLock { showing in
             if showing {
                 Stdio.writeAll(2, "\r\u{1B}[K")

@@ -31,10 +31,6 @@ final class ExamplesTests: XCTestCase {
         var checkFiles: @Sendable (_ data: String) throws -> Void = { _ in }
         /// Checks the sandbox afterwards (the `--host` run).
         var checkState: @Sendable (_ server: SandboxServer) throws -> Void
-        /// Known, reported bugs: output text that is wrong today and the text the golden file holds instead.
-        /// The example tests compare with the wrong text replaced; ``testKnownBugsAreStillThere`` ends skipped,
-        /// naming them, while they show (and passes once they are fixed: then delete the entry).
-        var knownBugs: [(wrong: String, right: String)] = []
     }
 
     static let bjensenId = "2819c223-7f76-453a-919d-413861904646"
@@ -176,14 +172,13 @@ final class ExamplesTests: XCTestCase {
 
     func testExamplesWithSandboxFlag() throws {
         try E2E.requireBinary(Fixtures.scimshPath)
-        var bugs: [String] = []
         for c in Self.cases {
             let data = try E2E.copyOfExampleData()
             try c.prepare(data)
             var flags = ["--sandbox"]
             if c.generatedUsers > 0 { flags += ["--sandbox-users", String(c.generatedUsers)] }
             let result = try run(c, flags: flags, data: data, environment: [:])
-            try E2E.assertGolden(transcript(c, result, data: data, bugs: &bugs), named: "examples/\(c.name).txt")
+            try E2E.assertGolden(transcript(c, result, data: data), named: "examples/\(c.name).txt")
             XCTAssertEqual(result.status, c.status, "\(c.name): exit status")
             try c.checkFiles(data)
         }
@@ -191,7 +186,6 @@ final class ExamplesTests: XCTestCase {
 
     func testExamplesAgainstAServerWithTokenFromEnvironment() async throws {
         try E2E.requireBinary(Fixtures.scimshPath)
-        var bugs: [String] = []
         for c in Self.cases {
             let server = try await Fixtures.sandbox(generatedUsers: c.generatedUsers)
             do {
@@ -202,7 +196,7 @@ final class ExamplesTests: XCTestCase {
                     c, flags: ["--host", E2E.hostURL(server)], data: data,
                     environment: E2E.tokenEnvironment(server))
                 try E2E.assertGolden(
-                    transcript(c, result, data: data, bugs: &bugs), named: "examples/\(c.name).txt")
+                    transcript(c, result, data: data), named: "examples/\(c.name).txt")
                 XCTAssertEqual(result.status, c.status, "\(c.name): exit status")
                 try c.checkFiles(data)
                 try c.checkState(server)
@@ -214,18 +208,6 @@ final class ExamplesTests: XCTestCase {
             }
             await server.stop()
         }
-    }
-
-    func testKnownBugsAreStillThere() throws {
-        try E2E.requireBinary(Fixtures.scimshPath)
-        var bugs: [String] = []
-        for c in Self.cases where !c.knownBugs.isEmpty {
-            let data = try E2E.copyOfExampleData()
-            try c.prepare(data)
-            let result = try run(c, flags: ["--sandbox"], data: data, environment: [:])
-            _ = transcript(c, result, data: data, bugs: &bugs)
-        }
-        try skipForKnownBugs(bugs)
     }
 
     // MARK: - Helpers
@@ -240,24 +222,11 @@ final class ExamplesTests: XCTestCase {
             currentDirectory: (data as NSString).deletingLastPathComponent, timeout: 60)
     }
 
-    /// The transcript with machine-specific parts replaced: the command as a reader would type it. Known
-    /// bugs' wrong text is replaced by the right one and noted in `bugs`.
-    func transcript(_ c: Case, _ result: Fixtures.ProcessResult, data: String, bugs: inout [String]) -> String {
+    /// The transcript with machine-specific parts replaced: the command as a reader would type it.
+    func transcript(_ c: Case, _ result: Fixtures.ProcessResult, data: String) -> String {
         let command = (["scimsh", "examples/" + c.script] + c.arguments.map(Self.shellQuoted)).joined(separator: " ")
-        var text = E2E.transcript(
-            command: command, result,
-            replacing: [(data, "$DATA"), (E2E.examplesDirectory, "examples")])
-        for bug in c.knownBugs where text.contains(bug.wrong) {
-            text = text.replacingOccurrences(of: bug.wrong, with: bug.right)
-            bugs.append("\(c.name): prints \(bug.wrong.debugDescription) instead of \(bug.right.debugDescription)")
-        }
-        return text
-    }
-
-    /// Ends a test as skipped while known bugs still show.
-    func skipForKnownBugs(_ bugs: [String]) throws {
-        guard !bugs.isEmpty else { return }
-        throw XCTSkip("known bugs (reported; the golden files hold the right text):\n" + bugs.joined(separator: "\n"))
+        return E2E.transcript(
+            command: command, result, replacing: [(data, "$DATA"), (E2E.examplesDirectory, "examples")])
     }
 
     static func shellQuoted(_ s: String) -> String {

@@ -31,7 +31,8 @@ final class REPLTests: XCTestCase {
     var configHome: String { home + "/config" }
     var historyPath: String { stateHome + "/scimsh/history" }
 
-    /// Starts `scimsh arguments` in a new terminal with this test's home; no host means the embedded sandbox.
+    /// Starts `scimsh arguments` in a new terminal with this test's home; no host means the embedded sandbox. An
+    /// empty value in `environment` leaves that variable unset.
     ///
     /// The program runs under `env -u` so variables of the test's own environment (a developer's SCIMSH_HOST or
     /// token, an EDITRC) cannot change what it does.
@@ -52,15 +53,17 @@ final class REPLTests: XCTestCase {
         ]
         for (key, value) in extra { environment[key] = value }
         var command = ["/usr/bin/env"]
-        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "EDITRC", "LC_ALL"] {
+        let unset = environment.filter(\.value.isEmpty).map(\.key)
+        for name in unset { environment[name] = nil }
+        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "EDITRC", "LC_ALL"] + unset {
             command += ["-u", name]
         }
         command += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         command += [Fixtures.scimshPath] + arguments
         if reportingExit {
-            // `trap : INT` keeps the shell alive on Ctrl-C while scimsh (which gets the default disposition back
-            // on exec) handles it.
-            command = ["/bin/sh", "-c", "trap : INT; \"$@\"; echo \"[scimsh exited $?]\"", "sh"] + command
+            // `trap : INT TERM HUP` keeps the shell alive on Ctrl-C (and on the SIGTERM libedit passes on to the
+            // process group) while scimsh (which gets the default disposition back on exec) handles it.
+            command = ["/bin/sh", "-c", "trap : INT TERM HUP; \"$@\"; echo \"[scimsh exited $?]\"", "sh"] + command
         }
         let tmux = try TmuxSession(command: command, width: 120, height: 40)
         addTeardownBlock { tmux.kill() }
@@ -318,6 +321,30 @@ final class REPLTests: XCTestCase {
         XCTAssertFalse(listed.contains("secret-value-123"), listed)
     }
 
+    /// Types a statement split over two lines with a `\` continuation and waits for the next prompt.
+    func runContinued(_ tmux: TmuxSession, _ first: String, _ second: String) async throws {
+        try tmux.sendLine(first + " \\")
+        try await tmux.waitUntil("the continuation prompt") { lastLine($0).hasSuffix("..>") }
+        try tmux.sendLine(second)
+        try await waitForPrompt(tmux)
+    }
+
+    /// Secrecy is judged on the parsed statement: a `set token` continued over lines, or after another statement,
+    /// reaches neither the history file nor `history`.
+    func testContinuedSecretLinesNeverReachHistory() async throws {
+        let tmux = try await launchSandboxShell()
+        try await runContinued(tmux, "set token", #"= "secret-cont-111""#)
+        try await runContinued(tmux, "set", #"token = "secret-cont-222""#)
+        try await run(tmux, #"echo $host; set api_token = "secret-cont-333""#)
+        try await run(tmux, "echo after-the-secrets")
+        let text = try String(contentsOfFile: historyPath, encoding: .utf8)
+        XCTAssertTrue(text.contains("echo after-the-secrets"), "history file:\n\(text)")
+        XCTAssertFalse(text.contains("secret-cont"), "history file holds a secret:\n\(text)")
+        let listed = try await run(tmux, "history").joined(separator: "\n")
+        XCTAssertTrue(listed.contains("echo after-the-secrets"), listed)
+        XCTAssertFalse(listed.contains("secret-cont"), listed)
+    }
+
     // MARK: Ctrl-C
 
     func testControlCAtPromptClearsLine() async throws {
@@ -368,6 +395,23 @@ final class REPLTests: XCTestCase {
         // No more writes after the prompt came back (at most the one request in flight at Ctrl-C lands late).
         let after = server.users().filter { $0["displayName"]?.stringValue == "x" }.count
         XCTAssertLessThanOrEqual(after, patched + 1, "writes continued after Ctrl-C")
+    }
+
+    /// SIGTERM at the prompt saves the history and leaves with 143 (see SafetyCLITests for a running statement).
+    func testSIGTERMAtThePromptSavesHistoryAndExits143() async throws {
+        let tmux = try await launchSandboxShell(reportingExit: true)
+        try await run(tmux, "echo before-sigterm")
+        let shell = try tmux.run(["display-message", "-p", "-t", tmux.sessionName, "#{pane_pid}"])
+        let children = try Fixtures.run(
+            "/usr/bin/pgrep", ["-P", shell.trimmingCharacters(in: .whitespacesAndNewlines)])
+        let pid = try XCTUnwrap(Int32(children.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), children.stdout)
+        kill(pid, SIGTERM)
+        let status = try await waitForExitLine(tmux)
+        XCTAssertEqual(status, 143)
+        let screen = try tmux.screen()
+        XCTAssertTrue(screen.contains("scimsh: terminated by SIGTERM"), screen)
+        let history = try String(contentsOfFile: historyPath, encoding: .utf8)
+        XCTAssertTrue(history.contains("echo before-sigterm"), history)
     }
 
     // MARK: Multi-line input
@@ -451,6 +495,27 @@ final class REPLTests: XCTestCase {
         XCTAssertFalse(text.contains("record "), "record itself is not a replayable statement:\n\(text)")
     }
 
+    func testRecordWritesNoSecretOfAContinuedOrSecondStatement() async throws {
+        let tmux = try await launchSandboxShell()
+        let script = home + "/session.scim"
+        try await run(tmux, "record \(script)")
+        try await run(tmux, #"echo $host; set token = "secret-rec-111""#)
+        try await runContinued(tmux, "set token", #"= "secret-rec-222""#)
+        try await runContinued(tmux, "set", #"api_token = "secret-rec-333""#)
+        try await run(tmux, "record off")
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        XCTAssertFalse(text.contains("secret-rec"), text)
+        XCTAssertEqual(
+            text,
+            """
+            echo $host
+            set token = $env.SCIMSH_TOKEN
+            set token = $env.SCIMSH_TOKEN
+            set api_token = $env.SCIMSH_API_TOKEN
+
+            """)
+    }
+
     // MARK: Startup file
 
     func testStartupFileInConfigHomeIsSourced() async throws {
@@ -474,6 +539,74 @@ final class REPLTests: XCTestCase {
         let output = try await run(tmux, "find --limit 1").joined(separator: "\n")
         XCTAssertFalse(output.contains("\"userName\""), "JSON despite --norc:\n\(output)")
         XCTAssertTrue(output.contains("userName"), output)
+    }
+
+    /// A FIFO as startup file is refused with a message instead of blocking the prompt (no writer ever comes).
+    func testFIFOStartupFileIsRefusedAndThePromptComes() async throws {
+        try FileManager.default.createDirectory(atPath: configHome + "/scimsh", withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(configHome + "/scimsh/rc", 0o600), 0)
+        let tmux = try await launchSandboxShell()
+        // Long lines wrap at the pane's width.
+        let screen = try tmux.screen().split(separator: "\n").joined()
+        XCTAssertTrue(
+            screen.contains("scimsh: cannot read \(configHome)/scimsh/rc: it is not a regular file"), screen)
+        let output = try await run(tmux, "echo alive")
+        XCTAssertEqual(output, ["alive"])
+    }
+
+    /// A sandbox session journals to a fresh file in a private folder made for it (no predictable name another
+    /// user could plant a link at), removed with the folder at exit.
+    func testSandboxJournalIsAFreshFileInAPrivateFolder() async throws {
+        let temporary = home + "/tmp"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let tmux = try launch(
+            ["--sandbox"], environment: ["SCIMSH_JOURNAL": "", "TMPDIR": temporary], reportingExit: true)
+        try await waitForPrompt(tmux, timeout: .seconds(15))
+        try await run(tmux, #"find userName eq "bjensen" | patch displayName="Journaled""#)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: temporary)
+        XCTAssertEqual(folders.count, 1, "\(folders)")
+        let folder = temporary + "/" + (folders.first ?? "")
+        XCTAssertTrue(folders.first?.hasPrefix("scimsh-sandbox-") == true, "\(folders)")
+        let mode = (try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? NSNumber)?.intValue
+        XCTAssertEqual(mode, 0o700)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["journal.jsonl"])
+        let journal = try String(contentsOfFile: folder + "/journal.jsonl", encoding: .utf8)
+        XCTAssertTrue(journal.contains("Journaled"), journal)
+        try tmux.sendLine("exit")
+        let status = try await waitForExitLine(tmux)
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary), [], "removed at exit")
+    }
+
+    // MARK: Terminal escapes from the server
+
+    /// An error detail and CSV cells from the server reach a terminal with their escape sequences shown, not
+    /// obeyed (the sandbox echoes a duplicate externalId in its 409 detail).
+    func testServerTextCannotSendEscapesToTheTerminal() async throws {
+        let server = try await Fixtures.sandbox()
+        addTeardownBlock { await server.stop() }
+        let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[2J"
+        let data = home + "/data"
+        try writeFile(data + "/a.csv", "id,externalId\n2819c223-7f76-453a-919d-413861904646,\(hostile)\n")
+        try writeFile(data + "/b.csv", "id,externalId\n5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01,\(hostile)\n")
+        let script = """
+            import \(data)/a.csv | patch externalId | count
+            set on_error = continue
+            import \(data)/b.csv | patch externalId | count
+            find userName eq "bjensen" | csv userName externalId
+            """
+        try writeFile(data + "/s.scim", script)
+        let tmux = try launch(
+            ["--host", E2E.hostURL(server), data + "/s.scim"], environment: E2E.tokenEnvironment(server),
+            reportingExit: true)
+        let status = try await waitForExitLine(tmux, timeout: .seconds(20))
+        let screen = try tmux.screen()
+        XCTAssertEqual(status, 1, screen)
+        // The first statement's count, printed before any escape: `ESC[2J` would have cleared it. (Not its first
+        // line: tmux may not show a pane's first row in time.)
+        XCTAssertTrue(screen.contains("count\n-----\n1\n"), "the screen was cleared:\n\(screen)")
+        XCTAssertTrue(screen.contains("externalId '␛]0;pwned␇␛[2J'"), "the error line:\n\(screen)")
+        XCTAssertTrue(screen.contains("bjensen,␛]0;pwned␇␛[2J"), "the CSV line:\n\(screen)")
     }
 
     func writeFile(_ path: String, _ text: String) throws {

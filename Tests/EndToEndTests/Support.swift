@@ -25,11 +25,13 @@ enum E2E {
     /// `SCIMSH_UPDATE_GOLDEN=1 swift test --skip-build --filter EndToEndTests`.
     static var updateGolden: Bool { ProcessInfo.processInfo.environment["SCIMSH_UPDATE_GOLDEN"] == "1" }
 
-    /// Fails the test (with a skip-free message) unless the binary exists; returns whether it does.
-    static func requireBinary(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Throws (failing the test) unless the binary exists.
+    static func requireBinary(_ path: String) throws {
+        struct BinaryMissing: Error, CustomStringConvertible {
+            var description: String
+        }
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            XCTFail("\(path) is not built: run `swift build --build-tests` first", file: file, line: line)
-            throw XCTSkip("binary missing")
+            throw BinaryMissing(description: "\(path) is not built: run `swift build --build-tests` first")
         }
     }
 

@@ -372,6 +372,7 @@ final class InterpreterStatementTests: InterpreterTestCase {
               1    a statement failed at run time (an HTTP error, a failed user in a bulk change, a missing file)
               2    a usage or parse error (nothing ran)
               130  interrupted with Ctrl-C
+              143  stopped by SIGTERM (129: SIGHUP), as by Ctrl-C
 
             """)
         // Aliases of topics, and statement keywords.

@@ -58,12 +58,13 @@ struct CreateCommand: Command {
                 }
                 return try await client.createUser(user).attributes
             },
-            before: { record in
-                // ODM's create is an upsert: journal the user it would update, if there is one.
+            before: { record, _ in
+                // ODM's create is an upsert: journal the user it would update, if there is one (a GET).
                 let user = CreateCommand.user(from: record, overrides: fixed)
-                guard let name = user.userName else { return nil }
+                guard let name = user.userName else { return .none }
                 let filter = SCIMFilter.compare(AttributePath(name: "userName"), .eq, .literal(.string(name)))
-                return try? await client.findUsers(filter: filter.description, count: 1).resources.first?.attributes
+                let found = try? await client.findUsers(filter: filter.description, count: 1).resources.first
+                return found.map { .user($0.attributes) } ?? .none
             })
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }

@@ -23,13 +23,11 @@ struct JournalCommand: Command {
             throw inv.error("the journal is off (SCIMSH_JOURNAL=off, or no home folder)")
         }
         let limit = try inv.wholeNumberFlag("limit", minimum: 1) ?? 20
-        let entries = try journal.entries()
+        let entries = try journal.entries(warning: inv.context.warning)
         if let arg = inv.positionals.first {
-            guard let n = arg.value.numberValue ?? Double(arg.value.displayString) else {
-                throw inv.error("journal takes a statement number", at: arg.range)
-            }
-            let rows = entries.filter { $0["statement_no"]?.numberValue == n && $0["phase"]?.stringValue == "end" }
-            guard !rows.isEmpty else { throw inv.error("no statement \(Int(n)) in the journal", at: arg.range) }
+            let n = try JournalSummary.number(arg, inv)
+            let rows = entries.filter { Journal.statementNumber($0) == n && $0["phase"]?.stringValue == "end" }
+            guard !rows.isEmpty else { throw inv.error("no statement \(n) in the journal", at: arg.range) }
             return ArraySource(
                 rows.map { e in
                     // Not `id`/`userName`: those would make the table show user columns and hide before/after.
@@ -62,12 +60,24 @@ struct JournalSummary {
         ])
     }
 
+    /// A statement number given as an argument (`journal N`, `undo N`): a whole number of at least 1.
+    static func number(_ arg: ResolvedArgument, _ inv: StageInvocation) throws -> Int {
+        guard let value = arg.value.numberValue ?? Double(arg.value.displayString), let n = Journal.wholeNumber(value)
+        else {
+            throw inv.error(
+                "\(inv.stage.name) takes a statement number (a whole number from 1, see: journal), not "
+                    + "'\(arg.value.displayString)'", at: arg.range)
+        }
+        return n
+    }
+
+    /// The statements that wrote, in the order of their first write (`statement` lines only claim a number).
     static func statements(_ entries: [JSONObject]) -> [JournalSummary] {
         var byNumber: [Int: JournalSummary] = [:]
         var order: [Int] = []
         var open: [Int: Int] = [:]
         for e in entries {
-            guard let n = e["statement_no"]?.numberValue.map({ Int($0) }) else { continue }
+            guard let n = Journal.statementNumber(e), e["phase"]?.stringValue != "statement" else { continue }
             if byNumber[n] == nil {
                 byNumber[n] = JournalSummary(
                     number: n, time: e["time"]?.stringValue ?? "", host: e["host"]?.stringValue ?? "",
@@ -120,13 +130,12 @@ struct UndoCommand: Command {
         guard let journal = inv.context.journalStore else {
             throw inv.error("the journal is off (SCIMSH_JOURNAL=off, or no home folder), so there is nothing to undo")
         }
-        let entries = try journal.entries()
+        let entries = try journal.entries(warning: inv.context.warning)
         let statements = JournalSummary.statements(entries)
         let target: JournalSummary
         if let arg = inv.positionals.first {
-            guard let n = arg.value.numberValue ?? Double(arg.value.displayString),
-                let s = statements.first(where: { Double($0.number) == n })
-            else {
+            let n = try JournalSummary.number(arg, inv)
+            guard let s = statements.first(where: { $0.number == n }) else {
                 throw inv.error("no statement \(arg.value.displayString) in the journal (see: journal)", at: arg.range)
             }
             target = s
@@ -145,7 +154,7 @@ struct UndoCommand: Command {
         inv.context.message("undoing statement \(target.number): \(target.statement)")
         // One revert per user: its earliest before-image in the statement, for every write that may have reached
         // the server (outcome ok, or unknown because scimsh stopped mid-request). Failed writes changed nothing.
-        let lines = entries.filter { $0["statement_no"]?.numberValue == Double(target.number) }
+        let lines = entries.filter { Journal.statementNumber($0) == target.number }
         var ended = Set<String>()
         var reverts: [Record] = []
         var seen = Set<String>()
@@ -219,15 +228,13 @@ struct UndoCommand: Command {
                 }
                 return try await client.patchUser(id: id, operations: ops).attributes
             },
-            before: { r in
-                guard let id = r["id"]?.stringValue else { return nil }
-                if let current = try? await client.getUser(id: id).attributes { return current }
+            before: { r, _ in
+                guard let id = r["id"]?.stringValue else { return .none }
+                if let current = try? await client.getUser(id: id).attributes { return .user(current) }
                 // Deactivated users cannot be read on ODM: they are as the undone statement left them.
-                return r["left_in"]?.objectValue.map { left in
-                    var image = left
-                    image["id"] = .string(id)
-                    return image
-                }
+                guard var image = r["left_in"]?.objectValue else { return .none }
+                image["id"] = .string(id)
+                return .user(image)
             })
         return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
     }

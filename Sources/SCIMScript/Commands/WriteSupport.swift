@@ -13,27 +13,48 @@ struct WriteSpec: Sendable {
     var predict: @Sendable (Record) -> Record?
     /// Performs the write and returns what to pass on.
     var perform: @Sendable (Record) async throws -> Record?
-    /// The user as it is on the server before the write, for the journal (`nil`: it does not exist yet).
-    var before: @Sendable (Record) async -> Record? = { _ in nil }
+    /// The user as it is on the server before the write, for the journal and for plans. With `readOnly` (a dry
+    /// run, the confirmation plan) it must send no request that can change anything.
+    var before: @Sendable (_ record: Record, _ readOnly: Bool) async -> BeforeImage = { _, _ in .none }
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
     ///
     /// ODM's GET answers 404 for deactivated users, yet PATCH reaches them and answers with the whole user, and
-    /// ODM ignores attributes it does not know. Under the ODM dialect such a user is therefore read with a PATCH
-    /// of one unknown attribute, which changes nothing, so that undo can restore it too.
-    static func recordOrFetched(_ client: SCIMClient, dialect: Dialect) -> @Sendable (Record) async -> Record? {
-        { record in
+    /// ODM ignores attributes it does not know. Under the ODM dialect such a user is therefore read for the
+    /// journal with a PATCH of one unknown attribute, which changes nothing, so that undo can restore it too. A
+    /// plan sends no PATCH: there the before-image is unknown.
+    static func recordOrFetched(
+        _ client: SCIMClient, dialect: Dialect
+    ) -> @Sendable (Record, Bool) async -> BeforeImage {
+        { record, readOnly in
             // A user as the server sent it (find, get) carries meta; an imported record holds new values.
-            if record["meta"] != nil { return record }
-            guard let id = record["id"]?.stringValue else { return nil }
+            if record["meta"] != nil { return .user(record) }
+            guard let id = record["id"]?.stringValue else { return .none }
             do {
-                return try await client.getUser(id: id).attributes
+                return .user(try await client.getUser(id: id).attributes)
             } catch {
-                guard (error as? SCIMError)?.status == 404, dialect == .odm else { return nil }
+                guard (error as? SCIMError)?.status == 404, dialect == .odm else { return .none }
+                guard !readOnly else { return .unknown("ODM hides deactivated users from GET") }
                 let probe = PatchOperation(op: .add, path: "urn:scimsh:readBack", value: .bool(true))
-                return try? await client.patchUser(id: id, operations: [probe]).attributes
+                return (try? await client.patchUser(id: id, operations: [probe]).attributes).map { .user($0) } ?? .none
             }
         }
+    }
+}
+
+/// A user's state before a write, as far as it can be read.
+enum BeforeImage: Sendable {
+    /// The user as the server has it.
+    case user(Record)
+    /// No such user (yet), or it could not be read.
+    case none
+    /// It could not be read without a request that might change something; the reason, for plans.
+    case unknown(String)
+
+    /// The user, when known.
+    var record: Record? {
+        if case .user(let r) = self { return r }
+        return nil
     }
 }
 
@@ -82,8 +103,10 @@ final class WriteStage: RecordSource {
         }
     }
 
-    /// `displayName: "Barbara Jensen" → "B. Jensen", active: true → false`
-    static func diff(_ before: Record, _ after: Record?) -> String {
+    /// `displayName: "Barbara Jensen" → "B. Jensen", active: true → false`; with `unknown`, the reason the
+    /// before-image could not be read comes first (`before-image unknown: …; displayName: (none) → "B"`).
+    static func diff(_ before: Record, _ after: Record?, _ unknown: String? = nil) -> String {
+        if let unknown { return "before-image unknown: \(unknown); " + diff(before, after) }
         guard let after else { return "(result unknown until sent)" }
         var changes: [String] = []
         var keys = Journal.editable
@@ -138,9 +161,10 @@ final class WriteStage: RecordSource {
             return nil
         }
         state.count += 1
-        let (current, predicted) = await plan(r, fetch: state.shown < 20)
+        let (current, predicted, unknown) = await plan(r, fetch: state.shown < 20)
         if state.shown < 20 {
-            context.message("would \(spec.op) \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted))")
+            context.message(
+                "would \(spec.op) \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted, unknown))")
             state.shown += 1
         } else if state.shown == 20 {
             context.message("…")
@@ -151,14 +175,20 @@ final class WriteStage: RecordSource {
     }
 
     /// The user as it is now and as it will be after the write, for plans. A record that is not a user as the
-    /// server sent it (an imported row) is read from the server first when `fetch` is true.
-    func plan(_ r: Record, fetch: Bool) async -> (current: Record, predicted: Record?) {
+    /// server sent it (an imported row) is read from the server first when `fetch` is true, with reads only;
+    /// `unknown` says why the user could not be read that way.
+    func plan(_ r: Record, fetch: Bool) async -> (current: Record, predicted: Record?, unknown: String?) {
         var current = r
-        if r["meta"] == nil, fetch, spec.op != "create", let fetched = await spec.before(r) {
-            current = fetched
+        var unknown: String?
+        if r["meta"] == nil, fetch, spec.op != "create" {
+            switch await spec.before(r, true) {
+            case .user(let fetched): current = fetched
+            case .unknown(let why): unknown = why
+            case .none: break
+            }
         }
         let input = current == r ? r : WriteStage.merge(current, r)
-        return (current, spec.predict(input))
+        return (current, spec.predict(input), unknown)
     }
 
     /// Sets up the concurrent machinery, after asking for confirmation at the prompt when the change is big.
@@ -171,8 +201,8 @@ final class WriteStage: RecordSource {
             if held.count > threshold {
                 var plan = "\(spec.op) \(held.count) users:\n"
                 for r in held.prefix(5) {
-                    let (current, predicted) = await self.plan(r, fetch: true)
-                    plan += "  \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted))\n"
+                    let (current, predicted, unknown) = await self.plan(r, fetch: true)
+                    plan += "  \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted, unknown))\n"
                 }
                 if held.count > 5 { plan += "  … and \(held.count - 5) more\n" }
                 context.sink.writeMessage(context.session.scrub(plan))
@@ -228,7 +258,7 @@ final class WriteStage: RecordSource {
         _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?
     ) async -> (outcome: StageOutcome, sent: Bool) {
         let before: Record? =
-            journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record)
+            journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record, false).record
         var entry: JournalWrite?
         if let journal, let statement {
             let e = JournalWrite(

@@ -31,10 +31,18 @@ enum POSIX {
         return UInt32(info.st_mode) & 0o170000 == 0o040000
     }
 
-    /// Opens a file for reading; the `errno` on failure.
-    static func openForReading(_ path: String) -> Result<Int32, POSIXCode> {
+    /// Whether an open descriptor is a regular file (not a FIFO, device, socket or directory).
+    static func isRegularFile(fd: Int32) -> Bool {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return false }
+        return UInt32(info.st_mode) & 0o170000 == 0o100000
+    }
+
+    /// Opens a file for reading; the `errno` on failure. With `nonBlocking`, opening a FIFO does not wait for a
+    /// writer (check the type with ``isRegularFile(fd:)`` before reading).
+    static func openForReading(_ path: String, nonBlocking: Bool = false) -> Result<Int32, POSIXCode> {
         while true {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = open(path, O_RDONLY | O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0))
             if fd >= 0 { return .success(fd) }
             if errno != EINTR { return .failure(POSIXCode(errno)) }
         }

@@ -104,7 +104,11 @@ enum OneLine {
     /// Replaces line breaks with `⏎` (CRLF counts once), tabs with a space, other C0 controls with their Control
     /// Pictures (`␛` for ESC, so server data cannot send escape sequences to the terminal), DEL with `␡`, and C1
     /// controls with `�`.
-    static func clean(_ s: String) -> String {
+    static func clean(_ s: String) -> String { clean(s, keepingLines: false) }
+
+    /// ``clean(_:)``, but with `keepingLines` LF and tab stay as they are (text of several lines, see
+    /// ``TerminalText``).
+    static func clean(_ s: String, keepingLines: Bool) -> String {
         // Fast path: printable ASCII only.
         if s.isPrintableASCII { return s }
         var out = String.UnicodeScalarView()
@@ -113,6 +117,8 @@ enum OneLine {
             let v = scalar.value
             defer { previousWasCR = v == 0x0D }
             switch v {
+            case 0x0A where keepingLines, 0x09 where keepingLines:
+                out.append(scalar)
             case 0x0A:
                 if !previousWasCR { out.append("⏎") }
             case 0x0D, 0x0B, 0x0C, 0x85, 0x2028, 0x2029:
@@ -144,4 +150,32 @@ enum OneLine {
         // Text without trailing spaces (most lines) is returned as it is, without a copy.
         return end == s.utf8.endIndex ? s : String(s[..<end])
     }
+}
+
+/// Makes text of several lines safe to write to a terminal: a server's data (an error's `detail`, a CSV cell, a
+/// traced body) cannot send escape sequences that retitle the window, clear the screen or move the cursor.
+public enum TerminalText {
+    /// `text` with every control character but LF and tab shown as its Control Picture (`␛` for ESC, `␍` for CR),
+    /// DEL as `␡` and C1 controls as `�` (see ``OneLine``). With `allowingColor`, the color sequences scimsh
+    /// itself writes in messages (bold, red, magenta, reset) stay.
+    public static func safe(_ text: String, allowingColor: Bool = false) -> String {
+        guard allowingColor, text.contains("\u{1B}") else { return OneLine.clean(text, keepingLines: true) }
+        var out = ""
+        var rest = Substring(text)
+        while let escape = rest.firstIndex(of: "\u{1B}") {
+            out += OneLine.clean(String(rest[..<escape]), keepingLines: true)
+            rest = rest[escape...]
+            if let color = colors.first(where: { rest.hasPrefix($0) }) {
+                out += color
+                rest = rest.dropFirst(color.count)
+            } else {
+                out += "\u{241B}"
+                rest = rest.dropFirst()
+            }
+        }
+        return out + OneLine.clean(String(rest), keepingLines: true)
+    }
+
+    /// The color sequences of ``Diagnostic/render(color:)``.
+    static let colors = ["\u{1B}[1m", "\u{1B}[1;31m", "\u{1B}[1;35m", "\u{1B}[0m"]
 }

@@ -6,15 +6,22 @@ public enum FileText {
         public var message: String
     }
 
-    /// The file's text; throws with the OS's reason ("No such file or directory") otherwise.
-    public static func read(_ path: String, maxBytes: Int = 64 << 20) throws(Failure) -> String {
+    /// The file's text; throws with the OS's reason ("No such file or directory") otherwise. With
+    /// `regularOnly` (startup files, read before the prompt can take Ctrl-C), a FIFO, device or socket is refused
+    /// instead of read, so nothing can hang on it.
+    public static func read(_ path: String, maxBytes: Int = 64 << 20, regularOnly: Bool = false) throws(Failure)
+        -> String
+    {
         let fd: Int32
-        switch POSIX.openForReading(path) {
+        switch POSIX.openForReading(path, nonBlocking: regularOnly) {
         case .success(let f): fd = f
         case .failure(let code): throw Failure(message: code.message)
         }
         defer { POSIX.closeFile(fd) }
         if POSIX.isDirectory(fd: fd) { throw Failure(message: "it is a directory") }
+        if regularOnly, !POSIX.isRegularFile(fd: fd) {
+            throw Failure(message: "it is not a regular file (a FIFO, device or socket); use a plain text file")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

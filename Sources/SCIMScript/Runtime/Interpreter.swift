@@ -511,9 +511,10 @@ public final class Interpreter: Sendable {
         context.journalStore = journal
         if writes, !context.dryRun, let journal {
             context.journal = journal
+            let text = session.scrub(statement ?? "")
+            let host = session.clientConfiguration()?.baseURL ?? ""
             context.statement = StatementInfo(
-                number: journal.nextStatement(), text: session.scrub(statement ?? ""),
-                host: session.clientConfiguration()?.baseURL ?? "")
+                number: journal.nextStatement(text: text, host: host), text: text, host: host)
         }
         return context
     }

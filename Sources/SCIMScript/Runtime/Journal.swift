@@ -12,6 +12,11 @@ import Synchronization
 /// 0600. Each write has a `begin` line, written before the request goes out, and an `end` line with the outcome.
 /// Lines are written with one `write(2)` each, so they reach the OS even if scimsh is killed, and the file is
 /// synced to disk at the end of every statement.
+///
+/// Several processes may share one journal. Each write statement claims its number under an exclusive `flock` on
+/// the file and writes a `statement` line with it at once, so the numbers stay unique and `undo N` finds exactly
+/// that statement's writes. A line that cannot be read (a truncated last line, a hand edit) is skipped by
+/// `journal` and `undo` with a warning, and the next line appended starts on a line of its own.
 public final class Journal: Sendable {
     /// The attributes a journal entry records and undo restores (the ones ODM lets you edit).
     public static let editable = ["userName", "externalId", "displayName", "active"]
@@ -60,30 +65,75 @@ public final class Journal: Sendable {
         return out
     }
 
-    /// A new statement number (one more than the last in the file).
-    public func nextStatement() -> Int {
+    /// A new statement number, one more than the highest in the file (also when other processes append to it),
+    /// claimed with a `statement` line holding the statement's (masked) text and host.
+    public func nextStatement(text: String = "", host: String = "") -> Int {
         sequence.withLock { seq in
-            let n = (seq ?? lastStatementNumber()) + 1
+            guard let f = try? open() else {
+                // The first write will report why the journal cannot be opened.
+                let n = (seq ?? 0) + 1
+                seq = n
+                return n
+            }
+            while flock(f, LOCK_EX) != 0, errno == EINTR {}
+            defer { flock(f, LOCK_UN) }
+            Journal.endPartialLine(f)
+            let n = max(Journal.lastStatementNumber(f), seq ?? 0) + 1
             seq = n
+            var line: [UInt8] = Array(#"{"time":"#.utf8)
+            JSONEncoderFast.writeString(Clock.iso8601Now(), into: &line)
+            line += JournalWrite.statementFields(n, text, host)
+            line += Array(#","phase":"statement"}"#.utf8)
+            try? append(line: line)
             return n
         }
     }
 
-    /// The highest statement number in the file, read from its last 64 KiB only (lines are appended in order).
-    func lastStatementNumber() -> Int {
-        let f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard f >= 0 else { return 0 }
-        defer { close(f) }
-        let size = lseek(f, 0, SEEK_END)
-        let start = max(0, size - 65536)
-        var bytes = [UInt8](repeating: 0, count: Int(size - start))
-        let n = bytes.withUnsafeMutableBytes { pread(f, $0.baseAddress, $0.count, off_t(start)) }
-        guard n > 0 else { return 0 }
+    /// A line's statement number: a whole number from 1 to 2^53 (`nil` for anything else, such as `1e300`).
+    static func statementNumber(_ entry: JSONObject) -> Int? {
+        entry["statement_no"]?.numberValue.flatMap(wholeNumber)
+    }
+
+    /// `value` as a statement number: a whole number from 1 to 2^53, else `nil`.
+    static func wholeNumber(_ value: Double) -> Int? {
+        guard value.isFinite, value >= 1, value <= 9_007_199_254_740_992, value.rounded() == value else { return nil }
+        return Int(value)
+    }
+
+    /// The highest statement number claimed in the file: the latest `statement` line's, or a higher one on a
+    /// line after it (a journal written before claims had lines). Reads backwards from the end in 64 KiB steps
+    /// and stops at that line; the caller holds the lock, so no claim is in progress.
+    static func lastStatementNumber(_ f: Int32) -> Int {
+        var end = Int(lseek(f, 0, SEEK_END))
         var last = 0
-        for line in bytes[0..<n].split(separator: 0x0A) {
-            if let o = try? JSONParser.parse(line), let v = o["statement_no"]?.numberValue { last = max(last, Int(v)) }
+        var cut: [UInt8] = []  // the end of a line whose start is in the next chunk back
+        while end > 0 {
+            let start = max(0, end - 65536)
+            var bytes = [UInt8](repeating: 0, count: end - start)
+            let n = bytes.withUnsafeMutableBytes { pread(f, $0.baseAddress, $0.count, off_t(start)) }
+            guard n == end - start else { return last }
+            bytes += cut
+            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+            cut = start > 0 && !lines.isEmpty ? Array(lines.removeFirst()) : []
+            for line in lines.reversed() where !line.isEmpty {
+                guard let o = (try? JSONParser.parse(line))?.objectValue, let v = statementNumber(o) else { continue }
+                last = max(last, v)
+                if o["phase"]?.stringValue == "statement" { return last }
+            }
+            end = start
         }
         return last
+    }
+
+    /// Writes a newline when the file does not end with one (a line cut short when scimsh was killed), so the
+    /// next line is not glued onto it.
+    static func endPartialLine(_ f: Int32) {
+        let size = lseek(f, 0, SEEK_END)
+        guard size > 0 else { return }
+        var byte: UInt8 = 0
+        guard pread(f, &byte, 1, size - 1) == 1, byte != 0x0A else { return }
+        var newline: UInt8 = 0x0A
+        _ = write(f, &newline, 1)
     }
 
     func open() throws -> Int32 {
@@ -91,11 +141,12 @@ public final class Journal: Sendable {
             if fd >= 0 { return fd }
             let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
             if !dir.isEmpty { try Journal.makeDirectories(dir) }
-            let f = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            let f = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard f >= 0 else {
                 throw ScriptError("cannot open the journal \(path): \(String(cString: strerror(errno)))")
             }
             fchmod(f, 0o600)
+            Journal.endPartialLine(f)
             fd = f
             return f
         }
@@ -165,17 +216,41 @@ public final class Journal: Sendable {
     }
 
     /// Every entry in the file, oldest first (unreadable lines are skipped).
-    public func entries() throws -> [JSONObject] {
-        guard access(path, F_OK) == 0 else { return [] }
+    public func entries() throws -> [JSONObject] { try read().entries }
+
+    /// Every entry in the file, oldest first, and the numbers of the lines skipped because they are not an entry
+    /// (not a JSON object, or no whole `statement_no`).
+    func read() throws -> (entries: [JSONObject], badLines: [Int]) {
+        guard access(path, F_OK) == 0 else { return ([], []) }
         let text: String
         do {
             text = try FileText.read(path, maxBytes: 1 << 30)
         } catch {
             throw ScriptError("cannot read the journal \(path): \(error.message)")
         }
-        return text.split(separator: "\n").compactMap { line in
-            (try? JSONParser.parse(String(line)))?.objectValue
+        var entries: [JSONObject] = []
+        var bad: [Int] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard !line.isEmpty else { continue }
+            if let o = (try? JSONParser.parse(String(line)))?.objectValue, Journal.statementNumber(o) != nil {
+                entries.append(o)
+            } else {
+                bad.append(i + 1)
+            }
         }
+        return (entries, bad)
+    }
+
+    /// Every entry, after a warning naming the lines skipped (see ``read()``).
+    func entries(warning: (String) -> Void) throws -> [JSONObject] {
+        let (entries, bad) = try read()
+        if !bad.isEmpty {
+            let lines = bad.prefix(5).map(String.init).joined(separator: ", ") + (bad.count > 5 ? ", …" : "")
+            warning(
+                "the journal \(path) has \(bad.count) unreadable line\(bad.count == 1 ? "" : "s") (\(lines)), skipped; "
+                    + "fix or remove \(bad.count == 1 ? "it" : "them") by hand")
+        }
+        return entries
     }
 
     deinit {

@@ -1,0 +1,28 @@
+import SCIMScript
+import XCTest
+
+/// Secrecy of typed lines is judged on the parsed statements (history, `record`).
+final class SecretStatementsTests: XCTestCase {
+    func testSecretSetsAreFoundWhereverTheyAreInTheText() {
+        for line in [
+            "set token = \"abc\"", "set token \\\n= \"abc\"", "set \\\ntoken = \"abc\"", "echo $token; set token = x",
+            "find | count\nset api_token=x", "SET Token = x", "set my_password = x", "set token = \"unterminated",
+        ] {
+            XCTAssertTrue(SecretStatements.setsSecret(line), line.debugDescription)
+        }
+        for line in ["echo $token", "set copy_of = $host", "find userName eq \"token\"", "help", ""] {
+            XCTAssertFalse(SecretStatements.setsSecret(line), line.debugDescription)
+        }
+    }
+
+    func testRecordableWritesEachStatementAndSecretsAsEnvironmentReferences() {
+        XCTAssertEqual(
+            SecretStatements.recordable("echo $token; set token = \"abc\""),
+            "echo $token\nset token = $env.SCIMSH_TOKEN\n")
+        XCTAssertEqual(SecretStatements.recordable("set token \\\n= \"abc\""), "set token = $env.SCIMSH_TOKEN\n")
+        XCTAssertEqual(
+            SecretStatements.recordable("set \\\napi_token = \"abc\""), "set api_token = $env.SCIMSH_API_TOKEN\n")
+        XCTAssertEqual(SecretStatements.recordable("find |\ncount"), "find |\ncount\n")
+        XCTAssertNil(SecretStatements.recordable("set token = \"abc"))
+    }
+}
