@@ -493,6 +493,11 @@ public final class Interpreter: Sendable {
         context.dryRun = dry == "on" || dry == "true"
         context.confirm = confirmer.current
         context.journalStore = journal
+        context.environment = environment
+        context.sessionEditor = { [self] change in
+            state.withLock { change(&$0) }
+            applyTrace()
+        }
         if writes, !context.dryRun, let journal {
             context.journal = journal
             context.statement = StatementInfo(
