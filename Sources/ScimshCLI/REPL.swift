@@ -52,7 +52,8 @@ struct REPL {
                 .sorted(),
                 knownIds: interpreter.seen.ids,
                 knownUserNames: interpreter.seen.userNames,
-                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home))
+                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
+                profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
             let r = Completer.complete(line: line, cursor: cursor, context: context)
             return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
         }

@@ -50,9 +50,13 @@ extension REPLTests {
         try await waitForPrompt(tmux, "scimsh prod [PRODUCTION]> ")
         XCTAssertEqual(server.requestLog().filter(\.isWrite).count, 0, "answered no: nothing written")
 
-        try tmux.sendLine("connect staging")
+        // Tab completes profile names from the file.
+        try tmux.sendText("connect st")
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, "connect staging ", prompt: "scimsh prod [PRODUCTION]> ")
+        try tmux.sendKeys("Enter")
         try await waitForPrompt(tmux, "scimsh staging> ")
-        XCTAssertFalse(try tmux.screen().contains("scimsh-sandbox-admin"))
+        XCTAssertFalse(try tmux.screenWithScrollback().contains("scimsh-sandbox-admin"))
     }
 
     func testProductionIsRedWithoutNoColor() async throws {
