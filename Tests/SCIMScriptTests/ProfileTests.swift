@@ -339,6 +339,7 @@ final class ProfileTests: InterpreterTestCase {
             proxy = "http://proxy.corp:3128"
             token_env = "PROD_TOKEN"
             production = true
+            insecure = true
 
             [sb]
             host = "\(h.host)"
@@ -358,6 +359,8 @@ final class ProfileTests: InterpreterTestCase {
         XCTAssertEqual(session.string("proxy"), "http://proxy.corp:3128")
         XCTAssertEqual(session.string("token"), "tok-prod")
         XCTAssertTrue(h.messages.contains("PRODUCTION: every change asks first"), h.messages)
+        XCTAssertTrue(h.messages.hasPrefix("warning: insecure: certificate and host name verification are off"))
+        XCTAssertEqual(session.string("insecure"), "on")
 
         let run2 = await shell.run("connect sb; find | count")
         XCTAssertEqual(run2.status, .success, h.messages)
@@ -366,6 +369,7 @@ final class ProfileTests: InterpreterTestCase {
         XCTAssertNil(session.string("production"))
         XCTAssertNil(session.string("proxy"))
         XCTAssertNil(session.string("ca_file"))
+        XCTAssertNil(session.string("insecure"))
         XCTAssertNil(session.string("token_command"))
         XCTAssertEqual(session.string("profile"), "sb")
         XCTAssertTrue(h.data.hasSuffix("count\n-----\n6\n"), h.data)
