@@ -63,7 +63,7 @@ final class ProfileTests: InterpreterTestCase {
                 host = "https://staging.example.com"
                 token_env = "ODM_STAGING_TOKEN"
 
-                ["my laptop"]
+                ["my laptop"]  # [a comment]
                 host = "http://127.0.0.1:8080"
                 token_keyring = true
                 """, path: "/cfg/profiles.toml", home: "/home/me")
@@ -113,6 +113,10 @@ final class ProfileTests: InterpreterTestCase {
             (
                 "[prod]\r\nhost = \"https://x\"\r\nhosts = \"y\"\r\n",
                 "/cfg/profiles.toml:3: profile 'prod': unknown key 'hosts'", "hosts"
+            ),
+            (
+                "[other]\nhost = \"https://y\"\n[ prod ] # [x]\nhost = \"https://x\"\nflavour = 1\n",
+                "/cfg/profiles.toml:5: profile 'prod': unknown key 'flavour'", "flavour"
             ),
             (
                 "[prod]\nhost = \"https://x\"\nflavour = 1\n",

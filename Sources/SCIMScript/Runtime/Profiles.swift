@@ -406,14 +406,15 @@ struct ProfileSourceLines {
         }
     }
 
-    /// The header's name if `line` is a `[table]` header (quotes removed), else `nil`.
+    /// The header's name if `line` is a `[table]` header (quotes removed; a comment after it ignored), else `nil`.
     static func header(_ line: String) -> String? {
-        guard line.hasPrefix("["), !line.hasPrefix("[["), let close = line.lastIndex(of: "]") else { return nil }
-        var name = String(line[line.index(after: line.startIndex)..<close]).trimmedSpaces
-        if name.count >= 2, let f = name.first, f == "\"" || f == "'", name.last == f {
-            name = String(name.dropFirst().dropLast())
+        guard line.hasPrefix("["), !line.hasPrefix("[[") else { return nil }
+        let inside = String(line.dropFirst()).trimmedSpaces
+        if let quote = inside.first, quote == "\"" || quote == "'" {
+            let rest = inside.dropFirst()
+            return rest.firstIndex(of: quote).map { String(rest[..<$0]) }
         }
-        return name
+        return inside.firstIndex(of: "]").map { String(inside[..<$0]).trimmedSpaces }
     }
 
     /// The line of `[table]`.
