@@ -331,6 +331,12 @@ final class ProfileTests: InterpreterTestCase {
         XCTAssertFalse(h.data.contains("scimsh-sandbox-admin"), h.data)
         XCTAssertFalse(h.messages.contains("scimsh-sandbox-admin"), h.messages)
         XCTAssertEqual(shell.session.string("token"), "scimsh-sandbox-admin")
+
+        // A token set by hand is not refreshed with the profile's command.
+        let manual = await shell.run("set token = \"tok-by-hand\"")
+        XCTAssertEqual(manual.status, .success)
+        XCTAssertNil(shell.session.string("token_command"))
+        XCTAssertEqual(shell.session.string("profile"), "sb")
     }
 
     func testConnectWithTokenEnvAndSwitchingProfilesClearsTheOldSettings() async throws {

@@ -270,7 +270,11 @@ public final class Interpreter: Sendable {
         case .set(let name, let nameRange, let expr):
             let value = try resolve(expr)
             try validateSetting(name, value, range: expr.range)
-            state.withLock { $0.set(name, value) }
+            state.withLock { session in
+                session.set(name, value)
+                // A token set by hand is not to be replaced by the profile's command when it expires.
+                if Session.isSecret(name) { session.unset("token_command") }
+            }
             if name == "host" || name == "base_path" || name == "token" || name == "api_token" || name == "timeout"
                 || name == "trace"
             {
