@@ -138,6 +138,26 @@ final class ProfileCLITests: XCTestCase {
         XCTAssertEqual(r.stderr, "connected to sb (\(host)/api/v1/scim); token from \(script)\n")
     }
 
+    func testTokenKeyringAsksSecretToolForTheProfile() throws {
+        // A stand-in secret-tool on PATH that answers only the lookup scimsh is documented to make.
+        let bin = home + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try """
+        #!/bin/sh
+        [ "$*" = "lookup service scimsh profile my sb" ] && echo \(Self.token) && exit 0
+        echo "secret-tool: unexpected arguments: $*" >&2; exit 1
+        """.write(toFile: bin + "/secret-tool", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: bin + "/secret-tool")
+        try writeProfiles("[\"my sb\"]\nhost = \"\(host)\"\ntoken_keyring = true\n")
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let r = try scimsh(["--profile", "my sb", "-c", "find | count; vars"], environment: ["PATH": path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("count\n-----\n6\n"), r.stdout)
+        XCTAssertTrue(
+            r.stdout.contains("token_command = secret-tool lookup service scimsh profile 'my sb'\n"), r.stdout)
+        assertNoToken(r)
+    }
+
     // MARK: - Failures
 
     func testAFailingTokenCommandExitsOneWithItsStatusOnly() throws {
