@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Wire types shared by client and sandbox: JSON values, the SCIM filter language, users, errors.
@@ -59,7 +60,11 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "SCIMScript", dependencies: ["SCIMCore", "SCIMClient"], swiftSettings: upcoming),
+        .target(
+            name: "SCIMScript",
+            dependencies: ["SCIMCore", "SCIMClient", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: upcoming
+        ),
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .target(name: "LineEditor", dependencies: ["CLibEdit"], swiftSettings: upcoming),
         .target(

@@ -20,6 +20,38 @@ struct RootOptions: ParsableArguments {
     @Option(name: .customLong("base-path"), help: "The SCIM base path (default /api/v1/scim).")
     var basePath: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Connect with this profile of $XDG_CONFIG_HOME/scimsh/profiles.toml (or $SCIMSH_PROFILE).",
+            valueName: "NAME"))
+    var profile: String?
+
+    @Option(
+        name: .customLong("cacert"),
+        help: ArgumentHelp("Trust the certificate authorities in this PEM file (sets ca_file).", valueName: "FILE"))
+    var caFile: String?
+
+    @Option(
+        name: .customLong("cert"),
+        help: ArgumentHelp("Client certificate for mutual TLS, PEM (sets cert_file).", valueName: "FILE"))
+    var certFile: String?
+
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp("Private key of the client certificate, PEM (sets key_file).", valueName: "FILE"))
+    var keyFile: String?
+
+    @Flag(help: "Skip certificate and host name verification: anyone on the path can read the token.")
+    var insecure = false
+
+    @Option(help: ArgumentHelp("Send requests through this proxy, e.g. http://proxy.corp:3128.", valueName: "URL"))
+    var proxy: String?
+
+    @Flag(
+        name: .customLong("allow-http"),
+        help: "Allow sending the token over plain http to a host other than loopback.")
+    var allowHTTP = false
+
     @Option(help: "Output format: table, json, jsonl, csv, show.")
     var output: String?
 
@@ -60,8 +92,14 @@ extension RootOptions {
     }
 
     /// Options taking a value, and flags, as typed before a script file.
-    static let valuedOptions: Set<String> = ["-c", "--host", "--base-path", "--output", "--sandbox-users", "--trace"]
-    static let flagOptions: Set<String> = ["--sandbox", "--norc", "--continue-on-error", "--dry-run", "--version"]
+    /// (Keep in step with the properties above: CLITests checks every option `--help` shows.)
+    static let valuedOptions: Set<String> = [
+        "-c", "--host", "--base-path", "--output", "--sandbox-users", "--trace", "--profile", "--cacert", "--cert",
+        "--key", "--proxy",
+    ]
+    static let flagOptions: Set<String> = [
+        "--sandbox", "--norc", "--continue-on-error", "--dry-run", "--version", "--insecure", "--allow-http",
+    ]
 
     /// Scans the options before the script file (or `--`, or `-`): `-h`/`--help` asks for help, an unknown
     /// `-x`/`--xyz` is a usage error. Everything from the script file on belongs to the script.
@@ -88,6 +126,7 @@ extension RootOptions {
         let lines = helpMessage().split(separator: "\n", omittingEmptySubsequences: false)
         let options = lines.drop { !$0.hasPrefix("OPTIONS:") }
         return (options.isEmpty ? lines[...] : options).joined(separator: "\n")
-            + "\nEnvironment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer), SCIMSH_API_TOKEN (Genestack-API-Token)."
+            + "\nEnvironment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer), SCIMSH_API_TOKEN (Genestack-API-Token),"
+            + "\n  SCIMSH_PROFILE (a profile of profiles.toml: see 'help connect' at the prompt)."
     }
 }

@@ -55,7 +55,8 @@ struct REPL {
                 .sorted(),
                 knownIds: interpreter.seen.ids,
                 knownUserNames: interpreter.seen.userNames,
-                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home))
+                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
+                profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
             let r = Completer.complete(line: line, cursor: cursor, context: context)
             return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
         }
@@ -167,25 +168,46 @@ struct REPL {
                 "Connected to the built-in SANDBOX at \(sandbox.baseURL) (\(sandbox.users().count) users; changes are not kept).\n"
             s += "Set host = \"https://…\" and token = $env.ODM_TOKEN to work on a real server.\n"
         } else if let c = interpreter.session.clientConfiguration() {
-            s += "Server: \(c.baseURL)\n"
+            let profile = interpreter.session.string("profile").map { " (profile \($0))" } ?? ""
+            s += "Server: \(c.baseURL)\(profile)\n"
+            if interpreter.session.string("production") == "on" {
+                s += "PRODUCTION: every change shows its plan and asks first (confirm_above = 0).\n"
+            }
         }
         return s
     }
 
     func promptText(_ interpreter: Interpreter) -> String {
-        let session = interpreter.session
-        if let sandbox, session.string("host") == "http://\(sandbox.host):\(sandbox.port)" {
-            return "scimsh [sandbox]> "
+        let parts = promptParts(interpreter.session)
+        guard let production = parts.production else { return "scimsh \(parts.place)> " }
+        // A production profile stands out in red (the \u{1}s keep the escapes out of libedit's column count).
+        let label = colorPrompt ? "\u{1}\u{1B}[1;31m\u{1}\(production)\u{1}\u{1B}[0m\u{1}" : production
+        return "scimsh \(parts.place) \(label)> "
+    }
+
+    /// What the prompt shows: the profile name (else the sandbox or host), and a production warning.
+    func promptParts(_ session: Session) -> (place: String, production: String?) {
+        let user = session.string("user").map { $0 + "@" } ?? ""
+        if let profile = session.string("profile") {
+            return (user + profile, session.string("production") == "on" ? "[PRODUCTION]" : nil)
         }
-        guard let host = session.string("host") else { return "scimsh [no host]> " }
+        if let sandbox, session.string("host") == "http://\(sandbox.host):\(sandbox.port)" {
+            return ("[sandbox]", nil)
+        }
+        guard let host = session.string("host") else { return ("[no host]", nil) }
         var h = host
         for p in ["https://", "http://"] where h.hasPrefix(p) { h = String(h.dropFirst(p.count)) }
-        if let user = session.string("user") { return "scimsh \(user)@\(h)> " }
-        return "scimsh \(h)> "
+        return (user + h, nil)
+    }
+
+    /// Whether the prompt may use colour: a terminal (the REPL runs on one), no NO_COLOR, TERM not dumb.
+    var colorPrompt: Bool {
+        environment["NO_COLOR"] == nil && environment["TERM"] != "dumb" && Stdio.isTerminal(1)
     }
 
     func continuationPrompt(_ interpreter: Interpreter) -> String {
-        let width = promptText(interpreter).count
+        let parts = promptParts(interpreter.session)
+        let width = "scimsh \(parts.place)> ".count + (parts.production.map { $0.count + 1 } ?? 0)
         return String(repeating: " ", count: max(0, width - 4)) + "..> "
     }
 

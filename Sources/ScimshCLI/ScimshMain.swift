@@ -75,16 +75,21 @@ struct Runner {
         {
             return usageError("--host must start with http:// or https:// (got '\(host)')")
         }
+        if options.sandbox, options.profile != nil {
+            return usageError("--sandbox and --profile exclude each other: the sandbox is a server of its own")
+        }
         Interrupts.shared.install()
         let stdinIsTerminal = Stdio.isTerminal(0)
         let interactive = options.command == nil && options.script.isEmpty && stdinIsTerminal
         let sink = StdioSink()
+        // The environment first, then the profile, then flags: the more explicit setting wins.
         var session = Session()
-        if let h = options.host ?? environment["SCIMSH_HOST"] { session.set("host", .string(h)) }
-        if let b = options.basePath { session.set("base_path", .string(b)) }
-        if let o = options.output { session.set("output", .string(o.lowercased())) }
+        if let h = environment["SCIMSH_HOST"] { session.set("host", .string(h)) }
         if let t = environment["SCIMSH_TOKEN"], !t.isEmpty { session.set("token", .string(t)) }
         if let t = environment["SCIMSH_API_TOKEN"], !t.isEmpty { session.set("api_token", .string(t)) }
+        if let failure = connectProfile(&session) { return failure }
+        applyConnectionFlags(&session)
+        if let o = options.output { session.set("output", .string(o.lowercased())) }
         if options.continueOnError { session.set("on_error", .string("continue")) }
         if options.dryRun { session.set("dry_run", .string("on")) }
         if let t = options.trace {
@@ -177,6 +182,56 @@ struct Runner {
         }
         Blocking.run { await interpreter.shutdown() }
         return result.exitCode
+    }
+}
+
+extension Runner {
+    /// The profile `--profile` or `SCIMSH_PROFILE` names, if any.
+    /// (`--sandbox` wins over `SCIMSH_PROFILE`; with `--profile` it is a usage error.)
+    var profileName: String? {
+        if let p = options.profile { return p }
+        if !options.sandbox, let p = environment["SCIMSH_PROFILE"], !p.isEmpty { return p }
+        return nil
+    }
+
+    /// Applies the chosen profile (its token fetched) to the session; an exit code when that fails: 2 for a
+    /// problem with the file or the name, 1 when the token cannot be fetched, 130 when interrupted.
+    func connectProfile(_ session: inout Session) -> Int32? {
+        guard let name = profileName else { return nil }
+        let environment = environment
+        let result: Result<ResolvedProfile, ProfileError> = Blocking.run {
+            do throws(ProfileError) {
+                return .success(try await ResolvedProfile.load(named: name, environment: environment))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let resolved):
+            session.connect(resolved)
+            if resolved.profile.insecure, !options.insecure {
+                Stdio.writeAll(2, "scimsh: " + ConnectionProfile.insecureWarning + "\n")
+            }
+            return nil
+        case .failure(let error):
+            Stdio.writeAll(2, "scimsh: \(error.message)\n")
+            if error.isInterrupted { return 130 }
+            return error.isConfigurationError ? 2 : 1
+        }
+    }
+
+    /// Sets the session variables of the connection flags (after the profile, so they win).
+    func applyConnectionFlags(_ session: inout Session) {
+        let strings: [(String, String?)] = [
+            ("host", options.host), ("base_path", options.basePath), ("ca_file", options.caFile),
+            ("cert_file", options.certFile), ("key_file", options.keyFile), ("proxy", options.proxy),
+        ]
+        for (name, value) in strings { if let value { session.set(name, .string(value)) } }
+        if options.allowHTTP { session.set("allow_http", .string("on")) }
+        if options.insecure {
+            session.set("insecure", .string("on"))
+            Stdio.writeAll(2, "scimsh: " + ConnectionProfile.insecureWarning + "\n")
+        }
     }
 }
 

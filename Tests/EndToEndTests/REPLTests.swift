@@ -41,7 +41,8 @@ final class REPLTests: XCTestCase {
     /// ``waitForExitLine(_:)``): tmux 3.3a sometimes closes a dead pane's terminal without ever reaping the
     /// program, so `#{pane_dead_status}` (``TmuxSession/waitForExit(timeout:)``) can stay empty for good.
     func launch(
-        _ arguments: [String] = [], environment extra: [String: String] = [:], reportingExit: Bool = false
+        _ arguments: [String] = [], environment extra: [String: String] = [:], unsetting: [String] = [],
+        reportingExit: Bool = false
     ) throws -> TmuxSession {
         var environment = [
             "HOME": home,
@@ -52,10 +53,11 @@ final class REPLTests: XCTestCase {
             "NO_COLOR": "1",
         ]
         for (key, value) in extra { environment[key] = value }
+        for name in unsetting { environment[name] = nil }
         var command = ["/usr/bin/env"]
-        let unset = environment.filter(\.value.isEmpty).map(\.key)
+        let unset = environment.filter(\.value.isEmpty).map(\.key) + unsetting
         for name in unset { environment[name] = nil }
-        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "EDITRC", "LC_ALL"] + unset {
+        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "SCIMSH_PROFILE", "EDITRC", "LC_ALL"] + unset {
             command += ["-u", name]
         }
         command += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

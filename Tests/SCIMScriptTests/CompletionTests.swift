@@ -11,7 +11,8 @@ private let context = CompletionContext(
     knownUserNames: ["bjensen", "bjorn", "Alice", "o\"brien", "Jürgen"],
     fileLister: { prefix in
         ["examples/", "examples/offboard.scim", "notes.csv", "my file.csv"].filter { $0.hasPrefix(prefix) }
-    }
+    },
+    profileNames: ["prod", "staging", "prod-eu"]
 )
 
 /// Completes `input` with the cursor at `‸`, or at the end when there is none.
@@ -335,6 +336,14 @@ struct ArgumentCompletionTests {
         #expect(result.position == .helpTopic)
         #expect(complete("help fi").candidates == ["filter", "find"])
         #expect(complete("help find ").candidates == [])
+    }
+
+    @Test func profileNamesAfterConnect() {
+        let result = complete("connect ")
+        #expect(result.candidates == ["prod", "prod-eu", "staging"])
+        #expect(result.position == .profileName)
+        #expect(complete("connect pr").candidates == ["prod", "prod-eu"])
+        #expect(complete("connect prod ").candidates == [])
     }
 
     @Test func setAndUnset() {

@@ -369,8 +369,9 @@ final class InterpreterStatementTests: InterpreterTestCase {
             """
             Exit codes of scimsh:
               0    every statement succeeded
-              1    a statement failed at run time (an HTTP error, a failed user in a bulk change, a missing file)
-              2    a usage or parse error (nothing ran)
+              1    a statement failed at run time (an HTTP error, a failed user in a bulk change, a missing file),
+                   or a connection profile's token could not be fetched
+              2    a usage or parse error, or a bad profiles file or profile name (nothing ran)
               130  interrupted with Ctrl-C
               143  stopped by SIGTERM (129: SIGHUP), as by Ctrl-C
 

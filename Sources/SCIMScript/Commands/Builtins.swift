@@ -5,7 +5,7 @@ public enum BuiltinCommands {
         [
             FindCommand(), GetCommand(), LookupCommand(), CreateCommand(), PatchCommand(), DeleteCommand(),
             WhereCommand(), SelectCommand(), SortCommand(), FirstCommand(), CountCommand(), ExpectCommand(),
-            ImportCommand(), SaveCommand(), JournalCommand(), UndoCommand(),
+            ImportCommand(), SaveCommand(), JournalCommand(), UndoCommand(), ConnectCommand(),
         ] + OutputFormat.allCases.map { OutputCommand(format: $0) }
     }
 

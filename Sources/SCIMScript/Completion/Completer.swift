@@ -142,6 +142,8 @@ private struct Analysis {
             return values(context.knownIds, alwaysQuoted: false, position: .userId)
         case "import", "save":
             return files()
+        case "connect":
+            return arguments.isEmpty ? names(context.profileNames, .profileName) : nothing
         default:
             return nothing
         }

@@ -20,6 +20,8 @@ public struct CompletionContext: Sendable {
     public var knownUserNames: [String]
     /// Paths starting with the given text (directories end in `/`), for `source`, `import` and `save`.
     public var fileLister: @Sendable (String) -> [String]
+    /// Connection profile names, offered after `connect`.
+    public var profileNames: [String]
 
     /// A context with the given lists; every argument has a sensible default.
     public init(
@@ -30,7 +32,8 @@ public struct CompletionContext: Sendable {
         helpTopics: [String] = [],
         knownIds: [String] = [],
         knownUserNames: [String] = [],
-        fileLister: @escaping @Sendable (String) -> [String] = { _ in [] }
+        fileLister: @escaping @Sendable (String) -> [String] = { _ in [] },
+        profileNames: [String] = []
     ) {
         self.commands = commands
         self.statements = statements
@@ -40,6 +43,7 @@ public struct CompletionContext: Sendable {
         self.knownIds = knownIds
         self.knownUserNames = knownUserNames
         self.fileLister = fileLister
+        self.profileNames = profileNames
     }
 
     /// The language's stage names.
@@ -144,6 +148,8 @@ public struct CompletionResult: Sendable, Equatable {
         case file
         /// A help topic after `help`.
         case helpTopic
+        /// A connection profile's name, after `connect`.
+        case profileName
         /// A variable name after `set` or `unset`.
         case settingName
         /// A value after `set NAME =`.

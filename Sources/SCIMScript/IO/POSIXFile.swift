@@ -24,6 +24,12 @@ enum POSIX {
         return UInt32(info.st_mode) & 0o170000 == 0o040000
     }
 
+    /// Whether anything exists at `path` (a dangling symbolic link does not count).
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
     /// Whether an open descriptor is a directory.
     static func isDirectory(fd: Int32) -> Bool {
         var info = stat()

@@ -274,7 +274,11 @@ public final class Interpreter: Sendable {
         case .set(let name, let nameRange, let expr):
             let value = try resolve(expr)
             try validateSetting(name, value, range: expr.range)
-            state.withLock { $0.set(name, value) }
+            state.withLock { session in
+                session.set(name, value)
+                // A token set by hand is not to be replaced by the profile's command when it expires.
+                if Session.isSecret(name) { session.unset("token_command") }
+            }
             if name == "host" || name == "base_path" || name == "token" || name == "api_token" || name == "timeout"
                 || name == "trace"
             {
@@ -509,6 +513,11 @@ public final class Interpreter: Sendable {
         context.dryRun = dry == "on" || dry == "true"
         context.confirm = confirmer.current
         context.journalStore = journal
+        context.environment = environment
+        context.sessionEditor = { [self] change in
+            state.withLock { change(&$0) }
+            applyTrace()
+        }
         if writes, !context.dryRun, let journal {
             context.journal = journal
             let text = session.scrub(statement ?? "")

@@ -53,7 +53,20 @@ public struct PipelineContext: Sendable {
     public var journalStore: Journal?
     /// The statement being run, for the journal.
     public var statement: StatementInfo?
+    /// Environment variables (`$env.NAME`, where a profile's token may be).
+    public var environment: [String: String] = [:]
     let clientProvider: @Sendable () throws -> SCIMClient
+    /// Changes the interpreter's session for the statements that follow (`nil`: this pipeline cannot).
+    var sessionEditor: (@Sendable (@Sendable (inout Session) -> Void) -> Void)?
+
+    /// Changes the session's variables for the statements after this one, as `connect` does; returns whether
+    /// the pipeline could (a pipeline run outside an interpreter cannot).
+    @discardableResult
+    public func updateSession(_ change: @Sendable (inout Session) -> Void) -> Bool {
+        guard let sessionEditor else { return false }
+        sessionEditor(change)
+        return true
+    }
 
     /// The client for the session's server; throws when no host is set.
     public func client() throws -> SCIMClient { try clientProvider() }

@@ -1,0 +1,113 @@
+import SCIMClient
+import SCIMCore
+
+/// `connect [PROFILE]`: switches the session to a server named in `profiles.toml`, or lists the profiles.
+struct ConnectCommand: Command {
+    let name = "connect"
+    let signature = "connect [PROFILE]"
+    let summary = "connect to a server named in profiles.toml, or list the profiles"
+    let category = CommandCategory.local
+    let isSourceOnly = true
+    let isOutput = true
+    var help: String {
+        let width = ConnectionProfile.keys.map(\.name.count).max() ?? 0
+        let keys = ConnectionProfile.keys.map { key in
+            "  " + key.name + String(repeating: " ", count: width - key.name.count) + "  " + key.summary
+        }
+        return """
+            Connection profiles live in $XDG_CONFIG_HOME/scimsh/profiles.toml (else \
+            ~/.config/scimsh/profiles.toml), one TOML table per server:
+
+              [prod]
+              host = "https://odm.example.com"
+              ca_file = "/etc/ssl/corp-ca.pem"
+              proxy = "http://proxy.corp:3128"
+              token_command = "pass show odm/prod"
+              production = true
+
+            `connect NAME` replaces the connection settings (host, TLS, proxy, token) with the profile's and fetches \
+            its token; `connect` alone lists the profiles (name, host, where the token comes from; never a token). \
+            At start: scimsh --profile NAME, or SCIMSH_PROFILE=NAME; flags given with it (--host, --cacert, \
+            --proxy, ...) win over the profile.
+
+            Keys:
+            \(keys.joined(separator: "\n"))
+
+            The token comes from token_env, token_command (run without a shell; its first output line is the \
+            token, and it runs again when the server says the token expired) or token_keyring; a profile without \
+            them uses $SCIMSH_TOKEN. A token written in the file itself is refused. Details and troubleshooting: \
+            docs/connecting.md.
+            """
+    }
+    var examples: [CommandExample] {
+        [CommandExample("connect", "list the connection profiles: name, host and where each token comes from")]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        if let flag = inv.arguments.first(where: { if case .positional = $0.kind { false } else { true } }) {
+            throw inv.error("connect takes a profile name only", at: flag.range)
+        }
+        let names = inv.positionals
+        guard names.count <= 1 else { throw inv.error("connect takes one profile name", at: names[1].range) }
+        return ConnectSource(profile: names.first?.value.displayString, invocation: inv)
+    }
+}
+
+final class ConnectSource: RecordSource {
+    let profile: String?
+    let invocation: StageInvocation
+    var done = false
+
+    init(profile: String?, invocation: StageInvocation) {
+        self.profile = profile
+        self.invocation = invocation
+    }
+
+    var context: PipelineContext { invocation.context }
+
+    func next() async throws -> Record? {
+        guard !done else { return nil }
+        done = true
+        do throws(ProfileError) {
+            if let profile { try await connect(profile) } else { try list() }
+        } catch {
+            if error.isInterrupted { throw CancellationError() }
+            throw invocation.error(error.message)
+        }
+        return nil
+    }
+
+    func list() throws(ProfileError) {
+        let file: ProfileFile
+        do throws(ProfileError) {
+            file = try ProfileFile.load(environment: context.environment)
+        } catch  where error.isMissingFile {
+            context.message("no connection profiles yet: " + error.message)
+            return
+        }
+        if file.profiles.isEmpty {
+            context.message("no connection profiles in \(file.path): add one [NAME] table per server (help connect)")
+            return
+        }
+        let format = OutputFormat(rawValue: context.session.string("output")?.lowercased() ?? "table") ?? .table
+        var writer = RecordWriters.make(format, columns: ["name", "host", "token", "production"])
+        let current = context.session.string("profile")
+        for p in file.profiles {
+            let record = JSONObject([
+                ("name", .string(p.name == current ? p.name + " *" : p.name)), ("host", .string(p.host)),
+                ("token", .string(p.credentialSummary)), ("production", .bool(p.production)),
+            ])
+            context.sink.writeData(context.session.scrub(writer.write(record)))
+        }
+        context.sink.writeData(context.session.scrub(writer.finish()))
+    }
+
+    func connect(_ name: String) async throws(ProfileError) {
+        let resolved = try await ResolvedProfile.load(named: name, environment: context.environment)
+        guard context.updateSession({ $0.connect(resolved) }) else {
+            throw ProfileError.notInInterpreter()
+        }
+        if resolved.profile.insecure { context.message(ConnectionProfile.insecureWarning) }
+        context.message(resolved.summary)
+    }
+}
