@@ -29,10 +29,11 @@ public final class SCIMClient: Sendable {
     let transport: any HTTPTransport
     let ownsTransport: Bool
     let observer: (any HTTPExchangeObserver)?
-    /// The headers of every request, and of every request with a body: made once, shared by every request
-    /// (building them cost three strings and an array per request).
+    /// The headers of every request, and of every request with a body, without the credential.
     let headers: [(name: String, value: String)]
     let headersWithBody: [(name: String, value: String)]
+    /// The credential, replaced when ``SCIMConfiguration/tokenCommand`` gives a fresh token after a 401.
+    let credential: Credential
     /// The proxy requests go through (masked), for traces.
     let via: String?
     /// Why requests must not be sent (a token over plain http to another machine), or `nil`.
@@ -66,11 +67,11 @@ public final class SCIMClient: Sendable {
         self.transport = transport
         self.ownsTransport = owned
         self.observer = observer
-        var headers: [(name: String, value: String)] = [
+        let headers: [(name: String, value: String)] = [
             ("Accept", SCIMSchema.mediaType + ", application/json"),
             ("User-Agent", configuration.userAgent),
         ]
-        if let auth = configuration.auth.header { headers.append(auth) }
+        self.credential = Credential(configuration.auth, command: configuration.tokenCommand)
         self.headers = headers
         self.headersWithBody = headers + [("Content-Type", SCIMSchema.mediaType)]
         self.via = (try? configuration.effectiveProxy())??.description
@@ -81,6 +82,10 @@ public final class SCIMClient: Sendable {
     public func with(configuration: SCIMConfiguration? = nil, observer: (any HTTPExchangeObserver)?) -> SCIMClient {
         SCIMClient(configuration: configuration ?? self.configuration, transport: transport, observer: observer)
     }
+
+    /// The credential requests carry now: the configuration's, or the fresh one a token command gave after the
+    /// server answered 401.
+    public var currentAuth: SCIMAuth { credential.auth }
 
     /// Closes the connection pool (only the pool this client created).
     public func shutdown() async {
@@ -162,11 +167,10 @@ public final class SCIMClient: Sendable {
                 + query.map { "\(URLEncoding.queryComponent($0.0))=\(URLEncoding.queryComponent($0.1))" }
                 .joined(separator: "&")
         }
-        guard let body else {
-            return HTTPRequestData(method: method, url: url, headers: headers, body: nil, proxy: via)
-        }
+        var all = body == nil ? headers : headersWithBody
+        if let auth = credential.auth.header { all.append(auth) }
         return HTTPRequestData(
-            method: method, url: url, headers: headersWithBody, body: JSONEncoderFast.encodeBytes(body), proxy: via)
+            method: method, url: url, headers: all, body: body.map(JSONEncoderFast.encodeBytes), proxy: via)
     }
 
     /// The request for an operation on one user, with the id escaped as a path segment.
@@ -182,10 +186,15 @@ public final class SCIMClient: Sendable {
     /// Retried: connection failures before anything was sent (any method); for idempotent requests also other
     /// transport failures, 429 and 503, with capped exponential backoff honouring Retry-After. POST is retried
     /// only when it certainly never reached the server, or on 429 (the server says it did not process it).
-    public func perform(_ r: HTTPRequestData, idempotent: Bool) async throws(SCIMError) -> HTTPResponseData {
+    ///
+    /// A 401 with a ``SCIMConfiguration/tokenCommand`` runs the command once (once for all requests that got
+    /// the 401 together) and sends the request again with the fresh token; ``RequestNotes`` records it.
+    public func perform(_ request: HTTPRequestData, idempotent: Bool) async throws(SCIMError) -> HTTPResponseData {
+        var r = request
         if let refusal { throw .invalidRequest(refusal, method: r.method, url: r.url) }
         let policy = configuration.retry
         var attempt = 1
+        var refreshed = false
         var earlierAttemptMayHaveApplied = false
         while true {
             if Task.isCancelled || (!earlierAttemptMayHaveApplied && Withdrawal.current?.isWithdrawn == true) {
@@ -199,6 +208,12 @@ public final class SCIMClient: Sendable {
                 let response = try await transport.send(r, timeout: configuration.timeout)
                 observer?.didReceive(response, for: r, duration: ContinuousClock.now - start)
                 if (200..<300).contains(response.status) { return response }
+                if response.status == 401, !refreshed, credential.command != nil {
+                    refreshed = true
+                    try await refreshToken(after: response, for: &r)
+                    attempt += 1
+                    continue
+                }
                 if response.status == 404, r.method == "DELETE", earlierAttemptMayHaveApplied {
                     // An earlier attempt reached the server but its answer was lost; ODM now hides the user
                     // it deactivated. The delete happened: report it as done.
@@ -230,6 +245,26 @@ public final class SCIMClient: Sendable {
                 throw .cancelled(method: r.method, url: r.url)
             }
             attempt += 1
+        }
+    }
+
+    /// Runs the token command (unless a request that got the same 401 already did) and puts the fresh
+    /// credential into `r`; a failing command ends in the 401 with the reason added.
+    func refreshToken(after response: HTTPResponseData, for r: inout HTTPRequestData) async throws(SCIMError) {
+        let used = r.headers.first { $0.name == credential.auth.header?.name }?.value
+        do {
+            try await credential.refresh(replacing: used)
+        } catch {
+            let e = decodeError(response, r)
+            throw .http(
+                status: 401, scimType: e.scimType,
+                detail: scrub(e.detail + "; running token_command for a fresh token failed: \(error)"),
+                method: r.method, url: r.url)
+        }
+        RequestNotes.current?.noteTokenRefreshed()
+        if let header = credential.auth.header {
+            r.headers.removeAll { $0.name == header.name }
+            r.headers.append(header)
         }
     }
 
@@ -322,9 +357,10 @@ public final class SCIMClient: Sendable {
         return .milliseconds(Int64(min(seconds, maxRetryAfter) * 1000))
     }
 
-    /// Removes the credential from text that came from elsewhere (a server could echo it).
+    /// Removes the credentials (the configured one and any fresh one) from text that came from elsewhere (a
+    /// server could echo it).
     func scrub(_ text: String) -> String {
-        SecretMask(configuration.auth.secret.map { [$0] } ?? []).apply(text)
+        SecretMask([configuration.auth.secret, credential.auth.secret].compactMap { $0 }).apply(text)
     }
 }
 

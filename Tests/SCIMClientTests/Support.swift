@@ -147,12 +147,20 @@ final class RecordingObserver: HTTPExchangeObserver, @unchecked Sendable {
     private var _attempts: [Int] = []
     private var _statuses: [Int] = []
     private var _failures: [String] = []
+    private var _sent: [HTTPRequestData] = []
 
     var attempts: [Int] { lock.withLock { _attempts } }
+    /// Every request as it was about to be sent.
+    var sent: [HTTPRequestData] { lock.withLock { _sent } }
     var statuses: [Int] { lock.withLock { _statuses } }
     var failures: [String] { lock.withLock { _failures } }
 
-    func willSend(_ request: HTTPRequestData, attempt: Int) { lock.withLock { _attempts.append(attempt) } }
+    func willSend(_ request: HTTPRequestData, attempt: Int) {
+        lock.withLock {
+            _attempts.append(attempt)
+            _sent.append(request)
+        }
+    }
     func didReceive(_ response: HTTPResponseData, for request: HTTPRequestData, duration: Duration) {
         lock.withLock { _statuses.append(response.status) }
     }

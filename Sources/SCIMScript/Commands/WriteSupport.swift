@@ -279,11 +279,13 @@ final class WriteStage: RecordSource {
             // create, patch and undo send what the input says; delete passes the whole user on.
             let raw = ["create", "patch", "undo"].contains(spec.op)
             let input = raw ? record : (before.map { merge($0, record) } ?? record)
-            let out = try await spec.perform(input)
+            let notes = RequestNotes()
+            let out = try await RequestNotes.$current.withValue(notes) { try await spec.perform(input) }
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }
+                let note = notes.tokenRefreshed ? "the token had expired (401); token_command gave a fresh one" : nil
                 try? journal.append(
-                    line: e.line(phase: "end", after: out, outcome: "ok"), deferrable: true)
+                    line: e.line(phase: "end", after: out, outcome: "ok", note: note), deferrable: true)
             }
             if let out {
                 context.seen?.note(out)

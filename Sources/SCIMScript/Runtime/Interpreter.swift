@@ -279,9 +279,10 @@ public final class Interpreter: Sendable {
                 // A token set by hand is not to be replaced by the profile's command when it expires.
                 if Session.isSecret(name) { session.unset("token_command") }
             }
-            if name == "host" || name == "base_path" || name == "token" || name == "api_token" || name == "timeout"
-                || name == "trace"
-            {
+            if name == "insecure", state.current.flag("insecure") {
+                sink.writeMessage(ConnectionProfile.insecureWarning + "\n")
+            }
+            if ["host", "base_path", "token", "api_token", "timeout", "trace", "proxy"].contains(name) {
                 applyTrace()
             }
             _ = nameRange
@@ -312,8 +313,24 @@ public final class Interpreter: Sendable {
             sink.writeData(try await Explainer(interpreter: self).explain(pipeline, file: file))
             return []
         case .pipeline(let pipeline):
+            defer { adoptRefreshedToken() }
             return try await runPipeline(pipeline, collect: collect, statement: statement.text)
         }
+    }
+
+    /// After a statement in which the client got a fresh token from `token_command` (the old one expired),
+    /// the session keeps the fresh one: later statements send it, and it is masked like the one it replaces.
+    func adoptRefreshedToken() {
+        guard let client = clientCache.withLock({ $0.client }), client.currentAuth != client.configuration.auth,
+            let secret = client.currentAuth.secret
+        else { return }
+        if case .apiToken = client.currentAuth {
+            state.withLock { $0.set("api_token", .string(secret)) }
+        } else {
+            state.withLock { $0.set("token", .string(secret)) }
+        }
+        // The trace's mask learns the fresh token; the next statement makes a client that sends it.
+        applyTrace()
     }
 
     func runSource(_ path: String, range: SourceRange) async throws {
@@ -365,9 +382,15 @@ public final class Interpreter: Sendable {
             guard TraceMode(rawValue: text.lowercased()) != nil else {
                 throw ScriptError("trace must be on, curl or off (not '\(text)')", range: range)
             }
-        case "dry_run":
+        case "dry_run", "insecure", "allow_http":
             guard ["on", "off", "true", "false"].contains(text.lowercased()) else {
-                throw ScriptError("dry_run must be on or off (not '\(text)')", range: range)
+                throw ScriptError("\(name) must be on or off (not '\(text)')", range: range)
+            }
+        case "proxy":
+            guard text.isEmpty || (try? ProxySettings(parsing: text)) != nil else {
+                throw ScriptError(
+                    "proxy must be a URL such as http://proxy.corp:3128 or http://user:password@proxy:3128",
+                    range: range)
             }
         case "dialect":
             guard ["odm", "rfc"].contains(text.lowercased()) else {

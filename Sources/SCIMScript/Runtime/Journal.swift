@@ -310,8 +310,8 @@ struct JournalWrite: Sendable {
 
     /// The line for one phase, without its newline: `time`, `statement_no`, `statement`, `host`, `phase`, `op`,
     /// `id`, `userName`, `before`, and for `end` also `after` (the image of the user the server answered with)
-    /// and `outcome`.
-    func line(phase: String, after: Record?, outcome: String?) -> [UInt8] {
+    /// and `outcome`, and `note` when one is given (what happened on the way, such as a token refreshed).
+    func line(phase: String, after: Record?, outcome: String?, note: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(beforeJSON.count * 2 + statement.utf8.count + 256)
         func key(_ k: String) {
@@ -335,6 +335,7 @@ struct JournalWrite: Sendable {
             key("after")
             out.append(contentsOf: Journal.imageJSON(after))
             string("outcome", outcome ?? "ok")
+            if let note { string("note", note) }
         }
         out.append(UInt8(ascii: "}"))
         return out

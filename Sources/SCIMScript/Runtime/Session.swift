@@ -32,14 +32,13 @@ public struct Session: Sendable {
         ("ca_file", nil, "PEM file of the CAs to trust for https (default: the system's; or $SSL_CERT_FILE)"),
         ("cert_file", nil, "PEM client certificate for servers that require one (mutual TLS)"),
         ("key_file", nil, "PEM private key of cert_file"),
-        (
-            "insecure", .string("off"),
-            "on: do not verify the server's certificate (anyone on the path can read the token)"
-        ),
+        ("insecure", nil, "on: do not verify the server's certificate (anyone on the path can read the token)"),
         ("proxy", nil, "http://[user:password@]host:port (default: $HTTPS_PROXY / $HTTP_PROXY)"),
         ("no_proxy", nil, "hosts reached without the proxy, curl's rules (default: $NO_PROXY)"),
-        ("allow_http", .string("off"), "on: allow sending the token over plain http:// to another machine"),
+        ("allow_http", nil, "on: allow sending the token over plain http:// to another machine"),
         ("token_command", nil, "a command whose output is the token, run again when the server answers 401"),
+        ("profile", nil, "the connection profile in use (connect NAME, --profile)"),
+        ("production", nil, "on when the profile is marked production: every change asks first"),
     ]
 
     /// An empty session (defaults apply through ``value(_:)``).
@@ -75,12 +74,19 @@ public struct Session: Sendable {
     public func masked(_ name: String) -> String {
         guard let v = value(name) else { return "" }
         if Session.isSecret(name) { return "****" }
+        if name == "proxy" { return ProxySettings.masking(v.displayString) }
         return v.displayString
     }
 
     /// Every secret value currently set, for scrubbing text.
     public var secretValues: [String] {
-        Session.secretNames.compactMap { variables[$0]?.displayString }.filter { $0.count >= 4 }
+        var values = Session.secretNames.compactMap { variables[$0]?.displayString }
+        // A proxy's password (in its URL) is a secret too.
+        if let proxy = variables["proxy"]?.displayString, let password = (try? ProxySettings(parsing: proxy))?.password
+        {
+            values.append(password)
+        }
+        return values.filter { $0.count >= 4 }
     }
 
     /// A mask for the secrets set now (build it once where many texts are masked).
