@@ -29,9 +29,8 @@ public final class SCIMClient: Sendable {
     let transport: any HTTPTransport
     let ownsTransport: Bool
     let observer: (any HTTPExchangeObserver)?
-    /// The headers of every request, and of every request with a body, without the credential.
+    /// The headers of every request, before the credential (and the content type of a body).
     let headers: [(name: String, value: String)]
-    let headersWithBody: [(name: String, value: String)]
     /// The credential, replaced when ``SCIMConfiguration/tokenCommand`` gives a fresh token after a 401.
     let credential: Credential
     /// The proxy requests go through (masked), for traces.
@@ -73,7 +72,6 @@ public final class SCIMClient: Sendable {
         ]
         self.credential = Credential(configuration.auth, command: configuration.tokenCommand)
         self.headers = headers
-        self.headersWithBody = headers + [("Content-Type", SCIMSchema.mediaType)]
         self.via = (try? configuration.effectiveProxy())??.description
         self.refusal = configuration.refusal
     }
@@ -167,8 +165,9 @@ public final class SCIMClient: Sendable {
                 + query.map { "\(URLEncoding.queryComponent($0.0))=\(URLEncoding.queryComponent($0.1))" }
                 .joined(separator: "&")
         }
-        var all = body == nil ? headers : headersWithBody
+        var all = headers
         if let auth = credential.auth.header { all.append(auth) }
+        if body != nil { all.append(("Content-Type", SCIMSchema.mediaType)) }
         return HTTPRequestData(
             method: method, url: url, headers: all, body: body.map(JSONEncoderFast.encodeBytes), proxy: via)
     }

@@ -35,8 +35,18 @@ struct ConnectCommand: Command {
 
             The token comes from token_env, token_command (run without a shell; its first output line is the \
             token, and it runs again when the server says the token expired) or token_keyring; a profile without \
-            them uses $SCIMSH_TOKEN. A token written in the file itself is refused. Details and troubleshooting: \
-            docs/connecting.md.
+            them uses $SCIMSH_TOKEN. A token written in the file itself is refused. The environment fills what \
+            the session leaves unset: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, NO_PROXY (curl's rules) and SSL_CERT_FILE.
+
+            When connecting fails (more in docs/connecting.md):
+              certificate is not trusted       an internal CA: --cacert FILE, set ca_file, or SSL_CERT_FILE
+              certificate expired on DATE      the server's admins must renew it
+              not valid for this host name     use the name the certificate was issued for
+              may require a client certificate give --cert FILE --key FILE (cert_file, key_file)
+              proxy asks for credentials (407) proxy = "http://USER:PASSWORD@proxy:3128"
+              proxy refused to open a tunnel   the proxy does not allow that host; or add it to no_proxy
+              refusing to send the token over plain http://   use https://, or --allow-http on a trusted network
+              401 Unauthorized                 the token is wrong or expired: fetch a new one (token_command)
             """
     }
     var examples: [CommandExample] {
