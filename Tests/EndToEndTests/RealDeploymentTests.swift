@@ -52,7 +52,13 @@ final class RealDeploymentTests: XCTestCase {
         let noted = lines.filter { $0.contains("token_command gave a fresh one") }
         XCTAssertGreaterThanOrEqual(noted.count, 1)
         XCTAssertLessThanOrEqual(noted.count, 32, "only the writes in flight at the expiry")
-        for text in [r.stdout, r.stderr, lines.joined()] {
+        // `journal N` shows the note beside the write.
+        let shown = try scimsh(["--output", "jsonl", "-c", "journal 1"], environment: ["SCIMSH_JOURNAL": journal])
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertEqual(
+            shown.stdout.split(separator: "\n").filter { $0.contains("token_command gave a fresh one") }.count,
+            noted.count, shown.stdout)
+        for text in [r.stdout, r.stderr, lines.joined(), shown.stdout] {
             XCTAssertFalse(text.contains("scimsh-sandbox-admin"), "a token leaked")
         }
     }

@@ -28,14 +28,18 @@ struct JournalCommand: Command {
             let n = try JournalSummary.number(arg, inv)
             let rows = entries.filter { Journal.statementNumber($0) == n && $0["phase"]?.stringValue == "end" }
             guard !rows.isEmpty else { throw inv.error("no statement \(n) in the journal", at: arg.range) }
+            // A note (a token refreshed on the way) gets a column when any write of the statement has one.
+            let noted = rows.contains { $0["note"] != nil }
             return ArraySource(
                 rows.map { e in
                     // Not `id`/`userName`: those would make the table show user columns and hide before/after.
-                    JSONObject([
+                    var row = JSONObject([
                         ("op", e["op"] ?? .null), ("user", e["userName"] ?? .null), ("user_id", e["id"] ?? .null),
                         ("before", e["before"] ?? .null), ("after", e["after"] ?? .null),
                         ("outcome", e["outcome"] ?? .null),
                     ])
+                    if noted { row["note"] = e["note"] ?? .null }
+                    return row
                 })
         }
         return ArraySource(JournalSummary.statements(entries).suffix(limit).map(\.record))
