@@ -293,3 +293,25 @@ func unicodeEscape(_ v: UInt32) -> String {
     let hex = String(v, radix: 16)
     return "\\u" + String(repeating: "0", count: max(0, 4 - hex.utf8.count)) + hex
 }
+
+/// Secrets are masked however a URL encodes them (issue 18, item 9).
+final class SecretMaskEncodingTests: XCTestCase {
+    func testEncodedFormsOfASecretAreMasked() {
+        let token = "ab+cd/ef=="
+        let mask = SecretMask([token])
+        for text in [
+            "Bearer ab+cd/ef==", "filter=userName%20eq%20%22ab%2Bcd%2Fef%3D%3D%22",
+            "/Users/ab%2bcd%2fef%3d%3d", "x ab%2Bcd%2Fef%3D%3D y",
+        ] {
+            let masked = mask.apply(text)
+            XCTAssertFalse(masked.contains("cd"), "\(text) → \(masked)")
+            XCTAssertTrue(masked.contains("****"), masked)
+        }
+        // A path segment keeps '@' and ':' as they are.
+        let colon = SecretMask(["user:p@ss word"])
+        XCTAssertEqual(colon.apply("/Users/user:p@ss%20word"), "/Users/****")
+        // A secret with nothing to encode has one form; short ones are not masked at all.
+        XCTAssertEqual(SecretMask(["plain-token"]).secrets, ["plain-token"])
+        XCTAssertTrue(SecretMask(["a+b"]).isEmpty)
+    }
+}
