@@ -706,3 +706,29 @@ final class FilterEvaluatorTests: XCTestCase {
         }
     }
 }
+
+/// RFC 7644 §3.10 attribute paths as users type them (create, patch, select, sort, table columns).
+final class AttributePathParsingTests: XCTestCase {
+    func testSchemaPrefixKeepsTheDotsOfItsVersion() throws {
+        let e = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        let p = try XCTUnwrap(AttributePath(parsing: e + ":employeeNumber"))
+        XCTAssertEqual(p.schema, e)
+        XCTAssertEqual(p.name, "employeeNumber")
+        XCTAssertNil(p.subAttribute)
+        XCTAssertTrue(p.isExtension)
+        XCTAssertEqual(p.jsonPath, [e, "employeeNumber"])
+        let m = try XCTUnwrap(AttributePath(parsing: e + ":manager.displayName"))
+        XCTAssertEqual(m.jsonPath, [e, "manager", "displayName"])
+    }
+
+    func testCoreSchemaAndPlainPaths() throws {
+        let core = try XCTUnwrap(AttributePath(parsing: SCIMSchema.user + ":name.givenName"))
+        XCTAssertFalse(core.isExtension)
+        XCTAssertEqual(core.jsonPath, ["name", "givenName"])
+        XCTAssertEqual(AttributePath(parsing: "meta.created")?.jsonPath, ["meta", "created"])
+        XCTAssertEqual(AttributePath(parsing: "userName")?.jsonPath, ["userName"])
+        XCTAssertNil(AttributePath(parsing: ""))
+        XCTAssertNil(AttributePath(parsing: "urn:x:"))
+        XCTAssertNil(AttributePath(parsing: ".x"))
+    }
+}

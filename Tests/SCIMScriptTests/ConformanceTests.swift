@@ -45,8 +45,9 @@ final class ConformanceTests: InterpreterTestCase {
             #"find userName eq "user00010" | select userName displayName | csv"#,
             "find | count",
             "set page_size = 5; find | sort userName | select userName | csv",
-            #"find | where displayName ew "1" | select userName | csv"#,
-            "find | sort -displayName | first 2 | select displayName | csv",
+            // RFC 7644 leaves the order of a listing to the server (scim2-server's is not creation order): sort.
+            #"find | where displayName ew "1" | sort userName | select userName | csv"#,
+            "find | sort displayName desc | first 2 | select displayName | csv",
         ]
         for s in statements {
             await odm.fresh(s)
