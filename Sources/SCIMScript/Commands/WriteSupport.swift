@@ -15,6 +15,8 @@ struct WriteSpec: Sendable {
     var perform: @Sendable (Record) async throws -> Record?
     /// The user as it is on the server before the write, for the journal (`nil`: it does not exist yet).
     var before: @Sendable (Record) async -> Record? = { _ in nil }
+    /// Which attributes the journal keeps of the user before and after the write (what undo can put back).
+    var imageScope: Journal.ImageScope = .editable(plus: [])
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
     ///
@@ -235,7 +237,7 @@ final class WriteStage: RecordSource {
                 statementNumber: statement.number, statement: statement.text, host: statement.host, op: spec.op,
                 id: record["id"]?.stringValue ?? before?["id"]?.stringValue,
                 userName: before?["userName"]?.stringValue ?? record["userName"]?.stringValue,
-                before: before)
+                before: before, scope: spec.imageScope)
             do {
                 try journal.append(line: e.line(phase: "begin", after: nil, outcome: nil))
             } catch {
@@ -274,6 +276,7 @@ final class WriteStage: RecordSource {
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
             context.message("error: \(describe(who)): \(text(of: error))")
+            if let e = error as? SCIMError, let hint = context.session.hint(for: e) { context.message(hint) }
             return (.failed, true)
         }
     }
