@@ -11,7 +11,7 @@ struct JournalCommand: Command {
     var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: ["limit"]) }
     let help = """
         Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
-        before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
+        (plus the attributes the write names; all of it for a delete under dialect rfc) before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
         $SCIMSH_JOURNAL overrides, SCIMSH_JOURNAL=off disables). `journal` lists the latest statements that \
         wrote (--limit K, default 20): number, time, host, statement, writes ok and failed. `journal N` lists the \
         writes of statement N. See `undo`.
@@ -103,14 +103,15 @@ struct UndoCommand: Command {
     let isMutating = true
     let help = """
         Reverts the writes of the latest statement in the journal that wrote (or of statement N, see \
-        `journal`): each changed user gets its userName, externalId, displayName and active back, deactivated \
-        users are reactivated, users it created are deactivated. It works after a restart and for users that \
+        `journal`): each changed user gets back the attributes the statement changed (and only those), \
+        deactivated users are reactivated, users it created are deleted again (ODM: deactivated), and a user an \
+        RFC 7644 server really deleted is created again from the journal, with a new id. It works after a restart and for users that \
         find can no longer see (ODM hides inactive users), because the journal keeps their ids. Writes whose \
         outcome is unknown (scimsh was killed mid-request) are reverted too; failed and not-sent ones are \
         skipped. Undo is itself journaled, so `undo` twice redoes.
 
-        Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), or \
-        DELETE for created users. Run it against the same host as the statement.
+        Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), \
+        DELETE for created users, POST {base_path}/Users for deleted ones. Run it against the same host as the statement.
         """
     var examples: [CommandExample] {
         [CommandExample(#"find userName eq "bjensen" | patch displayName="B"; undo"#, "put the name back")]
