@@ -77,12 +77,13 @@ extension AttributePath {
     /// Reads an attribute path as RFC 7644 §3.10 writes it: an optional schema URN prefix ending at the last `:`
     /// (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`), then the attribute name,
     /// then after the first `.` its sub-attribute (`name.givenName`). The dots inside the URN (`2.0`) belong to
-    /// the URN. Lenient (names are not checked): for paths users type as arguments and column names. `nil` for
-    /// an empty name.
+    /// the URN; only a `urn:` prefix is a schema. Lenient (names are not checked): for paths users type as
+    /// arguments and column names. `nil` for an empty name.
     public init?(parsing text: String) {
         var rest = Substring(text)
         var schema: String?
-        if let colon = text.lastIndex(of: ":") {
+        // Schema URIs are URNs: `time:x` is a name with a colon in it, not a schema and an attribute.
+        if text.utf8.count > 4, text.prefix(4).lowercased() == "urn:", let colon = text.lastIndex(of: ":") {
             schema = String(text[..<colon])
             rest = text[text.index(after: colon)...]
         }

@@ -730,6 +730,7 @@ final class AttributePathParsingTests: XCTestCase {
         XCTAssertNil(AttributePath(parsing: ""))
         XCTAssertNil(AttributePath(parsing: "urn:x:"))
         XCTAssertNil(AttributePath(parsing: ".x"))
+        XCTAssertEqual(AttributePath(parsing: "time:x")?.jsonPath, ["time:x"], "not a URN: no schema")
     }
 }
 
