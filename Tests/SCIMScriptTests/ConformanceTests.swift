@@ -137,6 +137,17 @@ final class ConformanceTests: InterpreterTestCase {
         XCTAssertEqual(rfc.data, "userName\nx\n", rfc.messages)
         await rfc.fresh(#"find userName eq "x" | table userName \#(e):employeeNumber"#)
         XCTAssertTrue(rfc.data.contains("E-77"), rfc.data)
+
+        // Undo of the patch takes the extension attribute away again (user00001 had none), and only that.
+        await rfc.expectSuccess("undo 3")
+        let undone = try await scim2User(scim2, "user00001")
+        XCTAssertNil(undone?[e]?["employeeNumber"], String(describing: undone))
+        XCTAssertEqual(undone?["displayName"], .string("Generated User 1"))
+        // Undo of an extension change on a user that had one puts the old value back.
+        await rfc.expectSuccess(#"find userName eq "x" | patch \#(e):employeeNumber="E-99""#)
+        await rfc.expectSuccess("undo")
+        let x2 = try await scim2User(scim2, "x")
+        XCTAssertEqual(x2?[e]?["employeeNumber"], .string("E-77"), String(describing: x2))
     }
 
     // MARK: - dateTime (item 3)
