@@ -239,5 +239,8 @@ final class ConformanceTests: InterpreterTestCase {
             XCTAssertTrue(h.messages.contains("set token = "), h.messages)
             XCTAssertTrue(h.messages.contains("SCIMSH_TOKEN"), h.messages)
         }
+        // A write stage gives the hint once, not once per user.
+        await odm.fresh("delete user-a user-b user-c")
+        XCTAssertEqual(odm.messages.components(separatedBy: "hint: no token is set").count, 2, odm.messages)
     }
 }

@@ -50,6 +50,8 @@ final class WriteStage: RecordSource {
     let spec: WriteSpec
     let range: SourceRange
     let done = Locked<Int>(0)
+    /// Whether this stage has printed its hint for a failure (`Session.hint(for:)`).
+    let hinted = Locked<Bool>(false)
     /// Failures of this stage (the pipeline's counter also holds those of other stages).
     let failedHere = Locked<Int>(0)
     let start = ContinuousClock.now
@@ -191,6 +193,7 @@ final class WriteStage: RecordSource {
         let mutations = context.mutations
         let done = self.done
         let failedHere = self.failedHere
+        let hinted = self.hinted
         let sink = context.sink
         let start = self.start
         let ctx = context
@@ -205,7 +208,7 @@ final class WriteStage: RecordSource {
             // one, so a request once sent completes and the journal and the summary match what the server got.
             mutations.begin()
             let (outcome, sent) = await WriteStage.performOne(
-                record, spec: spec, context: ctx, journal: journal, statement: statement)
+                record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted)
             mutations.end()
             // Withdrawn before it left (Ctrl-C while it waited for a connection): like an operation not started.
             guard sent else { return outcome }
@@ -227,7 +230,8 @@ final class WriteStage: RecordSource {
     /// Performs one record's write with its journal lines and error report. `sent` is false when the request
     /// was withdrawn before it left (the stage was interrupted while it waited for a connection).
     static func performOne(
-        _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?
+        _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?,
+        hinted: Locked<Bool>? = nil
     ) async -> (outcome: StageOutcome, sent: Bool) {
         let before: Record? =
             journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record)
@@ -276,7 +280,15 @@ final class WriteStage: RecordSource {
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
             context.message("error: \(describe(who)): \(text(of: error))")
-            if let e = error as? SCIMError, let hint = context.session.hint(for: e) { context.message(hint) }
+            // A hint (how to set a token) once per stage, not once per user.
+            if let e = error as? SCIMError, let hint = context.session.hint(for: e) {
+                let first =
+                    hinted?.withLock { (shown: inout Bool) -> Bool in
+                        defer { shown = true }
+                        return !shown
+                    } ?? true
+                if first { context.message(hint) }
+            }
             return (.failed, true)
         }
     }
