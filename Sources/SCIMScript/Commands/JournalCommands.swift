@@ -275,7 +275,7 @@ struct UndoCommand: Command {
                     image["id"] = .string(id)
                     return image
                 }
-            }, imageScope: .editable(plus: touched))
+            }, imageScope: .adding(touched))
         return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
     }
 }

@@ -67,7 +67,7 @@ struct PatchCommand: Command {
                 let body = try fixedBody ?? PatchCommand.wireOperations(PatchCommand.filled(operations, from: record))
                 return try await client.patchUser(id: id, operations: body).attributes
             }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect),
-            imageScope: .editable(plus: PatchCommand.topLevelAttributes(operations)))
+            imageScope: .adding(PatchCommand.topLevelAttributes(operations)))
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 

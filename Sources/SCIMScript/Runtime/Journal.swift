@@ -51,13 +51,17 @@ public final class Journal: Sendable {
         /// undo can create it again.
         case whole
 
+        /// ``editable`` plus those of `names` it lacks (none for `patch active=false`: the image is then made
+        /// without building a key list, as it is for most bulk writes).
+        static func adding(_ names: [String]) -> ImageScope {
+            .editable(plus: names.filter { n in !Journal.editable.contains { $0.lowercased() == n.lowercased() } })
+        }
+
         /// The keys of a record the image keeps.
         func keys(of record: Record) -> [String] {
             switch self {
             case .whole: return record.keys.filter { $0.lowercased() != "meta" }
-            case .editable(let plus):
-                let base = Journal.editable
-                return base + plus.filter { p in !base.contains { $0.lowercased() == p.lowercased() } }
+            case .editable(let plus): return plus.isEmpty ? Journal.editable : Journal.editable + plus
             }
         }
     }
@@ -68,7 +72,7 @@ public final class Journal: Sendable {
         guard let record else { return Array("null".utf8) }
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(128)
-        for k in scope == .editable(plus: []) ? editable : scope.keys(of: record) {
+        for k in scope.keys(of: record) {
             guard let v = record[k] else { continue }
             if out.count > 1 { out.append(UInt8(ascii: ",")) }
             JSONEncoderFast.writeString(k, into: &out)
