@@ -8,7 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] && echo "" || (command -v sudo >/dev/null 
 
 all: build
 
-# System packages: libedit-dev (line editing) and pkg-config to find it; tmux for the terminal tests.
+# System packages: libedit-dev (line editing) and pkg-config to find it; tmux for the terminal tests; scim2-server
+# (PyPI, in the git-ignored venv .venv-scim2/) for the conformance tests against an independent SCIM server.
 deps:
 	@./scripts/ensure-packages.sh libedit-dev:/usr/include/histedit.h pkg-config:/usr/bin/pkg-config
 
@@ -17,6 +18,7 @@ deps:
 test-deps: deps
 	@./scripts/ensure-packages.sh tmux:/usr/bin/tmux openssl:/usr/bin/openssl curl:/usr/bin/curl \
 		tinyproxy-bin:/usr/bin/tinyproxy
+	@./scripts/ensure-scim2-server.sh
 
 # A release build links the Swift runtime and Foundation in (one self-contained binary that starts about 10 ms
 # sooner and spends less CPU per request; docs/performance.md). Debug builds stay dynamic: they link faster.

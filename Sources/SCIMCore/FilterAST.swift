@@ -72,3 +72,45 @@ public struct FilterParseError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String { "\(message) (at column \(offset + 1))" }
 }
+
+extension AttributePath {
+    /// Reads an attribute path as RFC 7644 §3.10 writes it: an optional schema URN prefix ending at the last `:`
+    /// (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`), then the attribute name,
+    /// then after the first `.` its sub-attribute (`name.givenName`). The dots inside the URN (`2.0`) belong to
+    /// the URN; only a `urn:` prefix is a schema. Lenient (names are not checked): for paths users type as
+    /// arguments and column names. `nil` for an empty name.
+    public init?(parsing text: String) {
+        var rest = Substring(text)
+        var schema: String?
+        // Schema URIs are URNs: `time:x` is a name with a colon in it, not a schema and an attribute.
+        if text.utf8.count > 4, text.prefix(4).lowercased() == "urn:", let colon = text.lastIndex(of: ":") {
+            schema = String(text[..<colon])
+            rest = text[text.index(after: colon)...]
+        }
+        let name = rest.prefix { $0 != "." }
+        guard !name.isEmpty else { return nil }
+        let sub = rest.dropFirst(name.count + 1)
+        self.init(schema: schema, name: String(name), subAttribute: sub.isEmpty ? nil : String(sub))
+    }
+
+    /// Whether the schema prefix names an extension; see ``isExtensionSchema(_:)``.
+    public var isExtension: Bool { schema.map(AttributePath.isExtensionSchema) ?? false }
+
+    /// Whether a schema URN names an extension (`urn:…:extension:enterprise:2.0:User`): any `urn:` other than
+    /// the core User and Group schemas, whose attributes sit at the top level of a resource.
+    public static func isExtensionSchema(_ urn: String) -> Bool {
+        let s = urn.lowercased()
+        return s.hasPrefix("urn:") && s != SCIMSchema.user.lowercased()
+            && s != "urn:ietf:params:scim:schemas:core:2.0:group"
+    }
+
+    /// The path inside the resource's JSON: the extension's URN object first (for extensions), then the name and
+    /// the sub-attribute's dotted parts.
+    public var jsonPath: [String] {
+        var parts: [String] = []
+        if isExtension, let schema { parts.append(schema) }
+        parts.append(name)
+        if let subAttribute { parts.append(contentsOf: subAttribute.split(separator: ".").map(String.init)) }
+        return parts
+    }
+}

@@ -8,8 +8,10 @@ extension SCIMFilter {
     ///   An unqualified name missing at the top level is also looked for in the resource's extension
     ///   objects (members whose name starts with `urn:`).
     /// - String comparisons are case-insensitive for every attribute (as if `caseExact` were false, even for
-    ///   `id`). `gt`, `ge`, `lt` and `le` compare strings lexicographically, which orders timestamps of the
-    ///   same format (`2011-05-13T04:42:34Z`) correctly; they compare numbers numerically.
+    ///   `id`). `gt`, `ge`, `lt` and `le` compare strings lexicographically and numbers numerically. Two
+    ///   dateTime strings (RFC 7643 §2.3.5) compare as instants, with `eq` and `ne` too: fractions of a second
+    ///   and UTC offsets count, so `2026-12-04T03:48:15.1Z` is after `2026-12-04T03:48:15Z` and equal to
+    ///   `2026-12-04T04:48:15.1+01:00`.
     /// - Booleans support only `eq` and `ne`; `co`, `sw` and `ew` only strings. Comparing values of
     ///   different types is false, whatever the operator.
     /// - A multi-valued attribute matches if any element matches. Elements that are objects are compared
@@ -197,9 +199,30 @@ enum FilterEvaluator {
         }
     }
 
+    /// -1, 0 or 1 when both strings are dateTimes (RFC 7643 §2.3.5), compared as instants: fractions of a second
+    /// and UTC offsets count (`03:48:15.198910Z` is after `03:48:15Z`; `04:48:15+01:00` is the same instant).
+    /// `nil` when either is not a dateTime.
+    static func chronologicalOrder(_ a: String, _ b: String) -> Int? {
+        guard let x = UTCTime.instant(a), let y = UTCTime.instant(b) else { return nil }
+        if x.seconds != y.seconds { return x.seconds < y.seconds ? -1 : 1 }
+        if x.nanoseconds != y.nanoseconds { return x.nanoseconds < y.nanoseconds ? -1 : 1 }
+        return 0
+    }
+
     static func compareOne(_ value: JSONValue, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
         switch (value, literal) {
         case (.string(let a), .string(let b)):
+            if let order = chronologicalOrder(a, b) {
+                switch op {
+                case .eq: return order == 0
+                case .ne: return order != 0
+                case .gt: return order > 0
+                case .ge: return order >= 0
+                case .lt: return order < 0
+                case .le: return order <= 0
+                case .co, .sw, .ew: break
+                }
+            }
             if let fast = asciiCompare(a, op, b) { return fast }
             let x = a.lowercased()
             let y = b.lowercased()

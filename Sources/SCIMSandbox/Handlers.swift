@@ -269,7 +269,8 @@ extension Sandbox {
             switch name.lowercased() {
             case "startindex": startIndex = try Self.integer(value, name: "startIndex")
             case "count": count = try Self.integer(value, name: "count")
-            case "filter": filterText = value
+            // ODM reads `filter` by its exact name: `FILTER=` and `Filter=` are ignored like unknown parameters.
+            case "filter" where name == "filter": filterText = value
             default: continue  // attributes, sortBy, ... are ignored, as by ODM.
             }
         }

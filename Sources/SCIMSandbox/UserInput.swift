@@ -94,11 +94,15 @@ enum Validate {
         return s
     }
 
-    /// One email item `{type, value, primary}`; `type` defaults to `work` and `primary` to `true`.
+    /// One email item `{type, value, primary}`; `type` defaults to `work` (the only type ODM accepts) and
+    /// `primary` to `true`.
     static func email(_ v: JSONValue) throws(SCIMFailure) -> SandboxEmail {
         guard let o = v.objectValue else { throw .invalidValue("An email must be an object, not \(kind(v))") }
         let value = try emailAddress(o["value"])
         let type = try optionalString(o["type"], name: "emails.type") ?? "work"
+        guard type == "work" else {
+            throw .invalidValue("Attribute 'emails.type' must be 'work' (the only type supported), not '\(type)'")
+        }
         var primary = true
         if let p = o["primary"], !p.isNull {
             guard let b = p.boolValue else {

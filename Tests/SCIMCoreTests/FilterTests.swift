@@ -706,3 +706,78 @@ final class FilterEvaluatorTests: XCTestCase {
         }
     }
 }
+
+/// RFC 7644 §3.10 attribute paths as users type them (create, patch, select, sort, table columns).
+final class AttributePathParsingTests: XCTestCase {
+    func testSchemaPrefixKeepsTheDotsOfItsVersion() throws {
+        let e = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        let p = try XCTUnwrap(AttributePath(parsing: e + ":employeeNumber"))
+        XCTAssertEqual(p.schema, e)
+        XCTAssertEqual(p.name, "employeeNumber")
+        XCTAssertNil(p.subAttribute)
+        XCTAssertTrue(p.isExtension)
+        XCTAssertEqual(p.jsonPath, [e, "employeeNumber"])
+        let m = try XCTUnwrap(AttributePath(parsing: e + ":manager.displayName"))
+        XCTAssertEqual(m.jsonPath, [e, "manager", "displayName"])
+    }
+
+    func testCoreSchemaAndPlainPaths() throws {
+        let core = try XCTUnwrap(AttributePath(parsing: SCIMSchema.user + ":name.givenName"))
+        XCTAssertFalse(core.isExtension)
+        XCTAssertEqual(core.jsonPath, ["name", "givenName"])
+        XCTAssertEqual(AttributePath(parsing: "meta.created")?.jsonPath, ["meta", "created"])
+        XCTAssertEqual(AttributePath(parsing: "userName")?.jsonPath, ["userName"])
+        XCTAssertNil(AttributePath(parsing: ""))
+        XCTAssertNil(AttributePath(parsing: "urn:x:"))
+        XCTAssertNil(AttributePath(parsing: ".x"))
+        XCTAssertEqual(AttributePath(parsing: "time:x")?.jsonPath, ["time:x"], "not a URN: no schema")
+    }
+}
+
+/// dateTime values compare as instants (RFC 7643 §2.3.5), not as text.
+final class DateTimeFilterTests: XCTestCase {
+    static let user: JSONValue = .object(
+        JSONObject([
+            ("userName", "u"),
+            ("meta", .object(JSONObject([("created", "2026-12-04T03:48:15.198910Z")]))),
+        ]))
+
+    func check(_ filter: String, _ expected: Bool, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try FilterParser.parse(filter).matches(Self.user), expected, filter, file: file, line: line)
+    }
+
+    func testFractionsOfASecondCount() throws {
+        try check(#"meta.created gt "2026-12-04T03:48:15Z""#, true)
+        try check(#"meta.created ge "2026-12-04T03:48:15Z""#, true)
+        try check(#"meta.created lt "2026-12-04T03:48:15Z""#, false)
+        try check(#"meta.created lt "2026-12-04T03:48:15.2Z""#, true)
+        try check(#"meta.created eq "2026-12-04T03:48:15.19891Z""#, true)
+        try check(#"meta.created eq "2026-12-04T03:48:15Z""#, false)
+    }
+
+    func testOffsetsCount() throws {
+        try check(#"meta.created gt "2026-12-04T04:48:15+01:00""#, true)
+        try check(#"meta.created lt "2026-12-04T04:48:16+01:00""#, true)
+        try check(#"meta.created eq "2026-12-04T04:48:15.198910+01:00""#, true)
+        try check(#"meta.created lt "2026-12-03T23:00:00-05:00""#, true)  // 04:00Z on the 4th
+        try check(#"meta.created gt "2026-12-03T23:00:00-04:00""#, true)  // 03:00Z on the 4th
+    }
+
+    func testInstantParsing() {
+        XCTAssertEqual(UTCTime.instant("1970-01-01T00:00:00Z")?.seconds, 0)
+        XCTAssertEqual(UTCTime.instant("2026-12-04T03:48:15Z")?.seconds, 1_796_356_095)
+        XCTAssertEqual(UTCTime.instant("2026-12-04T04:48:15+01:00")?.seconds, 1_796_356_095)
+        XCTAssertEqual(UTCTime.instant("2026-12-04T03:48:15.5Z")?.nanoseconds, 500_000_000)
+        for bad in [
+            "", "2026-12-04", "2026-12-04T03:48:15", "2026-13-04T03:48:15Z", "2026-12-04T03:48:15.Z",
+            "2026-12-04T03:48:15+0100", "bjensen@example.com", "2026-12-04T03:48:15Zjunk",
+        ] {
+            XCTAssertNil(UTCTime.instant(bad), bad)
+        }
+    }
+
+    func testTextThatIsNotADateStillComparesAsText() throws {
+        let f = try FilterParser.parse(#"userName gt "a""#)
+        XCTAssertTrue(f.matches(Self.user))
+    }
+}

@@ -83,7 +83,7 @@ final class CreateTests: XCTestCase {
     func testMoreThanOneEmailIs400() async throws {
         try await withSandbox { _, client in
             var o = userBody("two").objectValue ?? JSONObject()
-            o["emails"] = [["type": "work", "value": "a@x.org"], ["type": "home", "value": "b@x.org"]]
+            o["emails"] = [["type": "work", "value": "a@x.org"], ["type": "work", "value": "b@x.org"]]
             let r = try await client.send(.post, "/Users", json: .object(o))
             assertSCIMError(r, 400, "invalidValue")
             XCTAssertTrue(r.detail?.contains("one email") ?? false, r.text)

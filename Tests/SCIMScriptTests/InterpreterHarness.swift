@@ -5,23 +5,21 @@ import SCIMScript
 import SCIMTestSupport
 import XCTest
 
-/// An interpreter wired to a fresh sandbox over loopback, capturing what it prints.
-final class InterpreterHarness: @unchecked Sendable {
-    let server: SandboxServer
+/// An interpreter pointed at any SCIM server (host and token set), capturing what it prints.
+class ScriptHarness: @unchecked Sendable {
     let sink: CapturingSink
     let interpreter: Interpreter
+    /// The host variable's value.
+    let host: String
 
-    init(server: SandboxServer, environment: [String: String], arguments: [String], interactive: Bool) {
-        self.server = server
+    init(host: String, token: String, environment: [String: String], arguments: [String], interactive: Bool) {
+        self.host = host
         sink = CapturingSink()
         interpreter = Interpreter(
             sink: sink, environment: environment, arguments: arguments, interactive: interactive)
-        interpreter.setVariable("host", .string("http://127.0.0.1:\(server.port)"))
-        interpreter.setVariable("token", .string(SandboxConfiguration.defaultAdminToken))
+        interpreter.setVariable("host", .string(host))
+        interpreter.setVariable("token", .string(token))
     }
-
-    /// The host variable's value.
-    var host: String { "http://127.0.0.1:\(server.port)" }
 
     /// Runs text, returning the result.
     @discardableResult
@@ -29,11 +27,13 @@ final class InterpreterHarness: @unchecked Sendable {
         await interpreter.run(text, name: name)
     }
 
+    /// Clears what was captured (and, for a sandbox, its request log).
+    func reset() { sink.reset() }
+
     /// Runs text after clearing the sink and the request log.
     @discardableResult
     func fresh(_ text: String, name: String = "<input>") async -> RunResult {
-        sink.reset()
-        server.clearLog()
+        reset()
         return await interpreter.run(text, name: name)
     }
 
@@ -52,6 +52,23 @@ final class InterpreterHarness: @unchecked Sendable {
 
     var data: String { sink.data }
     var messages: String { sink.messages }
+}
+
+/// An interpreter wired to a fresh sandbox over loopback, capturing what it prints.
+final class InterpreterHarness: ScriptHarness, @unchecked Sendable {
+    let server: SandboxServer
+
+    init(server: SandboxServer, environment: [String: String], arguments: [String], interactive: Bool) {
+        self.server = server
+        super.init(
+            host: "http://127.0.0.1:\(server.port)", token: SandboxConfiguration.defaultAdminToken,
+            environment: environment, arguments: arguments, interactive: interactive)
+    }
+
+    override func reset() {
+        super.reset()
+        server.clearLog()
+    }
 
     /// The requests the sandbox answered.
     var log: [SandboxRequest] { server.requestLog() }
@@ -74,6 +91,7 @@ final class InterpreterHarness: @unchecked Sendable {
 /// The base of the interpreter test classes: makes harnesses and stops their servers afterwards.
 class InterpreterTestCase: XCTestCase {
     private var harnesses: [InterpreterHarness] = []
+    private var remotes: [(harness: ScriptHarness, server: Scim2Server)] = []
     private var directories: [String] = []
 
     /// A sandbox (seed users plus `generatedUsers`) and an interpreter pointed at it.
@@ -95,6 +113,28 @@ class InterpreterTestCase: XCTestCase {
         return h
     }
 
+    /// A fresh scim2-server (python-scim, an RFC 7644 server nobody here wrote) seeded with `users`, and an
+    /// interpreter pointed at it with `set dialect = rfc` and `base_path = /v2`. Skips the test when the server
+    /// is not installed (an environment matter: `make test-deps` installs it).
+    func makeScim2Harness(
+        users: [JSONObject] = [], environment: [String: String] = [:]
+    ) async throws -> (ScriptHarness, Scim2Server) {
+        guard Scim2Server.isInstalled else {
+            throw XCTSkip("scim2-server is not installed at \(Scim2Server.executablePath); run `make test-deps`")
+        }
+        let server = try await Scim2Server.start()
+        var env = environment
+        if env["SCIMSH_JOURNAL"] == nil { env["SCIMSH_JOURNAL"] = try makeTemporaryDirectory() + "/journal.jsonl" }
+        let h = ScriptHarness(
+            host: server.host, token: server.token, environment: env, arguments: [], interactive: false)
+        remotes.append((h, server))
+        try await server.seed(users)
+        let setup = await h.run("set base_path = \(Scim2Server.basePath); set dialect = rfc")
+        XCTAssertEqual(setup.exitCode, 0, h.messages)
+        h.reset()
+        return (h, server)
+    }
+
     /// A fresh temporary directory, removed afterwards.
     func makeTemporaryDirectory() throws -> String {
         let dir = try Fixtures.temporaryDirectory()
@@ -108,6 +148,11 @@ class InterpreterTestCase: XCTestCase {
             await h.server.stop()
         }
         harnesses = []
+        for r in remotes {
+            await r.harness.interpreter.shutdown()
+            r.server.stop()
+        }
+        remotes = []
         for d in directories { try? FileManager.default.removeItem(atPath: d) }
         directories = []
         try await super.tearDown()

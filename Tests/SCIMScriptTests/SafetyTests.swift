@@ -415,7 +415,7 @@ final class SafetyTests: XCTestCase {
         XCTAssertTrue(server.users().allSatisfy { $0["active"] == true }, "\(server.users())")
         let afterUndo = try await second.evaluate("find")
         XCTAssertEqual(afterUndo.count, 30)
-        XCTAssertTrue(secondSink.messages.contains("restored 30 users"), secondSink.messages)
+        XCTAssertTrue(secondSink.messages.contains("reverted 30 users"), secondSink.messages)
 
         let statements = try await second.evaluate("journal")
         XCTAssertEqual(statements.map { $0["statement"]?.stringValue }, ["find active eq true | delete", "undo"])

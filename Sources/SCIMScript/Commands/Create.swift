@@ -70,7 +70,10 @@ struct CreateCommand: Command {
     }
 
     /// The User body for a record plus overrides: `email` becomes `emails`, `active` defaults to true,
-    /// server-assigned attributes (id, meta) are left out.
+    /// server-assigned attributes (id, meta) are left out. A schema-qualified attribute
+    /// (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber=E-77`) goes into its
+    /// extension's object, and `schemas` lists the core schema plus every extension the body carries
+    /// (RFC 7643 §3).
     static func user(from record: Record, overrides: JSONObject) -> SCIMUser {
         var attrs = JSONObject()
         attrs["schemas"] = .array([.string(SCIMSchema.user)])
@@ -88,7 +91,12 @@ struct CreateCommand: Command {
                     attrs["emails"] = v
                 }
             default:
-                if k.contains(".") {
+                if AttributePath.isExtensionSchema(k), let o = v.objectValue {
+                    // An extension's whole object (from find's output): merged with attributes set one by one.
+                    var ext = attrs[k]?.objectValue ?? JSONObject()
+                    for (name, value) in o { ext[name] = value }
+                    attrs[k] = .object(ext)
+                } else if k.contains(".") || k.contains(":") {
                     attrs.setValue(v, atPath: k)
                 } else {
                     attrs[k] = AttributeValues.typed(k, v, quoted: false)
@@ -96,6 +104,13 @@ struct CreateCommand: Command {
             }
         }
         if attrs["active"] == nil { attrs["active"] = .bool(true) }
+        var schemas: [JSONValue] = [.string(SCIMSchema.user)]
+        for (k, v) in attrs where v.objectValue != nil && AttributePath.isExtensionSchema(k) {
+            if !schemas.contains(where: { $0.stringValue?.lowercased() == k.lowercased() }) {
+                schemas.append(.string(k))
+            }
+        }
+        attrs["schemas"] = .array(schemas)
         return SCIMUser(attributes: attrs)
     }
 }

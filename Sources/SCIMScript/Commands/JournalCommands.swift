@@ -11,7 +11,7 @@ struct JournalCommand: Command {
     var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: ["limit"]) }
     let help = """
         Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
-        before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
+        (plus the attributes the write names; all of it for a delete under dialect rfc) before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
         $SCIMSH_JOURNAL overrides, SCIMSH_JOURNAL=off disables). `journal` lists the latest statements that \
         wrote (--limit K, default 20): number, time, host, statement, writes ok and failed. `journal N` lists the \
         writes of statement N. See `undo`.
@@ -117,17 +117,44 @@ struct UndoCommand: Command {
     let isMutating = true
     let help = """
         Reverts the writes of the latest statement in the journal that wrote (or of statement N, see \
-        `journal`): each changed user gets its userName, externalId, displayName and active back, deactivated \
-        users are reactivated, users it created are deactivated. It works after a restart and for users that \
+        `journal`): each changed user gets back the attributes the statement changed (and only those), \
+        deactivated users are reactivated, users it created are deleted again (ODM: deactivated), and a user an \
+        RFC 7644 server really deleted is created again from the journal, with a new id. It works after a restart and for users that \
         find can no longer see (ODM hides inactive users), because the journal keeps their ids. Writes whose \
         outcome is unknown (scimsh was killed mid-request) are reverted too; failed and not-sent ones are \
         skipped. Undo is itself journaled, so `undo` twice redoes.
 
-        Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), or \
-        DELETE for created users. Run it against the same host as the statement.
+        Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), \
+        DELETE for created users, POST {base_path}/Users for deleted ones. Run it against the same host as the statement.
         """
     var examples: [CommandExample] {
         [CommandExample(#"find userName eq "bjensen" | patch displayName="B"; undo"#, "put the name back")]
+    }
+
+    /// The PATCH that puts a user back from what the statement left (`after`) to how it was (`before`): only the
+    /// attributes that differ, replaced with their old values, and removed where they were absent. When the
+    /// outcome is unknown (no after-image), every attribute of the before-image is put back.
+    static func operations(before: JSONObject, after: JSONObject?) -> [PatchOperation] {
+        let serverOwned = ["id", "meta", "schemas"]
+        var values = JSONObject()
+        var removals: [PatchOperation] = []
+        guard let after else {
+            for (k, v) in before where !serverOwned.contains(k.lowercased()) { values[k] = v }
+            if before["externalId"] == nil {
+                removals.append(PatchOperation(op: .remove, path: "externalId", value: nil))
+            }
+            return [PatchOperation(op: .replace, path: nil, value: .object(values))] + removals
+        }
+        var keys = before.keys
+        for k in after.keys where before[k] == nil { keys.append(k) }
+        for k in keys where !serverOwned.contains(k.lowercased()) && before[k] != after[k] {
+            if let b = before[k] {
+                values[k] = b
+            } else {
+                removals.append(PatchOperation(op: .remove, path: k, value: nil))
+            }
+        }
+        return (values.isEmpty ? [] : [PatchOperation(op: .replace, path: nil, value: .object(values))]) + removals
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
@@ -198,8 +225,18 @@ struct UndoCommand: Command {
             inv.context.warning("\(unknownCreates) create(s) of that statement never got an answer; check them by hand")
         }
         let client = try inv.context.client()
+        let context = inv.context
+        let number = target.number
+        let removes = inv.context.dialect == .rfc
+        // The undo's own journal keeps every attribute it may put back, so `undo` twice redoes.
+        var touched: [String] = []
+        for r in reverts {
+            for image in [r["before"], r["left_in"]] {
+                for k in image?.objectValue?.keys ?? [] where !touched.contains(k) { touched.append(k) }
+            }
+        }
         let spec = WriteSpec(
-            op: "undo", verb: "restored", sendsWrites: true,
+            op: "undo", verb: "reverted", sendsWrites: true,
             predict: { r in
                 var out = r
                 if let b = r["before"]?.objectValue { for (k, v) in b { out[k] = v } } else { out["active"] = false }
@@ -210,6 +247,7 @@ struct UndoCommand: Command {
             },
             perform: { r in
                 guard let id = r["id"]?.stringValue else { throw ScriptError("the journal entry has no id") }
+                let name = r["userName"]?.stringValue ?? id
                 guard let before = r["before"]?.objectValue else {
                     guard r["op"]?.stringValue == "create" else {
                         // Not created by the statement, and no record of how it was: a DELETE would be a guess.
@@ -219,18 +257,27 @@ struct UndoCommand: Command {
                     }
                     // Created by the statement: take it away again (ODM deactivates).
                     try await client.deleteUser(id: id)
-                    return JSONObject([("id", .string(id)), ("userName", r["userName"] ?? .null), ("active", false)])
+                    context.message(
+                        "\(removes ? "deleted" : "deactivated") user \(name), which statement \(number) created")
+                    let gone = JSONObject([("id", .string(id)), ("userName", r["userName"] ?? .null)])
+                    return DeleteCommand.after(gone, deletes: removes)
                 }
-                var ops: [PatchOperation] = []
-                var values = JSONObject()
-                for k in Journal.editable {
-                    if let v = before[k] { values[k] = v }
+                let ops = UndoCommand.operations(before: before, after: r["left_in"]?.objectValue)
+                guard !ops.isEmpty else { return r["left_in"]?.objectValue ?? before }
+                do {
+                    return try await client.patchUser(id: id, operations: ops).attributes
+                } catch let e as SCIMError where e.status == 404 && r["op"]?.stringValue == "delete" {
+                    // The server removed the user (RFC 7644 §3.6): create it again from the journal's image.
+                    guard before["userName"]?.stringValue != nil else {
+                        throw ScriptError(
+                            "the server no longer has this user, and the journal has too little of it to create it"
+                                + " again (no userName)")
+                    }
+                    let created = try await client.createUser(CreateCommand.user(from: before, overrides: JSONObject()))
+                    let newId = created.attributes["id"]?.stringValue ?? "(none given)"
+                    context.message("re-created user \(name) with a new id \(newId) (was \(id))")
+                    return created.attributes
                 }
-                ops.append(PatchOperation(op: .replace, path: nil, value: .object(values)))
-                if before["externalId"] == nil {
-                    ops.append(PatchOperation(op: .remove, path: "externalId", value: nil))
-                }
-                return try await client.patchUser(id: id, operations: ops).attributes
             },
             before: { r, _ in
                 guard let id = r["id"]?.stringValue else { return .none }
@@ -239,7 +286,7 @@ struct UndoCommand: Command {
                 guard var image = r["left_in"]?.objectValue else { return .none }
                 image["id"] = .string(id)
                 return .user(image)
-            })
+            }, imageScope: .adding(touched))
         return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
     }
 }

@@ -66,7 +66,8 @@ struct PatchCommand: Command {
                 guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
                 let body = try fixedBody ?? PatchCommand.wireOperations(PatchCommand.filled(operations, from: record))
                 return try await client.patchUser(id: id, operations: body).attributes
-            }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect))
+            }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect),
+            imageScope: .adding(PatchCommand.topLevelAttributes(operations)))
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 
@@ -92,6 +93,19 @@ struct PatchCommand: Command {
             }
             return PatchOperation(op: op.op, path: path, value: AttributeValues.typed(path, v, quoted: false))
         }
+    }
+
+    /// The top-level members of a user the operations change (`nickName`; `name` for `name.givenName`; the
+    /// extension's URN for `urn:…:enterprise:2.0:User:employeeNumber`), so the journal keeps them for undo.
+    static func topLevelAttributes(_ operations: [PatchOperation]) -> [String] {
+        var out: [String] = []
+        for op in operations {
+            guard let path = op.path, let parsed = AttributePath(parsing: path) else { continue }
+            var root = parsed.jsonPath.first ?? parsed.name
+            if root.lowercased() == "email" { root = "emails" }
+            if !out.contains(where: { $0.lowercased() == root.lowercased() }) { out.append(root) }
+        }
+        return out
     }
 
     /// The attributes ODM's PATCH changes (others are ignored).

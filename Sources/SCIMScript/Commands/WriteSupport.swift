@@ -16,6 +16,8 @@ struct WriteSpec: Sendable {
     /// The user as it is on the server before the write, for the journal and for plans. With `readOnly` (a dry
     /// run, the confirmation plan) it must send no request that can change anything.
     var before: @Sendable (_ record: Record, _ readOnly: Bool) async -> BeforeImage = { _, _ in .none }
+    /// Which attributes the journal keeps of the user before and after the write (what undo can put back).
+    var imageScope: Journal.ImageScope = .editable(plus: [])
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
     ///
@@ -69,6 +71,8 @@ final class WriteStage: RecordSource {
     let spec: WriteSpec
     let range: SourceRange
     let done = Locked<Int>(0)
+    /// Whether this stage has printed its hint for a failure (`Session.hint(for:)`).
+    let hinted = Locked<Bool>(false)
     /// Failures of this stage (the pipeline's counter also holds those of other stages).
     let failedHere = Locked<Int>(0)
     let start = ContinuousClock.now
@@ -219,6 +223,7 @@ final class WriteStage: RecordSource {
         let mutations = context.mutations
         let done = self.done
         let failedHere = self.failedHere
+        let hinted = self.hinted
         let sink = context.sink
         let start = self.start
         let ctx = context
@@ -233,7 +238,7 @@ final class WriteStage: RecordSource {
             // one, so a request once sent completes and the journal and the summary match what the server got.
             mutations.begin()
             let (outcome, sent) = await WriteStage.performOne(
-                record, spec: spec, context: ctx, journal: journal, statement: statement)
+                record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted)
             mutations.end()
             // Withdrawn before it left (Ctrl-C while it waited for a connection): like an operation not started.
             guard sent else { return outcome }
@@ -255,7 +260,8 @@ final class WriteStage: RecordSource {
     /// Performs one record's write with its journal lines and error report. `sent` is false when the request
     /// was withdrawn before it left (the stage was interrupted while it waited for a connection).
     static func performOne(
-        _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?
+        _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?,
+        hinted: Locked<Bool>? = nil
     ) async -> (outcome: StageOutcome, sent: Bool) {
         let before: Record? =
             journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record, false).record
@@ -265,7 +271,7 @@ final class WriteStage: RecordSource {
                 statementNumber: statement.number, statement: statement.text, host: statement.host, op: spec.op,
                 id: record["id"]?.stringValue ?? before?["id"]?.stringValue,
                 userName: before?["userName"]?.stringValue ?? record["userName"]?.stringValue,
-                before: before)
+                before: before, scope: spec.imageScope)
             do {
                 try journal.append(line: e.line(phase: "begin", after: nil, outcome: nil))
             } catch {
@@ -306,6 +312,15 @@ final class WriteStage: RecordSource {
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
             context.message("error: \(describe(who)): \(text(of: error))")
+            // A hint (how to set a token) once per stage, not once per user.
+            if let e = error as? SCIMError, let hint = context.session.hint(for: e) {
+                let first =
+                    hinted?.withLock { (shown: inout Bool) -> Bool in
+                        defer { shown = true }
+                        return !shown
+                    } ?? true
+                if first { context.message(hint) }
+            }
             return (.failed, true)
         }
     }

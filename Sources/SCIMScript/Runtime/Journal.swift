@@ -48,13 +48,36 @@ public final class Journal: Sendable {
         return o
     }
 
+    /// Which attributes a journal image keeps.
+    public enum ImageScope: Sendable, Equatable {
+        /// ``editable`` plus the top-level attributes the write may change (`nickName`, an extension's URN).
+        case editable(plus: [String])
+        /// Every attribute but `meta`: a write that may take the user away (DELETE on an RFC 7644 server), so
+        /// undo can create it again.
+        case whole
+
+        /// ``editable`` plus those of `names` it lacks (none for `patch active=false`: the image is then made
+        /// without building a key list, as it is for most bulk writes).
+        static func adding(_ names: [String]) -> ImageScope {
+            .editable(plus: names.filter { n in !Journal.editable.contains { $0.lowercased() == n.lowercased() } })
+        }
+
+        /// The keys of a record the image keeps.
+        func keys(of record: Record) -> [String] {
+            switch self {
+            case .whole: return record.keys.filter { $0.lowercased() != "meta" }
+            case .editable(let plus): return plus.isEmpty ? Journal.editable : Journal.editable + plus
+            }
+        }
+    }
+
     /// ``image(_:)`` as compact JSON (`null` for no record), written straight from the record: a bulk write
     /// journals two images per user, and building each as an object first cost more than encoding it.
-    public static func imageJSON(_ record: Record?) -> [UInt8] {
+    public static func imageJSON(_ record: Record?, scope: ImageScope = .editable(plus: [])) -> [UInt8] {
         guard let record else { return Array("null".utf8) }
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(128)
-        for k in editable {
+        for k in scope.keys(of: record) {
             guard let v = record[k] else { continue }
             if out.count > 1 { out.append(UInt8(ascii: ",")) }
             JSONEncoderFast.writeString(k, into: &out)
@@ -273,11 +296,13 @@ struct JournalWrite: Sendable {
     var userName: String?
     /// The before-image as JSON (`null` when there is none).
     let beforeJSON: [UInt8]
+    /// Which attributes the before- and after-images keep.
+    let scope: Journal.ImageScope
 
     /// A write of `before` (the user as it was, or `nil`); its image is encoded once, for both lines.
     init(
         statementNumber: Int, statement: String, host: String, op: String, id: String?, userName: String?,
-        before: Record?
+        before: Record?, scope: Journal.ImageScope = .editable(plus: [])
     ) {
         self.statementNumber = statementNumber
         self.statement = statement
@@ -285,7 +310,8 @@ struct JournalWrite: Sendable {
         self.op = op
         self.id = id
         self.userName = userName
-        self.beforeJSON = Journal.imageJSON(before)
+        self.scope = scope
+        self.beforeJSON = Journal.imageJSON(before, scope: scope)
     }
 
     /// `,"statement_no":N,"statement":…,"host":…`, encoded once per statement (every line of it repeats them).
@@ -333,7 +359,7 @@ struct JournalWrite: Sendable {
         out.append(contentsOf: beforeJSON)
         if phase == "end" {
             key("after")
-            out.append(contentsOf: Journal.imageJSON(after))
+            out.append(contentsOf: Journal.imageJSON(after, scope: scope))
             string("outcome", outcome ?? "ok")
             if let note { string("note", note) }
         }

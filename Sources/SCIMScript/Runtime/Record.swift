@@ -4,29 +4,36 @@ import SCIMCore
 public typealias Record = JSONObject
 
 extension JSONObject {
-    /// The value at a dotted path (`userName`, `meta.created`, `emails.value`, `name.familyName`),
-    /// case-insensitively. Through a multi-valued attribute, `emails.value` gives the values of every element
-    /// (an array), or the single value when there is one element.
+    /// The value at an attribute path (`userName`, `meta.created`, `emails.value`, `name.familyName`,
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`), case-insensitively; see
+    /// ``AttributePath/init(parsing:)``. Through a multi-valued attribute, `emails.value` gives the values of every
+    /// element (an array), or the single value when there is one element.
     public func value(atPath path: String) -> JSONValue? {
         if let direct = self[path] { return direct }
         // A plain name that is not a member (a table's `email` column, on every row): no path to follow.
-        let dotted = path.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: ".")) }
-        guard dotted ?? path.utf8.contains(UInt8(ascii: ".")) else { return nil }
-        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count > 1 else { return nil }
+        let qualified = path.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") }
+        guard qualified, let parsed = AttributePath(parsing: path) else { return nil }
+        let parts = parsed.jsonPath
+        guard parts.count > 1 || parts.first != path else { return nil }
         return JSONValue.object(self).value(atPath: parts[...])
     }
 
-    /// Sets the value at a dotted path, creating intermediate objects; `nil` removes it.
+    /// Sets the value at an attribute path (see ``value(atPath:)``), creating intermediate objects: an extension
+    /// attribute goes into its schema's object (`{"urn:…:enterprise:2.0:User": {"employeeNumber": …}}`), a
+    /// core-schema-qualified one at the top level. `nil` removes it.
     public mutating func setValue(_ value: JSONValue?, atPath path: String) {
-        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let parsed = AttributePath(parsing: path) else { return }
+        setValue(value, atParts: parsed.jsonPath[...])
+    }
+
+    mutating func setValue(_ value: JSONValue?, atParts parts: ArraySlice<String>) {
         guard let first = parts.first else { return }
         if parts.count == 1 {
             self[first] = value
             return
         }
         var child = self[first]?.objectValue ?? JSONObject()
-        child.setValue(value, atPath: parts.dropFirst().joined(separator: "."))
+        child.setValue(value, atParts: parts.dropFirst())
         if child.isEmpty, value == nil, self[first] == nil { return }
         self[first] = .object(child)
     }

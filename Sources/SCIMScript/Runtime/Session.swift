@@ -97,6 +97,18 @@ public struct Session: Sendable {
         secretMask.apply(text)
     }
 
+    /// What to do about an error, when scimsh can tell: for a 401 with no token set, how to set one.
+    public func hint(for error: SCIMError) -> String? {
+        guard error.status == 401 else { return nil }
+        switch clientConfiguration()?.auth ?? SCIMAuth.none {
+        case .none:
+            return "hint: no token is set; give one with `set token = …` or the environment variable SCIMSH_TOKEN "
+                + "(`set api_token = …` or SCIMSH_API_TOKEN for a Genestack-API-Token)"
+        case .bearer, .apiToken:
+            return "hint: the server refused the token; check it (`set token = …`, SCIMSH_TOKEN)"
+        }
+    }
+
     /// An integer setting, clamped to a range, or its default.
     public func int(_ name: String, default d: Int, range: ClosedRange<Int>) -> Int {
         guard let v = value(name) else { return d }

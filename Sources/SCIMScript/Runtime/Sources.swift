@@ -178,7 +178,8 @@ public final class FindSource: RecordSource {
             }
         } catch let error as SCIMError {
             if error.isCancelled { throw CancellationError() }
-            throw ScriptError(context.session.scrub(error.description))
+            let hint = context.session.hint(for: error).map { "\n" + $0 } ?? ""
+            throw ScriptError(context.session.scrub(error.description) + hint)
         }
         if let problem = pageCheck.problem(with: page, start: start, repeatsExpected: mutations != nil) {
             finished = true

@@ -1,0 +1,164 @@
+import Foundation
+import SCIMClient
+import SCIMCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// python-scim's `scim2-server` (PyPI), an RFC 7644 server nobody here wrote, started for a test on a free loopback
+/// port. `make test-deps` installs it into `.venv-scim2/` (scripts/ensure-scim2-server.sh).
+///
+/// It cannot listen on port 0, so a free port is picked first and the start is retried when another process takes
+/// it in between. Its base URL is `http://127.0.0.1:PORT/v2`; every request needs the bearer token.
+public final class Scim2Server: @unchecked Sendable {
+    /// Where `make test-deps` installs the server.
+    public static let executablePath = Fixtures.packageRoot + "/.venv-scim2/bin/scim2-server"
+    /// The base path of its SCIM endpoints.
+    public static let basePath = "/v2"
+
+    /// Whether the server is installed (false: run `make test-deps`).
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executablePath) }
+
+    /// The port it listens on (127.0.0.1).
+    public let port: Int
+    /// The bearer token it accepts.
+    public let token: String
+    let process: Process
+    let logPath: String
+
+    /// `http://127.0.0.1:PORT` (scimsh's `host`).
+    public var host: String { "http://127.0.0.1:\(port)" }
+
+    init(port: Int, token: String, process: Process, logPath: String) {
+        self.port = port
+        self.token = token
+        self.process = process
+        self.logPath = logPath
+    }
+
+    /// What went wrong starting the server.
+    public struct StartError: Error, CustomStringConvertible {
+        /// What happened, with the end of the server's output.
+        public var description: String
+    }
+
+    /// Starts a server with an empty store and waits until it answers (at most `timeout` seconds per attempt).
+    public static func start(token: String = "scim2-test-token", timeout: Double = 20) async throws -> Scim2Server {
+        guard isInstalled else {
+            throw StartError(description: "scim2-server is not installed at \(executablePath): run `make test-deps`")
+        }
+        var lastProblem = ""
+        for _ in 0..<5 {
+            let port = try freePort()
+            let logPath = NSTemporaryDirectory() + "scim2-server-\(port)-\(UUID().uuidString).log"
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: executablePath)
+            p.arguments = ["--hostname", "127.0.0.1", "--port", String(port), "--bearer-token", token]
+            p.standardOutput = log
+            p.standardError = log
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            try? log.close()
+            let server = Scim2Server(port: port, token: token, process: p, logPath: logPath)
+            if try await server.waitUntilAnswering(timeout: timeout) { return server }
+            lastProblem = server.logTail()
+            server.stop()
+            // Exited early: most likely another process took the port between freePort() and the bind. Retry.
+        }
+        throw StartError(description: "scim2-server did not start after 5 attempts; its output:\n\(lastProblem)")
+    }
+
+    /// A port nothing listens on now (the kernel's choice for port 0, released again).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartError(description: "socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw StartError(description: "bind() failed: errno \(errno)") }
+        var out = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &out) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw StartError(description: "getsockname() failed: errno \(errno)") }
+        return Int(UInt16(bigEndian: out.sin_port))
+    }
+
+    /// Polls the Users endpoint until it answers; false when the process exits or time runs out.
+    func waitUntilAnswering(timeout: Double) async throws -> Bool {
+        let client = makeClient(retry: RetryPolicy(maxAttempts: 1))
+        let deadline = Date().addingTimeInterval(timeout)
+        var answered = false
+        while !answered, Date() < deadline, process.isRunning {
+            answered = (try? await client.findUsers(count: 1)) != nil
+            if !answered { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        await client.shutdown()
+        return answered
+    }
+
+    /// A client for this server with its token.
+    public func makeClient(
+        retry: RetryPolicy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200))
+    ) -> SCIMClient {
+        SCIMClient(
+            configuration: SCIMConfiguration(
+                host: host, basePath: Scim2Server.basePath, auth: .bearer(token), timeout: .seconds(10), retry: retry))
+    }
+
+    /// Creates users through the server's own API (POST /Users) and returns them as it answered.
+    @discardableResult
+    public func seed(_ users: [JSONObject]) async throws -> [JSONObject] {
+        let client = makeClient()
+        var created: [JSONObject] = []
+        do {
+            for u in users { created.append(try await client.createUser(SCIMUser(attributes: u)).attributes) }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        return created
+    }
+
+    /// Every user on the server (GET /Users, one page of up to 1000).
+    public func users() async throws -> [JSONObject] {
+        let client = makeClient()
+        do {
+            let page = try await client.findUsers(count: 1000)
+            await client.shutdown()
+            return page.resources.map(\.attributes)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// The last lines of the server's output, for failure messages.
+    public func logTail() -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(15).joined(separator: "\n")
+    }
+
+    /// Stops the server and removes its log.
+    public func stop() {
+        if process.isRunning {
+            // SIGKILL, not terminate(): a child started from a Swift concurrency thread inherits its blocked
+            // signals, SIGTERM included, and would never exit.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+}

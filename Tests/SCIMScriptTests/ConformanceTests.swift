@@ -1,0 +1,246 @@
+import Foundation
+import SCIMCore
+import SCIMSandbox
+import SCIMScript
+import SCIMTestSupport
+import XCTest
+
+/// The same scimsh statements against the sandbox (ODM dialect, base path /api/v1/scim) and against python-scim's
+/// scim2-server (RFC dialect, base path /v2), an RFC 7644 server nobody here wrote. Where the two must differ, the
+/// difference is written here, with the reason (docs/interop.md keeps the same table for people).
+final class ConformanceTests: InterpreterTestCase {
+    static let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+    /// The users both servers start with: user00001 … user00012, as the sandbox generates them.
+    static let users: [JSONObject] = (1...12).map { i in
+        let name = String(format: "user%05d", i)
+        return JSONObject([
+            ("schemas", .array([.string(SCIMSchema.user)])), ("userName", .string(name)),
+            ("displayName", .string("Generated User \(i)")), ("active", .bool(true)),
+            ("emails", .array([.object(JSONObject([("value", .string(name + "@example.net")), ("type", "work")]))])),
+        ])
+    }
+
+    /// A sandbox holding the same users as ``users``.
+    func makeSandbox() async throws -> InterpreterHarness {
+        try await makeHarness(generatedUsers: 12, seedUsers: false)
+    }
+
+    /// Both servers, each behind its own interpreter: (sandbox, scim2-server).
+    func makeBoth() async throws -> (odm: InterpreterHarness, rfc: ScriptHarness, scim2: Scim2Server) {
+        let (rfc, scim2) = try await makeScim2Harness(users: ConformanceTests.users)
+        return (try await makeSandbox(), rfc, scim2)
+    }
+
+    /// The user of that userName on scim2-server, as it stores it.
+    func scim2User(_ server: Scim2Server, _ userName: String) async throws -> JSONObject? {
+        try await server.users().first { $0["userName"]?.stringValue == userName }
+    }
+
+    // MARK: - Reads: the same answers
+
+    func testReadsFiltersAndPagingAgree() async throws {
+        let (odm, rfc, _) = try await makeBoth()
+        let statements = [
+            #"find userName eq "user00010" | select userName displayName | csv"#,
+            "find | count",
+            "set page_size = 5; find | sort userName | select userName | csv",
+            // RFC 7644 leaves the order of a listing to the server (scim2-server's is not creation order): sort.
+            #"find | where displayName ew "1" | sort userName | select userName | csv"#,
+            "find | sort displayName desc | first 2 | select displayName | csv",
+        ]
+        for s in statements {
+            await odm.fresh(s)
+            await rfc.fresh(s)
+            XCTAssertEqual(rfc.data, odm.data, "\(s)\nscim2-server stderr:\n\(rfc.messages)")
+            XCTAssertFalse(odm.data.isEmpty, s)
+        }
+    }
+
+    // MARK: - patch (item 1) and undo (item 6)
+
+    func testPatchAddAndUndoOnScim2Server() async throws {
+        let (rfc, scim2) = try await makeScim2Harness(users: ConformanceTests.users)
+        let r = await rfc.fresh(#"find userName eq "user00010" | patch add nickName="Tenny""#)
+        XCTAssertEqual(r.exitCode, 0, rfc.messages)
+        XCTAssertTrue(rfc.messages.contains("patched 1 user"), rfc.messages)
+        XCTAssertTrue(rfc.data.contains("user00010"), rfc.data)
+        let patched = try await scim2User(scim2, "user00010")
+        XCTAssertEqual(patched?["nickName"], .string("Tenny"))
+
+        await rfc.fresh("journal | select statement ok failed unfinished | csv")
+        XCTAssertEqual(
+            rfc.data,
+            "statement,ok,failed,unfinished\n\"find userName eq \"\"user00010\"\" | patch add nickName=\"\"Tenny\"\"\",1,0,0\n"
+        )
+
+        let u = await rfc.fresh("undo")
+        XCTAssertEqual(u.exitCode, 0, rfc.messages)
+        let restored = try await scim2User(scim2, "user00010")
+        XCTAssertNil(restored?["nickName"], "undo must take the nickName away again: \(String(describing: restored))")
+        XCTAssertEqual(restored?["displayName"], .string("Generated User 10"))
+    }
+
+    /// ODM edits four attributes only: the same statement warns and changes nothing (an expected difference).
+    func testPatchOfAnAttributeODMIgnoresWarnsOnTheSandbox() async throws {
+        let odm = try await makeSandbox()
+        let r = await odm.fresh(#"find userName eq "user00010" | patch add nickName="Tenny""#)
+        XCTAssertEqual(r.exitCode, 0, odm.messages)
+        XCTAssertTrue(odm.messages.contains("ODM ignores changes to nickName"), odm.messages)
+    }
+
+    /// Undo sends back only what the statement changed, on both servers.
+    func testUndoSendsOnlyWhatTheStatementChanged() async throws {
+        let (odm, rfc, scim2) = try await makeBoth()
+        for h in [odm as ScriptHarness, rfc] {
+            await h.expectSuccess(#"find userName eq "user00003" | patch active=false"#)
+            await h.run("set trace = curl")
+            let u = await h.fresh("undo")
+            await h.run("set trace = off")
+            XCTAssertEqual(u.exitCode, 0, h.messages)
+            let patches = h.messages.split(separator: "\n").filter { $0.contains("-X PATCH") }
+            XCTAssertEqual(patches.count, 1, h.messages)
+            let body = patches.first.map(String.init) ?? ""
+            XCTAssertTrue(body.contains(#"{"active":true}"#), body)
+            for untouched in ["userName", "externalId", "displayName"] {
+                XCTAssertFalse(body.contains(untouched), "undo re-sent \(untouched): \(body)")
+            }
+        }
+        XCTAssertEqual(odm.user("user00003")?["active"], .bool(true))
+        let back = try await scim2User(scim2, "user00003")
+        XCTAssertEqual(back?["active"], .bool(true))
+    }
+
+    // MARK: - Schema-qualified attributes (item 2)
+
+    func testExtensionAttributesOnScim2Server() async throws {
+        let (rfc, scim2) = try await makeScim2Harness(users: ConformanceTests.users)
+        let e = ConformanceTests.enterprise
+        let r = await rfc.fresh(#"create userName=x displayName=X \#(e):employeeNumber="E-77""#)
+        XCTAssertEqual(r.exitCode, 0, rfc.messages)
+        let x = try await scim2User(scim2, "x")
+        XCTAssertEqual(x?[e]?["employeeNumber"], .string("E-77"), String(describing: x))
+        let schemas = x?["schemas"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertTrue(schemas.contains(e), "\(schemas)")
+        XCTAssertTrue(schemas.contains(SCIMSchema.user), "\(schemas)")
+
+        await rfc.expectSuccess(#"create userName=y displayName=Y \#(e):employeeNumber="E-10""#)
+        await rfc.expectSuccess(#"find userName eq "user00001" | patch \#(e):employeeNumber="E-50""#)
+        let one = try await scim2User(scim2, "user00001")
+        XCTAssertEqual(one?[e]?["employeeNumber"], .string("E-50"), String(describing: one))
+
+        await rfc.fresh(
+            #"find \#(e):employeeNumber pr | sort \#(e):employeeNumber | select userName \#(e):employeeNumber | csv"#)
+        XCTAssertEqual(
+            rfc.data, "userName,\(e):employeeNumber\ny,E-10\nuser00001,E-50\nx,E-77\n", rfc.messages)
+        await rfc.fresh(#"find | where \#(e):employeeNumber eq "E-77" | select userName | csv"#)
+        XCTAssertEqual(rfc.data, "userName\nx\n", rfc.messages)
+        await rfc.fresh(#"find userName eq "x" | table userName \#(e):employeeNumber"#)
+        XCTAssertTrue(rfc.data.contains("E-77"), rfc.data)
+
+        // Undo of the patch takes the extension attribute away again (user00001 had none), and only that.
+        await rfc.expectSuccess("undo 3")
+        let undone = try await scim2User(scim2, "user00001")
+        XCTAssertNil(undone?[e]?["employeeNumber"], String(describing: undone))
+        XCTAssertEqual(undone?["displayName"], .string("Generated User 1"))
+        // Undo of an extension change on a user that had one puts the old value back.
+        await rfc.expectSuccess(#"find userName eq "x" | patch \#(e):employeeNumber="E-99""#)
+        await rfc.expectSuccess("undo")
+        let x2 = try await scim2User(scim2, "x")
+        XCTAssertEqual(x2?[e]?["employeeNumber"], .string("E-77"), String(describing: x2))
+    }
+
+    // MARK: - dateTime (item 3)
+
+    func testDateTimeFiltersCompareInstantsOnScim2Server() async throws {
+        let (rfc, scim2) = try await makeScim2Harness(users: ConformanceTests.users)
+        guard let created = try await scim2User(scim2, "user00001")?["meta"]?["created"]?.stringValue,
+            let dot = created.firstIndex(of: ".")
+        else { return XCTFail("scim2-server gave no fractional meta.created") }
+        // The whole second before the user's creation: every user was created after it.
+        let second = String(created[..<dot]) + "Z"
+        await rfc.fresh(#"find meta.created gt "\#(second)" | count | csv"#)
+        XCTAssertEqual(rfc.data, "count\n12\n", rfc.messages)
+        XCTAssertFalse(rfc.messages.contains("dropped"), rfc.messages)
+        // The same instant an hour east of UTC.
+        await rfc.fresh(#"find | where meta.created ge "\#(Self.shiftedHourEast(second))" | count | csv"#)
+        XCTAssertEqual(rfc.data, "count\n12\n", rfc.messages)
+    }
+
+    /// `2026-12-04T03:48:15Z` written as `2026-12-04T04:48:15+01:00` (same instant).
+    static func shiftedHourEast(_ utc: String) -> String {
+        let parts = utc.dropLast().split(separator: "T")
+        guard parts.count == 2, let hh = Int(parts[1].prefix(2)) else { return utc }
+        precondition(hh < 23, "test written for hours before 23:00")
+        return "\(parts[0])T\(String(format: "%02d", hh + 1))\(parts[1].dropFirst(2))+01:00"
+    }
+
+    // MARK: - delete and undo (item 5)
+
+    func testDeleteAndUndoOnAServerThatDeletes() async throws {
+        let (rfc, scim2) = try await makeScim2Harness(users: ConformanceTests.users)
+        guard let oldId = try await scim2User(scim2, "user00005")?["id"]?.stringValue else {
+            return XCTFail("no user00005")
+        }
+        let d = await rfc.fresh(#"find userName eq "user00005" | delete"#)
+        XCTAssertEqual(d.exitCode, 0, rfc.messages)
+        XCTAssertTrue(rfc.messages.contains("deleted 1 user"), rfc.messages)
+        XCTAssertFalse(rfc.messages.contains("deactivated"), rfc.messages)
+        XCTAssertFalse(rfc.data.contains("false"), "a deleted user is not shown as inactive: \(rfc.data)")
+        let gone = try await scim2User(scim2, "user00005")
+        XCTAssertNil(gone)
+
+        let u = await rfc.fresh("undo")
+        XCTAssertEqual(u.exitCode, 0, rfc.messages)
+        let back = try await scim2User(scim2, "user00005")
+        XCTAssertEqual(back?["displayName"], .string("Generated User 5"))
+        XCTAssertEqual(back?["emails"]?.arrayValue?.first?["value"], .string("user00005@example.net"))
+        guard let newId = back?["id"]?.stringValue else { return XCTFail("not re-created: \(rfc.messages)") }
+        XCTAssertNotEqual(newId, oldId)
+        XCTAssertTrue(
+            rfc.messages.contains("re-created user user00005 with a new id \(newId) (was \(oldId))"), rfc.messages)
+    }
+
+    /// ODM deactivates: the sandbox keeps the user, and undo reactivates the same id.
+    func testDeleteAndUndoOnTheSandboxDeactivate() async throws {
+        let odm = try await makeSandbox()
+        await odm.expectSuccess(#"find userName eq "user00005" | delete"#)
+        XCTAssertTrue(odm.messages.contains("deactivated 1 user"), odm.messages)
+        XCTAssertEqual(odm.user("user00005")?["active"], .bool(false))
+        await odm.fresh("undo")
+        XCTAssertEqual(odm.user("user00005")?["active"], .bool(true), odm.messages)
+        XCTAssertFalse(odm.messages.contains("new id"), odm.messages)
+    }
+
+    /// Undo of a create takes the user away again, and says so (not "restored").
+    func testUndoOfACreateSaysWhatItDid() async throws {
+        let (odm, rfc, scim2) = try await makeBoth()
+        for (h, word) in [(odm as ScriptHarness, "deactivated"), (rfc, "deleted")] {
+            await h.expectSuccess("create userName=newbie displayName=New email=newbie@example.net")
+            let u = await h.fresh("undo")
+            XCTAssertEqual(u.exitCode, 0, h.messages)
+            XCTAssertFalse(h.messages.contains("restored"), h.messages)
+            XCTAssertTrue(h.messages.contains("\(word) user newbie, which statement"), h.messages)
+        }
+        XCTAssertEqual(odm.user("newbie")?["active"], .bool(false))
+        let newbie = try await scim2User(scim2, "newbie")
+        XCTAssertNil(newbie)
+    }
+
+    // MARK: - 401 (item 8)
+
+    func testUnauthorizedSaysHowToSetAToken() async throws {
+        let (odm, rfc, _) = try await makeBoth()
+        for h in [odm as ScriptHarness, rfc] {
+            await h.run("unset token")
+            let r = await h.fresh("find | count")
+            XCTAssertEqual(r.exitCode, 1, h.messages)
+            XCTAssertTrue(h.messages.contains("401"), h.messages)
+            XCTAssertTrue(h.messages.contains("set token = "), h.messages)
+            XCTAssertTrue(h.messages.contains("SCIMSH_TOKEN"), h.messages)
+        }
+        // A write stage gives the hint once, not once per user.
+        await odm.fresh("delete user-a user-b user-c")
+        XCTAssertEqual(odm.messages.components(separatedBy: "hint: no token is set").count, 2, odm.messages)
+    }
+}
