@@ -251,7 +251,7 @@ final class SafetyCLITests: XCTestCase {
         let target = try XCTUnwrap(texts.first { $0.value.first?.hasSuffix(#"-30""#) == true })
         let undone = try scimsh(server, ["-c", "undo \(target.key)"], journal: journal)
         XCTAssertEqual(undone.status, 0, undone.stderr)
-        XCTAssertTrue(undone.stderr.contains("restored 1 user\n"), undone.stderr)
+        XCTAssertTrue(undone.stderr.contains("reverted 1 user\n"), undone.stderr)
     }
 
     // MARK: SIGTERM and SIGHUP
