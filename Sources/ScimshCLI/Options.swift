@@ -1,16 +1,57 @@
 import ArgumentParser
+import SCIMClient
 
-/// The command line of `scimsh` (everything but the `sandbox` subcommand).
+/// The command line of `scimsh`: its options, the script and its arguments (the default subcommand), `sandbox`.
+///
+/// The options come before the script; everything from the script file on is the script's, options included.
+/// ArgumentParser does this: the default subcommand captures its input for passthrough, so the root command reads
+/// options only up to the first input it does not know (see ``ScimshMain/parse(_:)`` for an unknown option).
+struct Scimsh: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scimsh",
+        abstract: "A shell for administering users over SCIM 2.0 (Genestack ODM first).",
+        usage: "scimsh [OPTIONS] [FILE.scim [ARGS...]]",
+        discussion: """
+            Examples:
+              scimsh                      the shell (on the sandbox when no host is set)
+              scimsh offboard.scim a b    run a script with arguments $1, $2 (options too)
+              scimsh -c 'find | count'    run statements given as text
+              scimsh - < script.scim      read statements from standard input
+              scimsh sandbox --port 8080  serve the local ODM-compatible sandbox
+
+            Environment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer),
+            SCIMSH_API_TOKEN (Genestack-API-Token), SCIMSH_PROFILE (a profile of
+            profiles.toml: see 'help connect' at the prompt).
+            """,
+        version: "scimsh \(SCIMClientVersion.current)",
+        subcommands: [SandboxCommand.self, ScriptCommand.self],
+        defaultSubcommand: ScriptCommand.self)
+
+    /// Usage errors start with the program's name, like its other messages.
+    static var _errorPrefix: String { "scimsh: " }
+
+    @OptionGroup var options: RootOptions
+}
+
+/// `scimsh [OPTIONS] [FILE.scim [ARGS...]]`: a script, `-c`, standard input or the REPL (hidden: it is the default).
+struct ScriptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a script, statements or the interactive shell (the default).",
+        shouldDisplay: false)
+
+    @ParentCommand var scimsh: Scimsh
+
+    @Argument(parsing: .captureForPassthrough, help: "A script file (- for standard input) and its arguments.")
+    var script: [String] = []
+
+    func run() throws {
+        let status = Runner(options: scimsh.options, script: script).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// The options of `scimsh` before a script file (the `scimsh` command's own; `sandbox` has its own).
 struct RootOptions: ParsableArguments {
-    static let usage = """
-        scimsh [OPTIONS] [FILE.scim [ARGS...]]
-          scimsh                       the interactive shell (against the sandbox when no host is set)
-          scimsh offboard.scim a b     run a script; $1, $2 are its arguments
-          scimsh -c 'find | count'     run statements given as text
-          scimsh - < script.scim       read statements from standard input
-          scimsh sandbox [--port P]    run the local ODM-compatible sandbox server
-        """
-
     @Option(name: .customShort("c"), help: "Run these statements and exit.")
     var command: String?
 
@@ -75,58 +116,4 @@ struct RootOptions: ParsableArguments {
             "Print every HTTP exchange on stderr (on), or each request as a curl command (curl).", valueName: "on|curl")
     )
     var trace: String?
-
-    @Flag(help: "Print the version and exit.")
-    var version = false
-
-    @Argument(parsing: .captureForPassthrough, help: "A script file (- for standard input) and its arguments.")
-    var script: [String] = []
-}
-
-extension RootOptions {
-    /// What ``precheck(_:)`` found among the options before the script.
-    enum Precheck: Equatable {
-        case ok
-        case help
-        case unknown(String)
-    }
-
-    /// Options taking a value, and flags, as typed before a script file.
-    /// (Keep in step with the properties above: CLITests checks every option `--help` shows.)
-    static let valuedOptions: Set<String> = [
-        "-c", "--host", "--base-path", "--output", "--sandbox-users", "--trace", "--profile", "--cacert", "--cert",
-        "--key", "--proxy",
-    ]
-    static let flagOptions: Set<String> = [
-        "--sandbox", "--norc", "--continue-on-error", "--dry-run", "--version", "--insecure", "--allow-http",
-    ]
-
-    /// Scans the options before the script file (or `--`, or `-`): `-h`/`--help` asks for help, an unknown
-    /// `-x`/`--xyz` is a usage error. Everything from the script file on belongs to the script.
-    static func precheck(_ args: [String]) -> Precheck {
-        var i = 0
-        while i < args.count {
-            let a = args[i]
-            if a == "--" || a == "-" || !a.hasPrefix("-") { return .ok }
-            if a == "-h" || a == "--help" { return .help }
-            let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
-            if valuedOptions.contains(name) {
-                i += a.contains("=") ? 1 : 2
-            } else if flagOptions.contains(a) {
-                i += 1
-            } else {
-                return .unknown(a)
-            }
-        }
-        return .ok
-    }
-
-    /// The options part of `--help`.
-    static var optionsHelp: String {
-        let lines = helpMessage().split(separator: "\n", omittingEmptySubsequences: false)
-        let options = lines.drop { !$0.hasPrefix("OPTIONS:") }
-        return (options.isEmpty ? lines[...] : options).joined(separator: "\n")
-            + "\nEnvironment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer), SCIMSH_API_TOKEN (Genestack-API-Token),"
-            + "\n  SCIMSH_PROFILE (a profile of profiles.toml: see 'help connect' at the prompt)."
-    }
 }

@@ -7,6 +7,94 @@ import Synchronization
 #endif
 
 /// `scimsh sandbox`: the ODM-compatible sandbox server, stand-alone.
+///
+/// It captures what it does not know for passthrough, only so that the root command stops reading its own options
+/// at `sandbox` (they share `--host` and `--base-path`); ``validate()`` lets nothing through.
+struct SandboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox", abstract: "Run the local ODM-compatible sandbox server (stop it with Ctrl-C).")
+
+    @OptionGroup var options: SandboxOptions
+
+    @Argument(parsing: .captureForPassthrough, help: .hidden)
+    var unexpected: [String] = []
+
+    func validate() throws {
+        if !unexpected.isEmpty {
+            // Asked alone, the options (which capture nothing) tell help from an unknown option or a stray value.
+            do {
+                _ = try SandboxOptions.parse(unexpected)
+            } catch {
+                if SandboxOptions.exitCode(for: error) == .success { throw CleanExit.helpRequest(self) }
+                throw ValidationError(SandboxOptions.message(for: error))
+            }
+        }
+        let checks: [(Bool, String)] = [
+            ((0...65535).contains(options.port), "--port must be 0...65535"),
+            (options.users >= 0, "--users must be 0 or more"),
+            ((0...1).contains(options.failureRate), "--failure-rate must be 0...1"),
+            (options.latencyMs >= 0, "--latency-ms must be 0 or more"),
+            ((options.tokenLifetime ?? 1) >= 1, "--token-lifetime must be 1 or more"),
+        ]
+        if let failed = checks.first(where: { !$0.0 }) { throw ValidationError(failed.1) }
+        _ = try options.tls()
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    func run() throws {
+        let tls = try options.tls()
+        // Block SIGINT/SIGTERM in every thread (NIO's included) and wait for them here.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+
+        let config = SandboxConfiguration(
+            host: options.host, port: options.port, basePath: options.basePath, adminToken: options.adminToken,
+            limitedToken: options.limitedToken, generatedUsers: options.users, seedUsers: !options.noSeed,
+            latency: .milliseconds(options.latencyMs), failureRate: options.failureRate,
+            ignoreUnsupportedFilterClauses: options.ignoreUnsupportedFilters, tls: tls,
+            tokenLifetime: options.tokenLifetime)
+        let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
+            do {
+                return .success(try await SandboxServer.start(config))
+            } catch {
+                return .failure(SandboxStartFailure(message: "\(error)"))
+            }
+        }
+        guard case .success(let server) = started else {
+            if case .failure(let f) = started { Stdio.writeAll(2, "scimsh sandbox: cannot start: \(f.message)\n") }
+            throw ExitCode(1)
+        }
+        var extra = ""
+        if let lifetime = options.tokenLifetime {
+            extra += "  token lifetime: \(lifetime) requests per token (derived tokens: \(options.adminToken).SUFFIX)\n"
+        }
+        if let tls {
+            extra += "  TLS:            certificate \(tls.certificateChainFile), key \(tls.privateKeyFile)\n"
+            if let ca = tls.clientCAFile { extra += "  client certs:   required, signed by \(ca)\n" }
+        }
+        let curlTLS = tls == nil ? "" : "--cacert CA.pem "
+        Stdio.writeAll(
+            1,
+            """
+            scimsh sandbox: serving the ODM SCIM Users API at \(server.baseURL)
+              users:          \(server.users().count)
+              admin token:    \(options.adminToken)   (Authorization: Bearer … or Genestack-API-Token: …)
+              limited token:  \(options.limitedToken)   (valid, without Manage organization: 403)
+            \(extra)try:  curl \(curlTLS)-H 'Authorization: Bearer \(options.adminToken)' '\(server.baseURL)/Users?count=2'
+            Stop with Ctrl-C.
+
+            """)
+        var sig: Int32 = 0
+        sigwait(&set, &sig)
+        Stdio.writeAll(2, "scimsh sandbox: stopping\n")
+        Blocking.run { await server.stop() }
+    }
+}
+
+/// The options of `scimsh sandbox`.
 struct SandboxOptions: ParsableArguments {
     @Option(help: "The port to listen on (0 picks a free one).")
     var port: Int = 8080
@@ -65,109 +153,17 @@ struct SandboxOptions: ParsableArguments {
     var tokenLifetime: Int?
 
     /// The TLS files, or why the TLS options do not go together.
-    func tls() throws(SandboxOptionError) -> SandboxTLS? {
+    func tls() throws(ValidationError) -> SandboxTLS? {
         switch (tlsCert, tlsKey) {
         case (nil, nil):
-            if tlsClientCA != nil { throw SandboxOptionError("--tls-client-ca needs --tls-cert and --tls-key") }
+            if tlsClientCA != nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
             return nil
         case (let cert?, let key?):
             return SandboxTLS(certificateChainFile: cert, privateKeyFile: key, clientCAFile: tlsClientCA)
         case (nil, _?):
-            throw SandboxOptionError("--tls-key needs --tls-cert")
+            throw ValidationError("--tls-key needs --tls-cert")
         case (_?, nil):
-            throw SandboxOptionError("--tls-cert needs --tls-key")
+            throw ValidationError("--tls-cert needs --tls-key")
         }
-    }
-}
-
-/// A sandbox option that is out of range or lacks a partner option.
-struct SandboxOptionError: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
-}
-
-enum SandboxCommandRunner {
-    static let usage =
-        "scimsh sandbox [--port P] [--users N] [--admin-token T] [--limited-token T] [--latency-ms MS] [--failure-rate R]"
-        + " [--token-lifetime N] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]"
-
-    static func run(_ args: [String]) -> Int32 {
-        let options: SandboxOptions
-        do {
-            options = try SandboxOptions.parse(args)
-        } catch {
-            let message = SandboxOptions.fullMessage(for: error)
-            if SandboxOptions.exitCode(for: error) == .success {
-                Stdio.writeAll(1, "usage: \(usage)\n\n" + SandboxOptions.helpMessage() + "\n")
-                return 0
-            }
-            Stdio.writeAll(2, "scimsh sandbox: \(message)\nusage: \(usage)\n")
-            return 2
-        }
-        guard (0...65535).contains(options.port), options.users >= 0, (0...1).contains(options.failureRate),
-            options.latencyMs >= 0, (options.tokenLifetime ?? 1) >= 1
-        else {
-            Stdio.writeAll(
-                2,
-                "scimsh sandbox: --port 0-65535, --users >= 0, --failure-rate 0...1, --latency-ms >= 0, "
-                    + "--token-lifetime >= 1\n")
-            return 2
-        }
-        let tls: SandboxTLS?
-        do throws(SandboxOptionError) {
-            tls = try options.tls()
-        } catch {
-            Stdio.writeAll(2, "scimsh sandbox: \(error.message)\nusage: \(usage)\n")
-            return 2
-        }
-        // Block SIGINT/SIGTERM in every thread (NIO's included) and wait for them here.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-
-        let config = SandboxConfiguration(
-            host: options.host, port: options.port, basePath: options.basePath, adminToken: options.adminToken,
-            limitedToken: options.limitedToken, generatedUsers: options.users, seedUsers: !options.noSeed,
-            latency: .milliseconds(options.latencyMs), failureRate: options.failureRate,
-            ignoreUnsupportedFilterClauses: options.ignoreUnsupportedFilters, tls: tls,
-            tokenLifetime: options.tokenLifetime)
-        let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
-            do {
-                return .success(try await SandboxServer.start(config))
-            } catch {
-                return .failure(SandboxStartFailure(message: "\(error)"))
-            }
-        }
-        guard case .success(let server) = started else {
-            if case .failure(let f) = started { Stdio.writeAll(2, "scimsh sandbox: cannot start: \(f.message)\n") }
-            return 1
-        }
-        var extra = ""
-        if let lifetime = options.tokenLifetime {
-            extra += "  token lifetime: \(lifetime) requests per token (derived tokens: \(options.adminToken).SUFFIX)\n"
-        }
-        if let tls {
-            extra += "  TLS:            certificate \(tls.certificateChainFile), key \(tls.privateKeyFile)\n"
-            if let ca = tls.clientCAFile { extra += "  client certs:   required, signed by \(ca)\n" }
-        }
-        let curlTLS = tls == nil ? "" : "--cacert CA.pem "
-        Stdio.writeAll(
-            1,
-            """
-            scimsh sandbox: serving the ODM SCIM Users API at \(server.baseURL)
-              users:          \(server.users().count)
-              admin token:    \(options.adminToken)   (Authorization: Bearer … or Genestack-API-Token: …)
-              limited token:  \(options.limitedToken)   (valid, without Manage organization: 403)
-            \(extra)try:  curl \(curlTLS)-H 'Authorization: Bearer \(options.adminToken)' '\(server.baseURL)/Users?count=2'
-            Stop with Ctrl-C.
-
-            """)
-        var sig: Int32 = 0
-        sigwait(&set, &sig)
-        Stdio.writeAll(2, "scimsh sandbox: stopping\n")
-        Blocking.run { await server.stop() }
-        return 0
     }
 }

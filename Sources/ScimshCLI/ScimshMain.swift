@@ -9,7 +9,7 @@ import SCIMScript
     import Glibc
 #endif
 
-/// The `scimsh` program: argument handling, script running, the REPL and the sandbox server.
+/// The `scimsh` program: argument handling (``Scimsh``), script running, the REPL and the sandbox server.
 ///
 /// Exit codes: 0 success, 1 a statement failed at run time, 2 usage or parse error, 130 interrupted, 143 and 129
 /// stopped by SIGTERM and SIGHUP.
@@ -22,43 +22,44 @@ public enum ScimshMain {
     /// Runs scimsh with these arguments and returns the exit code.
     public static func run(_ args: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        if args.first == "sandbox" { return SandboxCommandRunner.run(Array(args.dropFirst())) }
-        // The script's arguments are captured for passthrough, which would also swallow `--help` and unknown
-        // flags as a script name: check the options before the script ourselves.
-        switch RootOptions.precheck(args) {
-        case .help:
-            Stdio.writeAll(1, "usage: " + RootOptions.usage + "\n\n" + RootOptions.optionsHelp + "\n")
-            return 0
-        case .unknown(let flag):
-            Stdio.writeAll(2, "scimsh: unknown option '\(flag)'\n" + "usage: " + RootOptions.usage + "\n")
-            return 2
-        case .ok:
-            break
-        }
-        let options: RootOptions
         do {
-            options = try RootOptions.parse(args)
+            var command = try parse(args)
+            try command.run()
+            return 0
         } catch {
-            let code = RootOptions.exitCode(for: error)
-            let message = RootOptions.fullMessage(for: error)
+            // Help and version on stdout with 0; usage errors name scimsh and exit 2; a run's status as it is.
+            let code = Scimsh.exitCode(for: error)
+            let message = Scimsh.fullMessage(for: error)
             if code == .success {
-                Stdio.writeAll(1, message + "\n\n" + RootOptions.usage + "\n")
+                Stdio.writeAll(1, message + "\n")
                 return 0
             }
-            Stdio.writeAll(2, "scimsh: \(message)\n" + "usage: " + RootOptions.usage + "\n")
-            return 2
+            if !message.isEmpty { Stdio.writeAll(2, message + "\n") }
+            return code == .validationFailure ? 2 : code.rawValue
         }
-        if options.version {
-            Stdio.writeAll(1, "scimsh \(SCIMClientVersion.current)\n")
-            return 0
-        }
-        return Runner(options: options).run()
+    }
+
+    /// Parses the command line, telling an unknown option before the script from the script.
+    ///
+    /// The root command reads options up to the first input it does not know, and the default subcommand captures
+    /// that input with everything after it. When that input looks like an option, ArgumentParser is asked about it
+    /// alone: it is help or the version, or the script command gets it again and it is an unknown option.
+    static func parse(_ args: [String]) throws -> any ParsableCommand {
+        let command = try Scimsh.parseAsRoot(args)
+        guard let script = command as? ScriptCommand, let first = script.script.first, first.hasPrefix("-"),
+            first != "-", first != "--"
+        else { return command }
+        let alone = try Scimsh.parseAsRoot([first])
+        if alone is ScriptCommand { throw ValidationError("Unknown option '\(first)'") }
+        return alone
     }
 }
 
 /// One run of scimsh in script, `-c`, stdin or REPL mode.
 struct Runner {
     let options: RootOptions
+    /// The script file (or `-`, or `--` first) and its arguments; with `-c`, the arguments alone.
+    let script: [String]
     let environment = Interpreter.currentEnvironment()
 
     func usageError(_ message: String) -> Int32 {
@@ -80,7 +81,7 @@ struct Runner {
         }
         Interrupts.shared.install()
         let stdinIsTerminal = Stdio.isTerminal(0)
-        let interactive = options.command == nil && options.script.isEmpty && stdinIsTerminal
+        let interactive = options.command == nil && script.isEmpty && stdinIsTerminal
         let sink = StdioSink()
         // The environment first, then the profile, then flags: the more explicit setting wins.
         var session = Session()
@@ -145,7 +146,7 @@ struct Runner {
         }
 
         // Script, -c or stdin.
-        var scriptArgs = options.script
+        var scriptArgs = script
         if scriptArgs.first == "--" { scriptArgs.removeFirst() }
         let text: String
         let name: String

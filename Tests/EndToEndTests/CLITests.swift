@@ -111,7 +111,11 @@ final class CLITests: XCTestCase {
         let bogus = try scimsh(["--bogus"])
         XCTAssertEqual(bogus.status, 2)
         XCTAssertEqual(bogus.stdout, "")
-        XCTAssertTrue(bogus.stderr.hasPrefix("scimsh: unknown option '--bogus'\nusage: scimsh "), bogus.stderr)
+        XCTAssertTrue(bogus.stderr.hasPrefix("scimsh: Unknown option '--bogus'\nUsage: scimsh "), bogus.stderr)
+        let bogusBeforeAScript = try scimsh(["--sandbox", "--bogus", "script.scim", "--force"])
+        XCTAssertEqual(bogusBeforeAScript.status, 2)
+        XCTAssertTrue(
+            bogusBeforeAScript.stderr.hasPrefix("scimsh: Unknown option '--bogus'\n"), bogusBeforeAScript.stderr)
 
         let format = try scimsh(["--sandbox", "--output", "xml", "-c", "echo hi"])
         XCTAssertEqual(format.status, 2)
@@ -131,11 +135,36 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(missing.stderr, "scimsh: cannot read script 'no-such-script.scim': No such file or directory\n")
     }
 
+    /// ArgumentParser's messages name the program, never its Swift type (`root`), with the usage and exit 2.
+    func testArgumentErrorsNameScimsh() throws {
+        let r = try scimsh(["--trace"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.hasPrefix("scimsh: Missing value for '--trace <on|curl>'\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\nUsage: scimsh [OPTIONS] [FILE.scim [ARGS...]]\n"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("See 'scimsh --help' for more information.\n"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("root"), r.stderr)
+
+        let sandbox = try scimsh(["sandbox", "--bogus"])
+        XCTAssertEqual(sandbox.status, 2)
+        XCTAssertTrue(
+            sandbox.stderr.hasPrefix("scimsh: Unknown option '--bogus'\nUsage: scimsh sandbox "), sandbox.stderr)
+        XCTAssertTrue(sandbox.stderr.hasSuffix("See 'scimsh sandbox --help' for more information.\n"), sandbox.stderr)
+
+        let stray = try scimsh(["sandbox", "--port", "0", "extra"])
+        XCTAssertEqual(stray.status, 2)
+        XCTAssertTrue(stray.stderr.hasPrefix("scimsh: Unexpected argument 'extra'\n"), stray.stderr)
+    }
+
     func testFlagsAfterTheScriptBelongToTheScript() throws {
         let (dir, _) = try writeScript("echo $1 $2\n")
         let r = try scimsh(["script.scim", "--bogus", "-h"], currentDirectory: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "--bogus -h\n")
+        // Options of scimsh itself and `--` after the script are the script's too; before it they are scimsh's.
+        let own = try scimsh(["--norc", "--", "script.scim", "--host", "--"], currentDirectory: dir)
+        XCTAssertEqual(own.status, 0, own.stderr)
+        XCTAssertEqual(own.stdout, "--host --\n")
     }
 
     // MARK: - Where statements come from
@@ -374,32 +403,49 @@ final class CLITests: XCTestCase {
         let r = try scimsh(["sandbox", "--port", "70000"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stdout, "")
-        XCTAssertTrue(r.stderr.hasPrefix("scimsh sandbox: "), r.stderr)
+        XCTAssertEqual(
+            r.stderr,
+            """
+            scimsh: --port must be 0...65535
+            Usage: scimsh sandbox <options>
+              See 'scimsh sandbox --help' for more information.
+
+            """)
     }
 
     // MARK: - Version and help
 
     func testVersion() throws {
-        let r = try scimsh(["--version"])
-        XCTAssertEqual(r.status, 0)
-        XCTAssertTrue(r.stdout.hasPrefix("scimsh "), r.stdout)
-        XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout)
-        XCTAssertEqual(r.stderr, "")
+        for arguments in [["--version"], ["--sandbox", "--version"], ["--version", "script.scim"]] {
+            let r = try scimsh(arguments)
+            XCTAssertEqual(r.status, 0, "\(arguments)")
+            XCTAssertTrue(r.stdout.hasPrefix("scimsh "), r.stdout)
+            XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, r.stdout)
+            XCTAssertEqual(r.stderr, "")
+        }
     }
 
     func testHelp() throws {
-        for flag in ["--help", "-h"] {
-            let r = try scimsh([flag])
-            XCTAssertEqual(r.status, 0, "\(flag): \(r.stderr)")
-            XCTAssertTrue(r.stdout.hasPrefix("usage: scimsh [OPTIONS] [FILE.scim [ARGS...]]\n"), r.stdout)
-            for option in ["-c", "--host", "--output", "--sandbox", "--version", "SCIMSH_TOKEN"] {
-                XCTAssertTrue(r.stdout.contains(option), "\(flag) mentions \(option)")
+        for arguments in [["--help"], ["-h"], ["help"], ["--sandbox", "-h"], ["-h", "script.scim"]] {
+            let r = try scimsh(arguments)
+            XCTAssertEqual(r.status, 0, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW: A shell for administering users over SCIM 2.0"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("\nUSAGE: scimsh [OPTIONS] [FILE.scim [ARGS...]]\n"), r.stdout)
+            for option in ["-c", "--host", "--output", "--sandbox", "--version", "SCIMSH_TOKEN", "sandbox "] {
+                XCTAssertTrue(r.stdout.contains(option), "\(arguments) mentions \(option)")
             }
+            XCTAssertFalse(r.stdout.contains("\n  run "), "the default subcommand is not listed: \(r.stdout)")
             XCTAssertEqual(r.stderr, "")
         }
-        let sandbox = try scimsh(["sandbox", "--help"])
-        XCTAssertEqual(sandbox.status, 0)
-        XCTAssertTrue(sandbox.stdout.contains("--port"), sandbox.stdout)
+        for arguments in [
+            ["sandbox", "--help"], ["sandbox", "-h"], ["help", "sandbox"], ["sandbox", "--port", "0", "-h"],
+        ] {
+            let sandbox = try scimsh(arguments)
+            XCTAssertEqual(sandbox.status, 0, "\(arguments): \(sandbox.stderr)")
+            XCTAssertTrue(sandbox.stdout.contains("\nUSAGE: scimsh sandbox "), sandbox.stdout)
+            XCTAssertTrue(sandbox.stdout.contains("--port"), sandbox.stdout)
+            XCTAssertEqual(sandbox.stderr, "")
+        }
     }
 
     func testHelpStatementNeedsNoServer() throws {
