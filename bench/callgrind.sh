@@ -1,13 +1,15 @@
 #!/bin/sh
-# The client's user-space instructions per record of `find | patch` at concurrency 8, counted by callgrind:
-# a measure that does not drift with the machine's speed (docs/performance.md, round 6). Not part of `make bench`.
+# The client's user-space instructions per record of `find | patch` at concurrency 8 against the sandbox without
+# latency, counted by callgrind: a measure that does not drift with the machine's speed, recorded in
+# docs/performance.md as a figure, not a target. Not part of `make bench`.
 #
 #   ./bench/callgrind.sh                 the release build in .build-release (built if missing)
 #   ./bench/callgrind.sh PATH/TO/scimsh  another build (a release build, static or not)
 #
 # The sandbox runs outside valgrind, so only the client is counted. The job runs over 2,000 and over 4,000 users;
 # the difference divided by 2,000 is one record's cost, without start-up and listing set-up. Repeated runs' totals
-# agree to about 0.2% and the per-record figure to about 1% (160.2k and 162.1k for one build). The callgrind files are left in bench/results/callgrind/ for callgrind_annotate.
+# agreed to about 0.2% and the per-record figure to about 1% (160.2k and 162.1k for one build of the old transport).
+# The callgrind files are left in bench/results/callgrind/ for callgrind_annotate.
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -3,9 +3,9 @@
 # alone), installs what the suite compares against (wrk, GNU time, curl, a venv with ODM's Python client
 # odm_api), then runs bench/bench.py, which prints a markdown table and writes bench/results/.
 #
-#   ./bench/run.sh              the full suite (about 5 minutes on 2 cores)
+#   ./bench/run.sh              the full suite (about 4 minutes on 2 cores; bulk patch at 5 and 20 ms latency)
 #   ./bench/run.sh --quick      a smoke run with tiny sizes
-#   ./bench/run.sh --help       the harness's options (--runs, --only startup,patch, ...)
+#   ./bench/run.sh --help       the harness's options (--runs, --only 5ms,20ms,startup, ...)
 #
 # Nothing here is part of the main build: the package does not know this folder exists.
 set -eu

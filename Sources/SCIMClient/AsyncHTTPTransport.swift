@@ -80,8 +80,11 @@ public final class AsyncHTTPTransport: HTTPTransport {
         if tls.insecure {
             config.certificateVerification = .none
         } else if let ca = tls.caFile {
-            let certificates = try loadCertificates(ca, what: "CA file")
-            config.trustRoots = .certificates(certificates)
+            // NIOSSL reads the file when the first TLS connection makes its context, so a plain-http session
+            // never parses it. SSL_CERT_FILE often names the system's whole bundle (~140 certificates): parsing
+            // it here took a third of the instructions of `scimsh -c 'get ID'` (docs/performance.md).
+            try checkHoldsPEMCertificate(ca, what: "CA file")
+            config.trustRoots = .file(ca)
         }
         switch (tls.certFile, tls.keyFile) {
         case (nil, nil):
@@ -120,6 +123,43 @@ public final class AsyncHTTPTransport: HTTPTransport {
         }
     }
 
+    /// Checks that `path` is a readable file with a PEM certificate in it, without parsing the certificates.
+    static func checkHoldsPEMCertificate(_ path: String, what: String) throws(TransportFailure) {
+        try checkReadable(path, what: what)
+        guard fileContains(path, Array("-----BEGIN CERTIFICATE-----".utf8)) else {
+            throw noPEMCertificate(path, what: what)
+        }
+    }
+
+    /// Whether the file at `path` holds `marker` (read in 64 KiB chunks; false if it cannot be read).
+    static func fileContains(_ path: String, _ marker: [UInt8]) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var window: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            // The tail of the previous chunk, so a marker split across two reads is found.
+            window.append(contentsOf: chunk[0..<n])
+            if window.count >= marker.count {
+                for start in 0...(window.count - marker.count)
+                where window[start] == marker[0] && window[start..<(start + marker.count)].elementsEqual(marker) {
+                    return true
+                }
+                window.removeFirst(window.count - (marker.count - 1))
+            }
+        }
+    }
+
+    static func noPEMCertificate(_ path: String, what: String) -> TransportFailure {
+        TransportFailure(
+            reason: "the \(what) '\(path)' holds no PEM certificate (-----BEGIN CERTIFICATE-----); "
+                + "convert a DER file with: openssl x509 -inform der -in FILE -out FILE.pem", notSent: true)
+    }
+
     static func loadCertificates(_ path: String, what: String) throws(TransportFailure) -> [NIOSSLCertificate] {
         try checkReadable(path, what: what)
         let certificates: [NIOSSLCertificate]
@@ -128,11 +168,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
         } catch {
             certificates = []
         }
-        guard !certificates.isEmpty else {
-            throw TransportFailure(
-                reason: "the \(what) '\(path)' holds no PEM certificate (-----BEGIN CERTIFICATE-----); "
-                    + "convert a DER file with: openssl x509 -inform der -in FILE -out FILE.pem", notSent: true)
-        }
+        guard !certificates.isEmpty else { throw noPEMCertificate(path, what: what) }
         return certificates
     }
 
@@ -159,6 +195,12 @@ public final class AsyncHTTPTransport: HTTPTransport {
             throw CancellationError()
         } catch {
             var failure = TransportErrors.classify(error, maxBodyBytes: settings.maxBodyBytes)
+            if let ca = settings.tls.caFile, let e = error as? BoringSSLError, "\(e)".contains("PEM routines") {
+                // The CA file is read when the first TLS connection makes its context (tlsConfiguration checks
+                // only that it holds a PEM marker).
+                failure = TransportFailure(
+                    reason: "cannot use the CA file '\(ca)': a certificate in it does not parse (\(e))", notSent: true)
+            }
             if failure.reason == TransportErrors.untrustedCertificate, let origin = RequestOrigin(request.url) {
                 failure.reason = await TLSDiagnosis.explain(origin: origin, settings: settings)
             }

@@ -165,6 +165,33 @@ final class NetworkSettingsTests: XCTestCase {
             containing: "a client key needs its certificate")
     }
 
+    /// A CA file (often `SSL_CERT_FILE`, the whole system bundle) is handed to NIOSSL by path, to be read when the
+    /// first TLS connection is made, not parsed when the transport is made: a plain-http session never needs it,
+    /// and parsing ~140 certificates was a third of `scimsh -c 'get ID'` (docs/performance.md).
+    func testACAFileIsReadOnlyWhenATLSConnectionNeedsIt() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let marker = "-----BEGIN CERTIFICATE-----"
+        // Not a certificate NIOSSL could parse: only the marker is checked here (parsing it would throw "holds no
+        // PEM certificate").
+        let ca = dir + "/ca.pem"
+        try "\(marker)\nnot base64\n-----END CERTIFICATE-----\n".write(toFile: ca, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try AsyncHTTPTransport.tlsConfiguration(TLSSettings(caFile: ca)))
+
+        // The marker is found wherever it is, across the 64 KiB reads too.
+        for offset in [0, 65_536 - 10, 65_536, 200_000] {
+            let path = dir + "/bundle-\(offset).pem"
+            try (String(repeating: "x", count: offset) + marker + "\n").write(
+                toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertTrue(AsyncHTTPTransport.fileContains(path, Array(marker.utf8)), "marker at \(offset)")
+        }
+        let none = dir + "/none.pem"
+        try (String(repeating: "-----BEGIN CERTIFICAT", count: 5000) + "\n").write(
+            toFile: none, atomically: true, encoding: .utf8)
+        XCTAssertFalse(AsyncHTTPTransport.fileContains(none, Array(marker.utf8)))
+        XCTAssertThrowsError(try AsyncHTTPTransport.tlsConfiguration(TLSSettings(caFile: none)))
+    }
+
     func assertFails(_ transport: AsyncHTTPTransport, containing text: String, line: UInt = #line) async {
         do {
             _ = try await transport.send(
