@@ -24,17 +24,17 @@ public final class Scim2Server: @unchecked Sendable {
     public let port: Int
     /// The bearer token it accepts.
     public let token: String
-    let process: Process
-    let logPath: String
+    let process: ChildProcess
+    let directory: String
 
     /// `http://127.0.0.1:PORT` (scimsh's `host`).
     public var host: String { "http://127.0.0.1:\(port)" }
 
-    init(port: Int, token: String, process: Process, logPath: String) {
+    init(port: Int, token: String, process: ChildProcess, directory: String) {
         self.port = port
         self.token = token
         self.process = process
-        self.logPath = logPath
+        self.directory = directory
     }
 
     /// What went wrong starting the server.
@@ -50,49 +50,18 @@ public final class Scim2Server: @unchecked Sendable {
         }
         var lastProblem = ""
         for _ in 0..<5 {
-            let port = try freePort()
-            let logPath = NSTemporaryDirectory() + "scim2-server-\(port)-\(UUID().uuidString).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executablePath)
-            p.arguments = ["--hostname", "127.0.0.1", "--port", String(port), "--bearer-token", token]
-            p.standardOutput = log
-            p.standardError = log
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            try? log.close()
-            let server = Scim2Server(port: port, token: token, process: p, logPath: logPath)
+            let port = try LoopbackPort.free()
+            let directory = try Fixtures.temporaryDirectory()
+            let process = try ChildProcess.start(
+                [executablePath, "--hostname", "127.0.0.1", "--port", String(port), "--bearer-token", token],
+                in: directory, name: "scim2-server")
+            let server = Scim2Server(port: port, token: token, process: process, directory: directory)
             if try await server.waitUntilAnswering(timeout: timeout) { return server }
             lastProblem = server.logTail()
             server.stop()
-            // Exited early: most likely another process took the port between freePort() and the bind. Retry.
+            // Exited early: most likely another process took the port between LoopbackPort.free() and the bind.
         }
         throw StartError(description: "scim2-server did not start after 5 attempts; its output:\n\(lastProblem)")
-    }
-
-    /// A port nothing listens on now (the kernel's choice for port 0, released again).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw StartError(description: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw StartError(description: "bind() failed: errno \(errno)") }
-        var out = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &out) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { throw StartError(description: "getsockname() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: out.sin_port))
     }
 
     /// Polls the Users endpoint until it answers; false when the process exits or time runs out.
@@ -147,18 +116,12 @@ public final class Scim2Server: @unchecked Sendable {
 
     /// The last lines of the server's output, for failure messages.
     public func logTail() -> String {
-        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(15).joined(separator: "\n")
+        (process.stdout() + process.stderr()).split(separator: "\n").suffix(15).joined(separator: "\n")
     }
 
-    /// Stops the server and removes its log.
+    /// Stops the server and removes its folder.
     public func stop() {
-        if process.isRunning {
-            // SIGKILL, not terminate(): a child started from a Swift concurrency thread inherits its blocked
-            // signals, SIGTERM included, and would never exit.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(atPath: logPath)
+        process.stop()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -59,41 +59,36 @@ final class BlindPagingTests: XCTestCase {
 
     /// A running stub server in `mode`; its base URL.
     final class Stub: @unchecked Sendable {
-        let process = Process()
+        let process: ChildProcess
         let dir: String
-        var port = 0
+        let port: Int
 
-        init(mode: String) throws {
+        init(mode: String) async throws {
             dir = try Fixtures.temporaryDirectory()
             let path = dir + "/server.py"
             try BlindPagingTests.script.write(toFile: path, atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", path, mode]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            let python = try XCTUnwrap(ChildProcess.executable(named: "python3"))
+            process = try ChildProcess.start([python, path, mode], in: dir)
+            let line = try await process.waitForOutput(containing: "\n")
             port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         }
 
         var url: String { "http://127.0.0.1:\(port)" }
 
         func patches() throws -> Int {
-            let data = try Data(contentsOf: URL(string: url + "/count")!)
+            let data = try Data(contentsOf: try XCTUnwrap(URL(string: url + "/count")))
             let json = try JSONParser.parse(Array(data))
             return Int(json["patches"]?.numberValue ?? -1)
         }
 
         deinit {
-            // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.stop()
             try? FileManager.default.removeItem(atPath: dir)
         }
     }
 
     func run(_ mode: String, _ statement: String) async throws -> (RunResult, CapturingSink, Stub) {
-        let stub = try Stub(mode: mode)
+        let stub = try await Stub(mode: mode)
         XCTAssertGreaterThan(stub.port, 0)
         let sink = CapturingSink()
         let interpreter = Interpreter(sink: sink, environment: ["SCIMSH_JOURNAL": "off"])
@@ -133,7 +128,7 @@ final class BlindPagingTests: XCTestCase {
     }
 
     func testTheLibrarysStreamChecksPagesToo() async throws {
-        let stub = try Stub(mode: "ignore-start")
+        let stub = try await Stub(mode: "ignore-start")
         let client = SCIMClient(configuration: SCIMConfiguration(host: stub.url, basePath: "/"))
         var n = 0
         do {
