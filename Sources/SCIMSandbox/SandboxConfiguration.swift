@@ -9,7 +9,7 @@
 ///
 /// | token (default) | user | permissions | Users API | Groups API |
 /// |---|---|---|---|---|
-/// | `scimsh-sandbox-admin` (``adminToken``) | `alice.martin` | "Manage organization", "Manage groups" | yes | every group |
+/// | `scimsh-sandbox-admin` (``adminToken``) | `alice.martin` | "Manage organization", "Manage groups" | all | all |
 /// | `scimsh-sandbox-limited` (``limitedToken``) | `tnguyen` | none | 403 | the groups `tnguyen` is in |
 /// | `scimsh-sandbox-rkumar` (``userTokens``) | `rkumar` | none | 403 | the groups `rkumar` is in |
 /// | `scimsh-sandbox-mgarcia` (``userTokens``) | `mgarcia` | none | 403 | the groups `mgarcia` is in |
