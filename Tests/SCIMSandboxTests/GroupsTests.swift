@@ -291,6 +291,16 @@ final class GroupsTests: XCTestCase {
         }
     }
 
+    func testPlainUserTokensExpireWithATokenLifetime() async throws {
+        try await withLiveSandbox(SandboxConfiguration(tokenLifetime: 1)) { _, client in
+            assertStatus(try await client.send(.get, "/Groups", auth: Self.rkumar), 200)
+            let expired = try await client.send(.get, "/Groups", auth: Self.rkumar)
+            XCTAssertEqual(expired.status, 401, expired.text)
+            XCTAssertTrue(expired.errorMessage?.contains("token expired") ?? false, expired.text)
+            assertStatus(try await client.send(.get, "/Groups", auth: Self.mgarcia), 200)
+        }
+    }
+
     func testInjected500IsODMsErrorBody() async throws {
         try await withLiveSandbox { sandbox, client in
             sandbox.failNext(.internalServerError)
