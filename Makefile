@@ -9,7 +9,8 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] && echo "" || (command -v sudo >/dev/null 
 all: build
 
 # System packages: libedit-dev (line editing) and pkg-config to find it; tmux for the terminal tests; scim2-server
-# (PyPI, in the git-ignored venv .venv-scim2/) for the conformance tests against an independent SCIM server.
+# (PyPI, in the git-ignored venv .venv-scim2/) for the conformance tests against an independent SCIM server; odm-api
+# (PyPI, ODM's generated Python client, in .venv-odm-api/) for the test that runs ODM's own client against the sandbox.
 deps:
 	@./scripts/ensure-packages.sh libedit-dev:/usr/include/histedit.h pkg-config:/usr/bin/pkg-config
 
@@ -19,6 +20,7 @@ test-deps: deps
 	@./scripts/ensure-packages.sh tmux:/usr/bin/tmux openssl:/usr/bin/openssl curl:/usr/bin/curl \
 		tinyproxy-bin:/usr/bin/tinyproxy
 	@./scripts/ensure-scim2-server.sh
+	@./scripts/ensure-odm-api.sh
 
 # A release build links the Swift runtime and Foundation in (one self-contained binary that starts about 10 ms
 # sooner and spends less CPU per request; docs/performance.md). Debug builds stay dynamic: they link faster.

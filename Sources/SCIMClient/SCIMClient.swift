@@ -105,23 +105,14 @@ public final class SCIMClient: Sendable {
     public func findUsers(filter: String? = nil, startIndex: Int = 1, count: Int? = nil) async throws(SCIMError)
         -> ListResponse
     {
-        var query: [(String, String)] = []
-        if let filter, !filter.isEmpty { query.append(("filter", filter)) }
-        query.append(("startIndex", String(startIndex)))
-        if let count { query.append(("count", String(count))) }
-        let r = request("GET", path: "/Users", query: query)
-        let response = try await perform(r, idempotent: true)
-        let json = try decodeJSON(response, r)
-        guard let page = ListResponse(json: json) else {
-            throw .invalidResponse(
-                status: response.status, detail: "the body is not a SCIM ListResponse", method: r.method, url: r.url)
-        }
-        return page
+        try await findPage(path: "/Users", filter: filter, startIndex: startIndex, count: count)
     }
 
     /// Streams every user matching `filter`, fetching pages of `pageSize` on demand; at most one page is held.
     public func findAll(filter: String? = nil, pageSize: Int = 100) -> UserStream {
-        UserStream(client: self, filter: filter, pageSize: max(1, pageSize))
+        UserStream(client: self, path: "/Users", pageSize: max(1, pageSize)) { start, count async throws(SCIMError) in
+            try await self.findUsers(filter: filter, startIndex: start, count: count)
+        }
     }
 
     /// Fetches one user by id (`GET /Users/{id}`).
@@ -137,13 +128,9 @@ public final class SCIMClient: Sendable {
     /// GET; if that fails (a server that hides the user now), the result holds the id alone.
     public func patchUser(id: String, operations: [PatchOperation]) async throws(SCIMError) -> SCIMUser {
         let r = try userRequest("PATCH", id: id, body: PatchOperation.body(operations))
-        let idempotent = operations.allSatisfy { $0.op == .replace }
-        let response = try await perform(r, idempotent: idempotent)
-        guard response.status != 204, !response.body.isEmpty else {
-            if let after = try? await getUser(id: id) { return after }
-            return SCIMUser(attributes: JSONObject([("id", .string(id))]))
+        return try await patch(r, id: id, operations: operations) { () async throws(SCIMError) in
+            try await self.getUser(id: id)
         }
-        return try decodeUser(response, r)
     }
 
     /// Deactivates a user (`DELETE /Users/{id}`; ODM keeps the account, inactive).
@@ -174,10 +161,53 @@ public final class SCIMClient: Sendable {
 
     /// The request for an operation on one user, with the id escaped as a path segment.
     public func userRequest(_ method: String, id: String, body: JSONValue? = nil) throws(SCIMError) -> HTTPRequestData {
-        guard !id.isEmpty else {
-            throw .invalidRequest("empty user id", method: method, url: configuration.baseURL + "/Users/")
+        try resourceRequest(method, collection: "/Users", id: id, body: body)
+    }
+
+    /// Fetches one page of a listing (`GET {path}?filter=&startIndex=&count=` and `extraQuery`).
+    func findPage<Resource: SCIMResource>(
+        path: String, filter: String?, startIndex: Int, count: Int?, extraQuery: [(String, String)] = []
+    ) async throws(SCIMError) -> SCIMListResponse<Resource> {
+        var query: [(String, String)] = []
+        if let filter, !filter.isEmpty { query.append(("filter", filter)) }
+        query.append(("startIndex", String(startIndex)))
+        if let count { query.append(("count", String(count))) }
+        query += extraQuery
+        let r = request("GET", path: path, query: query)
+        let response = try await perform(r, idempotent: true)
+        let json = try decodeJSON(response, r)
+        guard let page = SCIMListResponse<Resource>(json: json) else {
+            throw .invalidResponse(
+                status: response.status, detail: "the body is not a SCIM ListResponse", method: r.method, url: r.url)
         }
-        return request(method, path: "/Users/" + URLEncoding.pathSegment(id), body: body)
+        return page
+    }
+
+    /// Sends a PATCH and returns the resource after it: the body of a 200, or after a `204 No Content` what
+    /// `readBack` gets (if that fails, say because the caller can no longer see the resource, the id alone).
+    func patch<Resource: SCIMResource>(
+        _ r: HTTPRequestData, id: String, operations: [PatchOperation],
+        readBack: () async throws(SCIMError) -> Resource
+    ) async throws(SCIMError) -> Resource {
+        let idempotent = operations.allSatisfy { $0.op == .replace }
+        let response = try await perform(r, idempotent: idempotent)
+        guard response.status != 204, !response.body.isEmpty else {
+            if let after = try? await readBack() { return after }
+            return Resource(attributes: JSONObject([("id", .string(id))]))
+        }
+        return try decodeResource(response, r)
+    }
+
+    /// The request for an operation on one resource (`/Users/{id}`, `/Groups/{id}`), with the id escaped as a path
+    /// segment.
+    func resourceRequest(
+        _ method: String, collection: String, id: String, query: [(String, String)] = [], body: JSONValue? = nil
+    ) throws(SCIMError) -> HTTPRequestData {
+        guard !id.isEmpty else {
+            let noun = collection.dropFirst().dropLast().lowercased()
+            throw .invalidRequest("empty \(noun) id", method: method, url: configuration.baseURL + collection + "/")
+        }
+        return request(method, path: collection + "/" + URLEncoding.pathSegment(id), query: query, body: body)
     }
 
     /// Sends a request with retries and turns error statuses into ``SCIMError``.
@@ -280,12 +310,19 @@ public final class SCIMClient: Sendable {
     }
 
     func decodeUser(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError) -> SCIMUser {
+        try decodeResource(response, r)
+    }
+
+    func decodeResource<Resource: SCIMResource>(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError)
+        -> Resource
+    {
         let json = try decodeJSON(response, r)
-        guard let user = SCIMUser(json: json) else {
+        guard let resource = Resource(json: json) else {
             throw .invalidResponse(
-                status: response.status, detail: "the body is not a SCIM User object", method: r.method, url: r.url)
+                status: response.status, detail: "the body is not a SCIM \(Resource.resourceType) object",
+                method: r.method, url: r.url)
         }
-        return user
+        return resource
     }
 
     /// Reads an error response: the SCIM error body, the `{"error":{"message":…}}` form ODM uses for 401 and

@@ -1,23 +1,38 @@
 import SCIMCore
 
 /// Every user matching a filter, page by page on demand (`GET /Users?startIndex=…&count=…`).
+public typealias UserStream = ResourceStream<SCIMUser>
+
+/// Every group matching a filter, page by page on demand (`GET /Groups?startIndex=…&count=…`).
+public typealias GroupStream = ResourceStream<SCIMGroup>
+
+/// Every resource of a listing, page by page on demand: users (``UserStream``) or groups (``GroupStream``).
 ///
 /// Only the current page is held. The stream ends when a page comes back empty or the server's
-/// `totalResults` is reached; it never stops silently after the first page.
-public struct UserStream: AsyncSequence, Sendable {
-    public typealias Element = SCIMUser
+/// `totalResults` is reached; it never stops silently after the first page. Every page goes through
+/// ``PageCheck``: a server that pages wrongly ends the stream with an error.
+public struct ResourceStream<Resource: SCIMResource>: AsyncSequence, Sendable {
+    public typealias Element = Resource
     public typealias Failure = SCIMError
+    /// Fetches the page at a 1-based start index with a page size.
+    typealias FetchPage =
+        @Sendable (_ startIndex: Int, _ count: Int) async throws(SCIMError) -> SCIMListResponse<
+            Resource
+        >
 
     let client: SCIMClient
-    let filter: String?
+    /// The listing's path (`/Users`), for error messages.
+    let path: String
     let pageSize: Int
+    let fetch: FetchPage
 
-    /// The iterator; each call to `next()` returns a user from the current page or fetches the next page.
+    /// The iterator; each call to `next()` returns a resource from the current page or fetches the next page.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let client: SCIMClient
-        let filter: String?
+        let path: String
         let pageSize: Int
-        var buffer: [SCIMUser] = []
+        let fetch: FetchPage
+        var buffer: [Resource] = []
         var position = 0
         var nextStart = 1
         var finished = false
@@ -25,16 +40,16 @@ public struct UserStream: AsyncSequence, Sendable {
         /// The server's `totalResults` from the latest page.
         public private(set) var totalResults: Int?
 
-        public mutating func next() async throws(SCIMError) -> SCIMUser? {
+        public mutating func next() async throws(SCIMError) -> Resource? {
             if position < buffer.count {
                 defer { position += 1 }
                 return buffer[position]
             }
             guard !finished else { return nil }
-            let page = try await client.findUsers(filter: filter, startIndex: nextStart, count: pageSize)
+            let page = try await fetch(nextStart, pageSize)
             if let problem = pageCheck.problem(with: page, start: nextStart, repeatsExpected: false) {
                 finished = true
-                let r = client.request("GET", path: "/Users")
+                let r = client.request("GET", path: path)
                 throw .invalidResponse(status: 200, detail: problem, method: r.method, url: r.url)
             }
             totalResults = page.totalResults
@@ -49,7 +64,7 @@ public struct UserStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(client: client, filter: filter, pageSize: pageSize)
+        AsyncIterator(client: client, path: path, pageSize: pageSize, fetch: fetch)
     }
 }
 
@@ -69,7 +84,10 @@ public struct PageCheck: Sendable {
     /// What is wrong with `page`, the answer to `startIndex=start`, given the pages before it; `nil` when it fits.
     /// `repeatsExpected`: the listing starts pages early on purpose (writes downstream move users out of it), so
     /// users of the previous page may come again.
-    public mutating func problem(with page: ListResponse, start: Int, repeatsExpected: Bool) -> String? {
+    public mutating func problem<Resource>(
+        with page: SCIMListResponse<Resource>, start: Int, repeatsExpected: Bool
+    ) -> String? {
+        let noun = Resource.resourceType.lowercased()
         let what = "the server's listing does not page as SCIM says (RFC 7644 §3.4.2.4)"
         if page.startIndexReported, !page.resources.isEmpty, page.startIndex != start {
             return "\(what): asked for startIndex=\(start), it answered startIndex \(page.startIndex); stopped here"
@@ -77,16 +95,17 @@ public struct PageCheck: Sendable {
         let ids = page.resources.compactMap(\.id)
         let repeated = ids.filter { previous.contains($0) }
         if !repeatsExpected, let first = repeated.first {
-            return "\(what): the page at startIndex=\(start) repeats user \(first) of the page before (does it "
+            return "\(what): the page at startIndex=\(start) repeats \(noun) \(first) of the page before (does it "
                 + "ignore startIndex?); stopped before going on"
         }
         if page.resources.isEmpty, start <= page.totalResults, !repeatsExpected {
-            return "\(what): it counts \(page.totalResults) users (totalResults) but sent none from position "
+            return "\(what): it counts \(page.totalResults) \(noun)s (totalResults) but sent none from position "
                 + "\(start) on; the listing may be incomplete"
         }
         pagesWithoutNews = !ids.isEmpty && repeated.count == ids.count ? pagesWithoutNews + 1 : 0
         if pagesWithoutNews >= 3 {
-            return "\(what): three pages in a row held only users already listed (totalResults \(page.totalResults)); "
+            return
+                "\(what): three pages in a row held only \(noun)s already listed (totalResults \(page.totalResults)); "
                 + "stopped before going on"
         }
         previous = Set(ids)

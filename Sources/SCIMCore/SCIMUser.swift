@@ -2,6 +2,8 @@
 public enum SCIMSchema {
     /// The core User schema.
     public static let user = "urn:ietf:params:scim:schemas:core:2.0:User"
+    /// The core Group schema.
+    public static let group = "urn:ietf:params:scim:schemas:core:2.0:Group"
     /// The enterprise User extension.
     public static let enterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
     /// The ListResponse message.
@@ -18,7 +20,10 @@ public enum SCIMSchema {
 ///
 /// Servers other than ODM return attributes scimsh does not model (`name`, the enterprise extension,
 /// ...). They stay in ``attributes`` and are shown and written back untouched.
-public struct SCIMUser: Sendable, Hashable {
+public struct SCIMUser: SCIMResource {
+    /// `User`.
+    public static let resourceType = "User"
+
     /// All attributes, in the server's order.
     public var attributes: JSONObject
 
@@ -104,8 +109,26 @@ public struct PatchOperation: Sendable, Hashable {
     }
 }
 
+/// A kind of SCIM resource the client reads as a typed view over its JSON object (``SCIMUser``, ``SCIMGroup``).
+public protocol SCIMResource: Sendable, Hashable {
+    /// The resource type as SCIM names it (`meta.resourceType`): `User`, `Group`.
+    static var resourceType: String { get }
+    /// The resource from its JSON object.
+    init(attributes: JSONObject)
+    /// The resource from a JSON value; `nil` unless it is an object.
+    init?(json: JSONValue)
+    /// The server-assigned id.
+    var id: String? { get }
+}
+
+/// One page of users (`GET /Users`).
+public typealias ListResponse = SCIMListResponse<SCIMUser>
+
+/// One page of groups (`GET /Groups`).
+public typealias GroupListResponse = SCIMListResponse<SCIMGroup>
+
 /// One page of a SCIM list response (RFC 7644 §3.4.2).
-public struct ListResponse: Sendable, Hashable {
+public struct SCIMListResponse<Resource: SCIMResource>: Sendable, Hashable {
     /// The total number of matching resources on the server.
     public var totalResults: Int
     /// The 1-based index of the first resource on this page.
@@ -115,10 +138,10 @@ public struct ListResponse: Sendable, Hashable {
     /// The number of resources on this page.
     public var itemsPerPage: Int
     /// The resources.
-    public var resources: [SCIMUser]
+    public var resources: [Resource]
 
     /// A page from its parts.
-    public init(totalResults: Int, startIndex: Int, itemsPerPage: Int, resources: [SCIMUser]) {
+    public init(totalResults: Int, startIndex: Int, itemsPerPage: Int, resources: [Resource]) {
         self.totalResults = totalResults
         self.startIndex = startIndex
         self.itemsPerPage = itemsPerPage
@@ -130,11 +153,11 @@ public struct ListResponse: Sendable, Hashable {
         guard let o = json.objectValue else { return nil }
         let resourcesValue = o["Resources"] ?? .array([])
         guard let items = resourcesValue.arrayValue else { return nil }
-        var users: [SCIMUser] = []
-        users.reserveCapacity(items.count)
+        var resources: [Resource] = []
+        resources.reserveCapacity(items.count)
         for item in items {
-            guard let u = SCIMUser(json: item) else { return nil }
-            users.append(u)
+            guard let resource = Resource(json: item) else { return nil }
+            resources.append(resource)
         }
         func int(_ key: String) -> Int? {
             if let n = o[key]?.numberValue, n.isFinite, abs(n) < 1e15 { return Int(n) }
@@ -144,7 +167,7 @@ public struct ListResponse: Sendable, Hashable {
         totalResults = total
         startIndex = int("startIndex") ?? 1
         startIndexReported = int("startIndex") != nil
-        itemsPerPage = int("itemsPerPage") ?? users.count
-        resources = users
+        itemsPerPage = int("itemsPerPage") ?? resources.count
+        self.resources = resources
     }
 }

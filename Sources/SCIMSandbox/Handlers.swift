@@ -8,18 +8,32 @@ import SCIMCore
 enum Route: Equatable {
     case users
     case user(id: String)
+    case groups
+    case group(id: String)
 
     var allowedMethods: [HTTPRequest.Method] {
         switch self {
-        case .users: return [.get, .post]
-        case .user: return [.get, .patch, .delete]
+        case .users, .groups: return [.get, .post]
+        case .user, .group: return [.get, .patch, .delete]
         }
+    }
+
+    /// Whether this is one group (`/Groups/{id}`).
+    var isGroup: Bool {
+        if case .group = self { return true }
+        return false
     }
 }
 
 /// What a token may do.
-enum Access {
-    case admin, limited, none
+enum Access: Equatable {
+    /// The admin token (or one derived from it).
+    case admin
+    /// The limited token.
+    case limited
+    /// One of ``SandboxConfiguration/userTokens``: the user's id.
+    case user(String)
+    case none
     /// A configured (or derived) token that has used up ``SandboxConfiguration/tokenLifetime``.
     case expired
 }
@@ -38,7 +52,8 @@ extension Sandbox {
                 status: 405, scimType: nil, detail: "Method \(request.method.rawValue) is not allowed here",
                 headers: [(.allow, allow)])
         }
-        switch access(request.headers) {
+        let granted = access(request.headers)
+        switch granted {
         case .none:
             return .plainError(
                 401,
@@ -52,12 +67,21 @@ extension Sandbox {
                 "Authentication failed: token expired (the sandbox honours each token for \(lifetime) "
                     + (lifetime == 1 ? "request)" : "requests)"),
                 headers: [(.wwwAuthenticate, #"Bearer error="invalid_token", error_description="token expired""#)])
-        case .limited:
-            throw SCIMFailure(
-                status: 403, scimType: nil,
-                detail: "The token's user does not have the \"Manage organization\" permission")
+        case .limited, .user:
+            // The Users API needs "Manage organization"; the Groups API no permission at all.
+            guard route == .groups || route.isGroup else {
+                throw SCIMFailure(
+                    status: 403, scimType: nil,
+                    detail: "The token's user does not have the \"Manage organization\" permission")
+            }
         case .admin:
             break
+        }
+        if let caller = caller(for: granted) {
+            switch route {
+            case .groups, .group: return try await handleGroups(request, route: route, caller: caller)
+            case .users, .user: break
+            }
         }
         let location = request.head.authority.map { "\(scheme)://\($0)\(basePath)/Users/" }
         switch (route, request.method) {
@@ -73,6 +97,8 @@ extension Sandbox {
             return try patch(id: id, body: body, location: location)
         case (.user(let id), _):
             return try delete(id: id)
+        case (.groups, _), (.group, _):
+            throw SCIMFailure(status: 404, scimType: nil, detail: "No such endpoint: \(request.uri.path)")
         }
     }
 
@@ -80,15 +106,22 @@ extension Sandbox {
     func route(_ path: String) -> Route? {
         guard path.hasPrefix(basePath) else { return nil }
         let rest = path.dropFirst(basePath.count)
-        guard rest.hasPrefix("/Users") else { return nil }
-        let afterUsers = rest.dropFirst("/Users".count)
-        if afterUsers.isEmpty || afterUsers == "/" { return .users }
-        guard afterUsers.first == "/" else { return nil }
-        let rawId = afterUsers.dropFirst()
+        let isGroups: Bool
+        if rest.hasPrefix("/Users") {
+            isGroups = false
+        } else if rest.hasPrefix("/Groups") {
+            isGroups = true
+        } else {
+            return nil
+        }
+        let afterCollection = rest.dropFirst(isGroups ? "/Groups".count : "/Users".count)
+        if afterCollection.isEmpty || afterCollection == "/" { return isGroups ? .groups : .users }
+        guard afterCollection.first == "/" else { return nil }
+        let rawId = afterCollection.dropFirst()
         guard !rawId.contains("/"), let id = QueryString.percentDecode(rawId, plusIsSpace: false), !id.isEmpty else {
             return nil
         }
-        return .user(id: id)
+        return isGroups ? .group(id: id) : .user(id: id)
     }
 
     /// Which configured token, if any, the request carries; with a token lifetime, counts this use of it.
@@ -105,10 +138,16 @@ extension Sandbox {
         }
         let admin = configuration.adminToken
         let limited = configuration.limitedToken
+        func userToken() -> (token: Substring, access: Access)? {
+            for token in tokens {
+                if let id = configuration.userTokens[String(token)], !token.isEmpty { return (token, .user(id)) }
+            }
+            return nil
+        }
         guard let lifetime = configuration.tokenLifetime else {
             if !admin.isEmpty, tokens.contains(where: { $0 == admin }) { return .admin }
             if !limited.isEmpty, tokens.contains(where: { $0 == limited }) { return .limited }
-            return .none
+            return userToken()?.access ?? .none
         }
         let match: (token: Substring, access: Access)?
         if !admin.isEmpty, let token = tokens.first(where: { $0 == admin || Self.isDerived($0, from: admin) }) {
@@ -116,7 +155,7 @@ extension Sandbox {
         } else if !limited.isEmpty, let token = tokens.first(where: { $0 == limited }) {
             match = (token, .limited)
         } else {
-            match = nil
+            match = userToken()
         }
         guard let match else { return .none }
         let honoured = tokenUses.withLockedValue { uses in

@@ -21,6 +21,19 @@ enum Patch {
 
     /// Applies every operation of a PatchOp body to a copy of `user` and returns the copy.
     static func apply(body: JSONValue, to user: SandboxUser) throws(SCIMFailure) -> SandboxUser {
+        var result = user
+        try forEachOperation(in: body, schema: SCIMSchema.user) { op, path, value throws(SCIMFailure) in
+            try apply(op: op, path: path, value: value, to: &result)
+        }
+        return result
+    }
+
+    /// Checks a PatchOp body and calls `apply` for each operation in order, with its path parsed: the path-less
+    /// form (`{"op":"add","value":{"displayName":…}}`) calls it once per member of the value, each name a path;
+    /// the resource's core `schema` URN may prefix paths or wrap the members. Paths into other schemas are skipped.
+    static func forEachOperation(
+        in body: JSONValue, schema: String, _ apply: (Op, Path, JSONValue?) throws(SCIMFailure) -> Void
+    ) throws(SCIMFailure) {
         guard let o = body.objectValue else { throw .invalidSyntax("The request body must be a JSON object") }
         try CreateInput.checkSchemas(o["schemas"], expected: SCIMSchema.patchOp)
         guard let opsValue = o["Operations"], !opsValue.isNull else {
@@ -28,52 +41,53 @@ enum Patch {
         }
         guard let ops = opsValue.arrayValue else { throw .invalidSyntax("'Operations' must be an array") }
         guard !ops.isEmpty else { throw .invalidSyntax("'Operations' must contain at least one operation") }
-        var result = user
-        for (index, opValue) in ops.enumerated() {
-            try apply(operation: opValue, number: index + 1, to: &result)
-        }
-        return result
-    }
-
-    static func apply(operation: JSONValue, number: Int, to user: inout SandboxUser) throws(SCIMFailure) {
-        guard let o = operation.objectValue else { throw .invalidSyntax("Operation \(number) must be an object") }
-        guard let opName = o["op"]?.stringValue, let op = Op(rawValue: opName.lowercased()) else {
-            throw .invalidSyntax("Operation \(number): 'op' must be \"add\", \"replace\" or \"remove\"")
-        }
-        let value = o["value"]
-        switch o["path"] {
-        case nil, .null?:
-            guard op != .remove else { throw .noTarget("Operation \(number): 'remove' needs a 'path'") }
-            guard let members = value?.objectValue else {
-                throw .invalidValue("Operation \(number): '\(op.rawValue)' without a 'path' needs an object 'value'")
+        for (index, operation) in ops.enumerated() {
+            let number = index + 1
+            guard let o = operation.objectValue else { throw .invalidSyntax("Operation \(number) must be an object") }
+            guard let opName = o["op"]?.stringValue, let op = Op(rawValue: opName.lowercased()) else {
+                throw .invalidSyntax("Operation \(number): 'op' must be \"add\", \"replace\" or \"remove\"")
             }
-            try applyMembers(members, op: op, to: &user)
-        case .string(let text)?:
-            guard let path = try parse(path: text) else { return }
-            try apply(op: op, path: path, value: value, to: &user)
-        case let other?:
-            throw .invalidPath("Operation \(number): 'path' must be a string, not \(Validate.kind(other))")
+            let value = o["value"]
+            switch o["path"] {
+            case nil, .null?:
+                guard op != .remove else { throw .noTarget("Operation \(number): 'remove' needs a 'path'") }
+                guard let members = value?.objectValue else {
+                    throw .invalidValue(
+                        "Operation \(number): '\(op.rawValue)' without a 'path' needs an object 'value'")
+                }
+                try forEachMember(of: members, schema: schema) { path, value throws(SCIMFailure) in
+                    try apply(op, path, value)
+                }
+            case .string(let text)?:
+                guard let path = try parse(path: text, schema: schema) else { continue }
+                try apply(op, path, value)
+            case let other?:
+                throw .invalidPath("Operation \(number): 'path' must be a string, not \(Validate.kind(other))")
+            }
         }
     }
 
     /// The members of a path-less value: each name is a path; the core schema URN may wrap members.
-    static func applyMembers(_ members: JSONObject, op: Op, to user: inout SandboxUser) throws(SCIMFailure) {
+    static func forEachMember(
+        of members: JSONObject, schema: String, _ body: (Path, JSONValue) throws(SCIMFailure) -> Void
+    ) throws(SCIMFailure) {
         for (key, value) in members {
-            if key.lowercased() == SCIMSchema.user.lowercased(), let inner = value.objectValue {
-                try applyMembers(inner, op: op, to: &user)
+            if key.lowercased() == schema.lowercased(), let inner = value.objectValue {
+                try forEachMember(of: inner, schema: schema, body)
                 continue
             }
-            guard let path = try parse(path: key) else { continue }
-            try apply(op: op, path: path, value: value, to: &user)
+            guard let path = try parse(path: key, schema: schema) else { continue }
+            try body(path, value)
         }
     }
 
-    /// Parses a PATCH path; `nil` for a path into a schema extension this server does not know (ignored).
-    static func parse(path raw: String) throws(SCIMFailure) -> Path? {
+    /// Parses a PATCH path, removing the resource's core `schema` URN; `nil` for a path into a schema extension
+    /// this server does not know (ignored).
+    static func parse(path raw: String, schema: String = SCIMSchema.user) throws(SCIMFailure) -> Path? {
         var text = Substring(raw.trimmingWhitespace())
         guard !text.isEmpty else { throw .invalidPath("The path is empty") }
         if text.lowercased().hasPrefix("urn:") {
-            let prefix = SCIMSchema.user.lowercased() + ":"
+            let prefix = schema.lowercased() + ":"
             guard text.lowercased().hasPrefix(prefix) else { return nil }
             text = text.dropFirst(prefix.count)
         }

@@ -7,17 +7,19 @@ import NIOConcurrencyHelpers
 import NIOCore
 public import SCIMCore
 
-/// An ODM-compatible SCIM 2.0 Users service provider held in memory: the users, the fault switches and the
-/// request log, without a listening socket.
+/// An ODM-compatible SCIM 2.0 Users and Groups service provider held in memory: the users, the groups, the fault
+/// switches and the request log, without a listening socket.
 ///
 /// ``SandboxServer`` puts one on a TCP port; tests can also drive it in-process through
 /// ``makeApplication()`` and HummingbirdTesting. All methods are thread-safe.
 ///
 /// Behaviour worth knowing (ODM's where it is known, a documented choice where it is not):
-/// - Routes: `POST|GET {base}/Users`, `GET|PATCH|DELETE {base}/Users/{id}`. Any other path is 404, any other
-///   method 405 with `Allow`; both are answered before authentication.
-/// - Auth: `Authorization: Bearer TOKEN` or `Genestack-API-Token: TOKEN`. A missing or unknown token is 401
-///   with `{"error":{"message":...}}`; the limited token is 403 with a SCIM error. With
+/// - Routes: `POST|GET {base}/Users`, `GET|PATCH|DELETE {base}/Users/{id}`, and the same for `/Groups`. Any
+///   other path is 404, any other method 405 with `Allow`; both are answered before authentication.
+/// - Auth: `Authorization: Bearer TOKEN` or `Genestack-API-Token: TOKEN`. Every token speaks for a user (see
+///   ``SandboxConfiguration``). A missing or unknown token is 401 with `{"error":{"message":...}}`; a token
+///   without "Manage organization" (the limited token and ``SandboxConfiguration/userTokens``) is 403 with a
+///   SCIM error for every Users request. With
 ///   ``SandboxConfiguration/tokenLifetime`` tokens expire (401, same body shape) and derived admin tokens
 ///   (`ADMIN.suffix`) are accepted.
 /// - Bodies must be `application/scim+json` or `application/json` (parameters such as `charset` allowed; no
@@ -33,6 +35,14 @@ public import SCIMCore
 ///   operators are 400 `invalidFilter` unless ``SandboxConfiguration/ignoreUnsupportedFilterClauses``.
 /// - Get and delete see active users only: a deactivated user is 404 like an unknown id, so a second
 ///   DELETE of the same user is 404 (PATCH still reaches deactivated users and can reactivate them).
+/// - Groups, per caller, as ODM's Groups API: a list shows the groups the caller is a member of (every group
+///   with "Manage groups"), filtered by `displayName eq "…"` only (another filter is 400 `invalidFilter`, the
+///   match is exact), `count` 100 by default; `excludedAttributes=members` leaves members out of a list or a
+///   get. A group the caller cannot see is 404. Create needs `displayName` and no members (400) and makes the
+///   caller the group's only member, as "Group admin"; names may repeat. PATCH (add, replace, remove of
+///   `displayName`, `externalId`, `members`; `id` is 400; atomic) and DELETE need the "Group admin" role in the
+///   group or "Manage groups" (else 403); PATCH answers 204 with no body. Deleting a group leaves its users as
+///   they are; deactivating a user leaves its memberships.
 /// - Responses are `application/scim+json`, except the `{"error":...}` bodies of 401, 429 and 500, which
 ///   ODM's web layer sends as `application/json`; an injected 503 has an HTML body, as a proxy sends it.
 public final class Sandbox: Sendable {
@@ -50,7 +60,10 @@ public final class Sandbox: Sendable {
         self.configuration = configuration
         basePath = configuration.normalizedBasePath
         var store = UserStore(seed: configuration.seed)
-        if configuration.seedUsers { store.addSeedUsers() }
+        if configuration.seedUsers {
+            store.addSeedUsers()
+            store.addSeedGroups()
+        }
         store.addGeneratedUsers(configuration.generatedUsers, timestamp: Sandbox.nowMilliseconds())
         self.store = NIOLockedValueBox(store)
         log = NIOLockedValueBox(RequestLog(limit: max(1, configuration.requestLogLimit)))
@@ -70,6 +83,24 @@ public final class Sandbox: Sendable {
     /// One user by id, deactivated or not.
     public func user(id: String) -> JSONObject? {
         store.withLockedValue { $0.user(id: id)?.resource() }
+    }
+
+    /// Every group in creation order, as SCIM resources with members (relative `$ref`s, no `meta.location`).
+    public func groups() -> [JSONObject] {
+        store.withLockedValue { store in
+            store.groups.order.compactMap { id in
+                store.groups.group(id: id)?.resource(
+                    users: store, refBase: basePath + "/Users/", location: nil, includeMembers: true)
+            }
+        }
+    }
+
+    /// One group by id, as ``groups()`` shows it.
+    public func group(id: String) -> JSONObject? {
+        store.withLockedValue { store in
+            store.groups.group(id: id)?.resource(
+                users: store, refBase: basePath + "/Users/", location: nil, includeMembers: true)
+        }
     }
 
     /// The number of users, deactivated ones included.

@@ -1,12 +1,40 @@
 /// How a ``SandboxServer`` (or an in-process ``Sandbox``) is set up.
 ///
 /// Every property has a default meant for local use, so `SandboxConfiguration()` gives a server on a free
-/// loopback port, at ODM's base path, with the seed users and no injected faults.
+/// loopback port, at ODM's base path, with the seed users, the seed groups and no injected faults.
+///
+/// ## Tokens and who they are
+///
+/// Every token speaks for a seed user, as an ODM token speaks for the person who made it:
+///
+/// | token (default) | user | permissions | Users API | Groups API |
+/// |---|---|---|---|---|
+/// | `scimsh-sandbox-admin` (``adminToken``) | `alice.martin` | "Manage organization", "Manage groups" | all | all |
+/// | `scimsh-sandbox-limited` (``limitedToken``) | `tnguyen` | none | 403 | the groups `tnguyen` is in |
+/// | `scimsh-sandbox-rkumar` (``userTokens``) | `rkumar` | none | 403 | the groups `rkumar` is in |
+/// | `scimsh-sandbox-mgarcia` (``userTokens``) | `mgarcia` | none | 403 | the groups `mgarcia` is in |
+///
+/// The seed groups: "Engineering" (`rkumar` its group admin, `tnguyen`, `svc-pipeline`), "Data Stewards"
+/// (`mgarcia` its group admin, `rkumar`, `bjensen` and the deactivated `okoval`) and "Curators" (`alice.martin`
+/// its group admin, `mgarcia`). A token keeps working whatever happens to its user (deactivating `alice.martin`
+/// does not lock the admin out), and without ``seedUsers`` the tokens still speak for those users' ids.
 public struct SandboxConfiguration: Sendable {
-    /// The default admin token, which has the "Manage organization" permission.
+    /// The default admin token: `alice.martin`, with the "Manage organization" and "Manage groups" permissions.
     public static let defaultAdminToken = "scimsh-sandbox-admin"
-    /// The default token of a user without the "Manage organization" permission (every request gets 403).
+    /// The default limited token: `tnguyen`, a plain user without the "Manage organization" permission (every
+    /// Users request gets 403), who sees and edits groups as a member does.
     public static let defaultLimitedToken = "scimsh-sandbox-limited"
+    /// The default tokens of further plain users: `scimsh-sandbox-rkumar` (`rkumar`, admin of the group
+    /// "Engineering", a plain member of "Data Stewards") and `scimsh-sandbox-mgarcia` (`mgarcia`, admin of
+    /// "Data Stewards", a plain member of "Curators"); token → user id.
+    public static let defaultUserTokens: [String: String] = [
+        "scimsh-sandbox-rkumar": SeedIds.rkumar,
+        "scimsh-sandbox-mgarcia": SeedIds.mgarcia,
+    ]
+    /// The user the default admin token speaks for: `alice.martin`'s id.
+    public static let defaultAdminUserId = SeedIds.aliceMartin
+    /// The user the default limited token speaks for: `tnguyen`'s id.
+    public static let defaultLimitedUserId = SeedIds.tnguyen
 
     /// The address to listen on. The default, loopback only, keeps the sandbox off the network.
     public var host: String
@@ -15,13 +43,22 @@ public struct SandboxConfiguration: Sendable {
     /// The path prefix of the SCIM endpoints: ODM's `/api/v1/scim` by default; other servers use `/scim/v2`
     /// or `/` (the empty prefix). A trailing slash is ignored.
     public var basePath: String
-    /// The token with the "Manage organization" permission.
+    /// The token with the "Manage organization" and "Manage groups" permissions.
     public var adminToken: String
-    /// A valid token without the "Manage organization" permission: requests carrying it get 403.
+    /// The id of the user the admin token speaks for (the member a group it creates starts with).
+    public var adminUserId: String
+    /// A valid token without the "Manage organization" permission: Users requests carrying it get 403; in the
+    /// Groups API it is a plain user.
     public var limitedToken: String
+    /// The id of the user the limited token speaks for.
+    public var limitedUserId: String
+    /// Tokens of plain users (no permission), token → user id: 403 for every Users request, the groups the user is
+    /// a member of in the Groups API. They expire like the others with ``tokenLifetime``.
+    public var userTokens: [String: String]
     /// How many users `user00001`, `user00002`, ... to generate after the seed users (for load and paging tests).
     public var generatedUsers: Int
-    /// Whether to load the small realistic seed set (RFC 7643's `bjensen` among them, two of them inactive).
+    /// Whether to load the small realistic seed set (RFC 7643's `bjensen` among them, two of them inactive) and the
+    /// seed groups.
     public var seedUsers: Bool
     /// A delay added to every request before it is handled.
     public var latency: Duration
@@ -66,6 +103,9 @@ public struct SandboxConfiguration: Sendable {
         basePath: String = "/api/v1/scim",
         adminToken: String = SandboxConfiguration.defaultAdminToken,
         limitedToken: String = SandboxConfiguration.defaultLimitedToken,
+        adminUserId: String = SandboxConfiguration.defaultAdminUserId,
+        limitedUserId: String = SandboxConfiguration.defaultLimitedUserId,
+        userTokens: [String: String] = SandboxConfiguration.defaultUserTokens,
         generatedUsers: Int = 0,
         seedUsers: Bool = true,
         latency: Duration = .zero,
@@ -85,6 +125,9 @@ public struct SandboxConfiguration: Sendable {
         self.basePath = basePath
         self.adminToken = adminToken
         self.limitedToken = limitedToken
+        self.adminUserId = adminUserId
+        self.limitedUserId = limitedUserId
+        self.userTokens = userTokens
         self.generatedUsers = generatedUsers
         self.seedUsers = seedUsers
         self.latency = latency

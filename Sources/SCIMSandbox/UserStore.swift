@@ -1,6 +1,7 @@
 import SCIMCore
 
-/// The in-memory users: a dictionary by id, an index in creation order, and unique-key indexes.
+/// The in-memory users: a dictionary by id, an index in creation order, and unique-key indexes; and the groups
+/// (``groups``), kept here so that a change to a group and the users it names happen under one lock.
 ///
 /// Users are never removed (ODM's delete only deactivates), so the order index only grows. It is a plain
 /// value type; ``Sandbox`` guards it with a lock.
@@ -20,6 +21,8 @@ struct UserStore: Sendable {
     /// The last timestamp handed out, so every change gets a strictly later `lastModified`.
     private var lastTimestamp: Int64 = 0
     private var random: SplitMix64
+    /// The groups.
+    var groups = GroupTable()
 
     init(seed: UInt64) {
         random = SplitMix64(seed: seed)
@@ -37,7 +40,7 @@ struct UserStore: Sendable {
     mutating func newId() -> String {
         while true {
             let id = random.uuid()
-            if byId[id] == nil { return id }
+            if byId[id] == nil, groups.byId[id] == nil { return id }
         }
     }
 

@@ -76,13 +76,16 @@ struct SandboxCommand: ParsableCommand {
             if let ca = tls.clientCAFile { extra += "  client certs:   required, signed by \(ca)\n" }
         }
         let curlTLS = tls == nil ? "" : "--cacert CA.pem "
+        let userTokens = SandboxConfiguration.defaultUserTokens.keys.sorted().joined(separator: ", ")
         Stdio.writeAll(
             1,
             """
             scimsh sandbox: serving the ODM SCIM Users API at \(server.baseURL)
               users:          \(server.users().count)
+              groups:         \(server.sandbox.groups().count)   (the Groups API answers per token's user)
               admin token:    \(options.adminToken)   (Authorization: Bearer … or Genestack-API-Token: …)
               limited token:  \(options.limitedToken)   (valid, without Manage organization: 403)
+              user tokens:    \(userTokens)   (plain users: 403)
             \(extra)try:  curl \(curlTLS)-H 'Authorization: Bearer \(options.adminToken)' '\(server.baseURL)/Users?count=2'
             Stop with Ctrl-C.
 

@@ -75,7 +75,7 @@ final class AuthAndRoutingTests: XCTestCase {
 
     func testUnknownPathIs404AndWrongMethodIs405() async throws {
         try await withSandbox { _, client in
-            assertSCIMError(try await client.send(.get, "/Groups"), 404, nil)
+            assertSCIMError(try await client.send(.get, "/Teams"), 404, nil)
             assertSCIMError(try await client.send(.get, "/Users/a/b"), 404, nil)
             let put = try await client.send(.put, "/Users/\(bjensenId)", json: userBody("bjensen"))
             assertSCIMError(put, 405, nil)

@@ -62,7 +62,7 @@ final class TokenLifetimeTests: XCTestCase {
         try await withSandbox(SandboxConfiguration(tokenLifetime: 1)) { _, client in
             // 404 and 405 are answered before authentication: they use up nothing.
             for _ in 1...3 {
-                let r = try await client.send(.get, "/Groups", auth: .bearer(limited))
+                let r = try await client.send(.get, "/Teams", auth: .bearer(limited))
                 XCTAssertEqual(r.status, 404, r.text)
                 assertStatus(try await client.send(.put, "/Users", auth: .bearer(admin)), 405)
             }
