@@ -102,13 +102,17 @@ uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/scimsh" "$(DESTDIR)$(MAN1DIR)/scimsh.1" "$(DESTDIR)$(BASHCOMPDIR)/scimsh" \
 		"$(DESTDIR)$(ZSHCOMPDIR)/_scimsh" "$(DESTDIR)$(FISHCOMPDIR)/scimsh.fish"
 
-# The tarball holds the install tree (bin/, share/) under scimsh-VERSION-linux-ARCH/, plus README.md and examples/.
+# The tarball holds the install tree (bin/, share/) under scimsh-VERSION-linux-ARCH/, plus README.md and examples/
+# (in a git checkout the files git tracks: not the backups the example scripts write next to their input).
 dist: $(SHIP_BUILD) $(MANUAL_TOOL)
 	@set -e; version=$$("$(SHIP_BIN)" --version | sed -n 's/^scimsh //p'); \
 		[ -n "$$version" ] || { echo "scimsh: no version from $(SHIP_BIN) --version" >&2; exit 1; }; \
 		name=scimsh-$$version-linux-$$(uname -m); stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
 		$(MAKE) --no-print-directory install BIN="$(SHIP_BIN)" PREFIX= DESTDIR="$$stage/$$name" >/dev/null; \
-		cp README.md "$$stage/$$name/"; cp -R examples "$$stage/$$name/"; \
+		cp README.md "$$stage/$$name/"; \
+		if git ls-files --error-unmatch examples >/dev/null 2>&1; then \
+			git ls-files -z examples | xargs -0 cp --parents -t "$$stage/$$name"; \
+		else cp -R examples "$$stage/$$name/"; fi; \
 		mkdir -p "$(DISTDIR)"; \
 		tar -C "$$stage" --owner=0 --group=0 --numeric-owner --sort=name -czf "$(DISTDIR)/$$name.tar.gz" "$$name"; \
 		echo "scimsh: $(DISTDIR)/$$name.tar.gz"
