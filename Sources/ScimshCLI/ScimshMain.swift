@@ -29,8 +29,9 @@ public enum ScimshMain {
         } catch {
             // Help and version on stdout with 0; usage errors name scimsh and exit 2; a run's status as it is.
             let code = Scimsh.exitCode(for: error)
-            let message = Scimsh.fullMessage(for: error)
+            var message = Scimsh.fullMessage(for: error)
             if code == .success {
+                if args == ["--experimental-dump-help"] { message = HelpDump.removingHiddenSubcommands(message) }
                 Stdio.writeAll(1, message + "\n")
                 return 0
             }
