@@ -11,6 +11,9 @@ final class Credential: Sendable {
     let command: String?
     /// The refresh under way, which later 401s wait for instead of running the command again.
     let inFlight = Mutex<Task<Void, any Error>?>(nil)
+    /// The credential (header value) for which the command failed or gave the same token back, and why: later
+    /// 401s with it fail at once instead of running the command once per request of a bulk job.
+    let dead = Mutex<(value: String, error: any Error)?>(nil)
 
     init(_ auth: SCIMAuth, command: String?) {
         state = Mutex(auth)
@@ -24,14 +27,23 @@ final class Credential: Sendable {
     /// that got 401 carried): another request refreshed it meanwhile.
     func refresh(replacing used: String?) async throws {
         guard let command else { throw TokenCommandError.emptyCommand() }
+        if let used, let d = dead.withLock({ $0 }), d.value == used { throw d.error }
         let task = inFlight.withLock { current -> Task<Void, any Error>? in
             if let current { return current }
             if let used, auth.header?.value != used { return nil }
             let made = Task { [self] in
                 defer { inFlight.withLock { $0 = nil } }
-                let token = try await TokenCommand(parsing: command).run()
-                state.withLock { a in
-                    if case .apiToken = a { a = .apiToken(token) } else { a = .bearer(token) }
+                let before = auth.header?.value
+                do {
+                    let token = try await TokenCommand(parsing: command).run()
+                    let after = state.withLock { a -> String? in
+                        if case .apiToken = a { a = .apiToken(token) } else { a = .bearer(token) }
+                        return a.header?.value
+                    }
+                    if let before, after == before { throw Credential.sameToken }
+                } catch {
+                    if let before { dead.withLock { $0 = (before, error) } }
+                    throw error
                 }
             }
             current = made
@@ -39,6 +51,9 @@ final class Credential: Sendable {
         }
         try await task?.value
     }
+
+    /// The command gave back the token the server had just refused.
+    static let sameToken = TokenCommandError.sameToken()
 }
 
 /// What happened to the requests of one task beyond their answers, for the caller's records: the interpreter's

@@ -359,6 +359,7 @@ public struct TokenCommandError: Error, Sendable, Hashable, CustomStringConverti
         case timedOut
         case invalidOutput
         case cancelled
+        case sameToken
     }
 
     /// What was wrong with a program's output (never the output itself).
@@ -388,6 +389,13 @@ public struct TokenCommandError: Error, Sendable, Hashable, CustomStringConverti
     public var isSyntaxError: Bool { code == .syntax || code == .emptyCommand }
     /// Whether the run was stopped because the calling task was cancelled.
     public var isCancelled: Bool { code == .cancelled }
+
+    static func sameToken() -> Self {
+        Self(
+            .sameToken,
+            "it printed the token the server had just refused: the token is wrong rather than expired, or the "
+                + "command's source still holds the old one")
+    }
 
     static func emptyCommand() -> Self {
         Self(.emptyCommand, "the token command is empty: give a program and its arguments, e.g. pass show odm/prod")

@@ -295,3 +295,35 @@ final class TokenRefreshTests: XCTestCase {
         await server.stop()
     }
 }
+
+/// A token command that cannot help (it fails, or gives the refused token back) runs once, not once per request.
+final class UselessTokenCommandTests: XCTestCase {
+    func testACommandThatGivesTheSameTokenRunsOnceForManyRequests() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let counter = dir + "/runs"
+        let script = dir + "/same-token"
+        try "#!/bin/sh\necho x >> '\(counter)'\necho wrong-token-123\n".write(
+            toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o700)
+        let server = try await Fixtures.sandbox()
+        var config = SCIMConfiguration(host: server.origin, auth: .bearer("wrong-token-123"), retry: .none)
+        config.tokenCommand = script
+        let client = SCIMClient(configuration: config)
+        var failures: [SCIMError] = []
+        for _ in 0..<10 {
+            do {
+                _ = try await client.findUsers(count: 1)
+            } catch {
+                failures.append(error)
+            }
+        }
+        await client.shutdown()
+        await server.stop()
+        XCTAssertEqual(failures.count, 10)
+        XCTAssertTrue(failures.allSatisfy { $0.status == 401 })
+        XCTAssertTrue(failures[0].detail.contains("the token is wrong rather than expired"), failures[0].detail)
+        let runs = (try String(contentsOfFile: counter, encoding: .utf8)).split(separator: "\n").count
+        XCTAssertEqual(runs, 1, "the command ran once, not once per request")
+    }
+}
