@@ -17,7 +17,7 @@ public enum SecretStatements {
     public static func setsSecret(_ text: String) -> Bool {
         guard let script = try? Parser().parse(text, name: "<history>") else {
             let lower = text.lowercased()
-            return secretWords.contains { lower.contains($0) }
+            return secretWords.contains { lower.contains($0) } || (lower.contains("proxy") && lower.contains("@"))
         }
         return script.statements.contains { secretName(of: $0) != nil }
     }
@@ -34,6 +34,7 @@ public enum SecretStatements {
                     switch name.lowercased() {
                     case "token": "SCIMSH_TOKEN"
                     case "api_token": "SCIMSH_API_TOKEN"
+                    case "proxy": "HTTPS_PROXY"
                     default: name.uppercased()
                     }
                 out += "set \(name) = $env.\(variable)\n"
@@ -44,9 +45,12 @@ public enum SecretStatements {
         return out
     }
 
-    /// The name a statement sets when it is secret-looking.
+    /// The name a statement sets when it is secret-looking: a secret name, or `proxy` with credentials in its
+    /// URL (`set proxy = "http://user:password@proxy:3128"`).
     static func secretName(of statement: Statement) -> String? {
-        guard case .set(let name, _, _) = statement.kind, isSecretName(name) else { return nil }
-        return name
+        guard case .set(let name, _, _) = statement.kind else { return nil }
+        if isSecretName(name) { return name }
+        if name.lowercased() == "proxy", statement.text.contains("@") { return name }
+        return nil
     }
 }
