@@ -160,6 +160,18 @@ final class ProfileCLITests: XCTestCase {
 
     // MARK: - Failures
 
+    func testAMissingSecretToolSaysWhatToInstall() throws {
+        // An empty PATH: no secret-tool, whatever this machine has installed.
+        let empty = home + "/empty-bin"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try writeProfiles("[laptop]\nhost = \"\(host)\"\ntoken_keyring = true\n")
+        let r = try scimsh(["--profile", "laptop", "-c", "find | count"], environment: ["PATH": empty])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("token_keyring needs secret-tool, which is not installed"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("apt-get install libsecret-tools"), r.stderr)
+    }
+
     func testAFailingTokenCommandExitsOneWithItsStatusOnly() throws {
         let script = try tokenScript("echo never-shown-\(Self.token); echo 'gpg: decryption failed' >&2; exit 2")
         try writeProfiles("[sb]\nhost = \"\(host)\"\ntoken_command = \"\(script)\"\n")
