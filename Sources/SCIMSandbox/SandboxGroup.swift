@@ -77,7 +77,7 @@ struct GroupTable: Sendable {
     }
 }
 
-/// The ids of the seed users the tokens and the seed groups name.
+/// The ids of the seed users (the seed set, the tokens and the seed groups use these).
 enum SeedIds {
     static let bjensen = "2819c223-7f76-453a-919d-413861904646"
     static let aliceMartin = "5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01"

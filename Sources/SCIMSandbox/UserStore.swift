@@ -112,27 +112,27 @@ extension UserStore {
         // 2010-01-23T04:56:22Z and 2011-05-13T04:42:34Z are the timestamps of RFC 7643's example.
         let seeds = [
             Seed(
-                id: "2819c223-7f76-453a-919d-413861904646", externalId: "701984", userName: "bjensen",
+                id: SeedIds.bjensen, externalId: "701984", userName: "bjensen",
                 displayName: "Barbara Jensen", email: "bjensen@example.com", active: true,
                 created: 1_264_222_582_000, lastModified: 1_305_261_754_000),
             Seed(
-                id: "5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01", externalId: "EMP-1002", userName: "alice.martin",
+                id: SeedIds.aliceMartin, externalId: "EMP-1002", userName: "alice.martin",
                 displayName: "Alice Martin", email: "alice.martin@example.org", active: true,
                 created: 1_705_309_200_000, lastModified: 1_705_309_200_000),
             Seed(
-                id: "7e2f9a14-6c3d-4b8e-a1f0-3c5d7e9b2a02", externalId: "EMP-1003", userName: "rkumar",
+                id: SeedIds.rkumar, externalId: "EMP-1003", userName: "rkumar",
                 displayName: "Rahul Kumar", email: "rahul.kumar@example.org", active: true,
                 created: 1_705_395_600_000, lastModified: 1_709_283_600_000),
             Seed(
-                id: "9b4c6d28-1e5f-4a7b-8c2d-4e6f8a0c3b03", externalId: "EMP-1004", userName: "mgarcia",
+                id: SeedIds.mgarcia, externalId: "EMP-1004", userName: "mgarcia",
                 displayName: "María García", email: "maria.garcia@example.org", active: true,
                 created: 1_706_000_400_000, lastModified: 1_706_000_400_000),
             Seed(
-                id: "a3d5e7f9-2b4c-4d6e-9f1a-5b7c9d1e4c04", externalId: nil, userName: "tnguyen",
+                id: SeedIds.tnguyen, externalId: nil, userName: "tnguyen",
                 displayName: "Thanh Nguyen", email: "thanh.nguyen@example.org", active: true,
                 created: 1_707_210_000_000, lastModified: 1_707_210_000_000),
             Seed(
-                id: "c5e7f9a1-3c5d-4e7f-a0b2-6c8d0e2f5d05", externalId: "EMP-0871", userName: "okoval",
+                id: SeedIds.okoval, externalId: "EMP-0871", userName: "okoval",
                 displayName: "Olena Koval", email: "olena.koval@example.org", active: false,
                 created: 1_672_653_600_000, lastModified: 1_717_664_400_000),
             Seed(
@@ -140,7 +140,7 @@ extension UserStore {
                 displayName: "Peter White", email: "peter.white@example.org", active: false,
                 created: 1_654_077_600_000, lastModified: 1_698_832_800_000),
             Seed(
-                id: "f9a1b3c5-5e7f-4a9b-82d4-8e0f2a4b7f07", externalId: nil, userName: "svc-pipeline",
+                id: SeedIds.svcPipeline, externalId: nil, userName: "svc-pipeline",
                 displayName: "Data Pipeline (service account)", email: "pipeline-bot@example.org", active: true,
                 created: 1_710_406_800_000, lastModified: 1_710_406_800_000),
         ]
