@@ -6,7 +6,8 @@ import Synchronization
 /// Many requests in flight get the same 401 when a token expires; the first runs the command and the others
 /// wait for it and use its token, so a bulk job runs the command once per expiry.
 final class Credential: Sendable {
-    let state: Mutex<SCIMAuth>
+    /// The credential and its header, made once per token rather than once per request.
+    let state: Mutex<(auth: SCIMAuth, header: (name: String, value: String)?)>
     /// The command line of the token command, or `nil`.
     let command: String?
     /// The refresh under way, which later 401s wait for instead of running the command again.
@@ -16,12 +17,15 @@ final class Credential: Sendable {
     let dead = Mutex<(value: String, error: any Error)?>(nil)
 
     init(_ auth: SCIMAuth, command: String?) {
-        state = Mutex(auth)
+        state = Mutex((auth, auth.header))
         self.command = command
     }
 
     /// The credential to send now.
-    var auth: SCIMAuth { state.withLock { $0 } }
+    var auth: SCIMAuth { state.withLock { $0.auth } }
+
+    /// Its header (`Authorization: Bearer …`), or `nil` without a credential.
+    var header: (name: String, value: String)? { state.withLock { $0.header } }
 
     /// Gets a fresh token unless the credential already differs from `used` (the header value the request
     /// that got 401 carried): another request refreshed it meanwhile.
@@ -30,15 +34,16 @@ final class Credential: Sendable {
         if let used, let d = dead.withLock({ $0 }), d.value == used { throw d.error }
         let task = inFlight.withLock { current -> Task<Void, any Error>? in
             if let current { return current }
-            if let used, auth.header?.value != used { return nil }
+            if let used, header?.value != used { return nil }
             let made = Task { [self] in
                 defer { inFlight.withLock { $0 = nil } }
-                let before = auth.header?.value
+                let before = header?.value
                 do {
                     let token = try await TokenCommand(parsing: command).run()
-                    let after = state.withLock { a -> String? in
-                        if case .apiToken = a { a = .apiToken(token) } else { a = .bearer(token) }
-                        return a.header?.value
+                    let after = state.withLock { s -> String? in
+                        let fresh: SCIMAuth = if case .apiToken = s.auth { .apiToken(token) } else { .bearer(token) }
+                        s = (fresh, fresh.header)
+                        return s.header?.value
                     }
                     if let before, after == before { throw Credential.sameToken }
                 } catch {

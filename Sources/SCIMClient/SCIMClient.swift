@@ -153,7 +153,7 @@ public final class SCIMClient: Sendable {
                 .joined(separator: "&")
         }
         var all = headers
-        if let auth = credential.auth.header { all.append(auth) }
+        if let auth = credential.header { all.append(auth) }
         if body != nil { all.append(("Content-Type", SCIMSchema.mediaType)) }
         return HTTPRequestData(
             method: method, url: url, headers: all, body: body.map(JSONEncoderFast.encodeBytes), proxy: via)
@@ -280,7 +280,7 @@ public final class SCIMClient: Sendable {
     /// Runs the token command (unless a request that got the same 401 already did) and puts the fresh
     /// credential into `r`; a failing command ends in the 401 with the reason added.
     func refreshToken(after response: HTTPResponseData, for r: inout HTTPRequestData) async throws(SCIMError) {
-        let used = r.headers.first { $0.name == credential.auth.header?.name }?.value
+        let used = r.headers.first { $0.name == credential.header?.name }?.value
         do {
             try await credential.refresh(replacing: used)
         } catch {
@@ -291,7 +291,7 @@ public final class SCIMClient: Sendable {
                 method: r.method, url: r.url)
         }
         RequestNotes.current?.noteTokenRefreshed()
-        if let header = credential.auth.header {
+        if let header = credential.header {
             r.headers.removeAll { $0.name == header.name }
             r.headers.append(header)
         }
