@@ -254,7 +254,7 @@ enum TextBytes {
         switch value {
         case .null: return "null"
         case .bool: return "a Boolean"
-        case .number: return "a number"
+        case .number, .bigInteger: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
