@@ -92,7 +92,7 @@ final class WriteCounter: WriteCounting {
 /// Without writes to count it pages plainly. With them, each request starts early by the writes that may have
 /// taken effect since the previous request (writes begun minus those finished before that request): an upper bound
 /// on how far the listing can have shifted, so no resource is skipped. It asks for those positions on top of a page
-/// (at most two pages), and drops resources it has passed on before. A page of nothing but those waits for the
+/// (at most two pages), and drops resources it has passed on before (it keeps their ids for that). A page of nothing but those waits for the
 /// writes in flight, so paging cannot stall. One implementation for the library's ``ResourceStream`` (counting the
 /// client's writes) and the interpreter's `find` (counting the writes of the stages after it).
 public struct ListingCursor: Sendable {

@@ -5,6 +5,7 @@ import SCIMCore
 
 /// The request context of a ``Sandbox``: what its middleware found out about a request, for the handlers after it.
 public struct SandboxContext: RequestContext {
+    /// Hummingbird's part of the context (logger, route parameters).
     public var coreContext: CoreRequestContextStorage
     /// The resource id of a `/Users/{id}` or `/Groups/{id}` path, percent-decoded (``ResourceIDMiddleware``).
     var resourceID = ""
