@@ -37,6 +37,9 @@ public final class SCIMClient: Sendable {
     let via: String?
     /// Why requests must not be sent (a token over plain http to another machine), or `nil`.
     let refusal: String?
+    /// The writes sent so far (shared with clients made by ``with(configuration:observer:)``), which listings page
+    /// around (``ListingCursor``).
+    let writes: WriteCounter
 
     /// A client with its own connection pool (``AsyncHTTPTransport``), with the configuration's TLS and proxy
     /// settings. Settings that cannot be used (a malformed proxy URL, an unreadable CA file) make every request
@@ -48,20 +51,21 @@ public final class SCIMClient: Sendable {
         } catch {
             transport = FailingTransport(failure: TransportFailure(reason: error.detail, notSent: true))
         }
-        self.init(configuration: configuration, transport: transport, owned: true, observer: observer)
+        self.init(configuration: configuration, transport: transport, owned: true, observer: observer, writes: nil)
     }
 
     /// A client over a given transport (shared pools, tests of what no server can produce).
     public convenience init(
         configuration: SCIMConfiguration, transport: any HTTPTransport, observer: (any HTTPExchangeObserver)? = nil
     ) {
-        self.init(configuration: configuration, transport: transport, owned: false, observer: observer)
+        self.init(configuration: configuration, transport: transport, owned: false, observer: observer, writes: nil)
     }
 
     init(
         configuration: SCIMConfiguration, transport: any HTTPTransport, owned: Bool,
-        observer: (any HTTPExchangeObserver)?
+        observer: (any HTTPExchangeObserver)?, writes: WriteCounter?
     ) {
+        self.writes = writes ?? WriteCounter()
         self.configuration = configuration
         self.transport = transport
         self.ownsTransport = owned
@@ -78,7 +82,9 @@ public final class SCIMClient: Sendable {
 
     /// A client with another configuration or observer sharing this one's connection pool.
     public func with(configuration: SCIMConfiguration? = nil, observer: (any HTTPExchangeObserver)?) -> SCIMClient {
-        SCIMClient(configuration: configuration ?? self.configuration, transport: transport, observer: observer)
+        SCIMClient(
+            configuration: configuration ?? self.configuration, transport: transport, owned: false, observer: observer,
+            writes: writes)
     }
 
     /// The credential requests carry now: the configuration's, or the fresh one a token command gave after the
@@ -109,6 +115,10 @@ public final class SCIMClient: Sendable {
     }
 
     /// Streams every user matching `filter`, fetching pages of `pageSize` on demand; at most one page is held.
+    ///
+    /// Deleting or deactivating the listed users through this client while iterating (which removes them from an
+    /// ODM listing) skips nobody: the stream pages around this client's writes (``ListingCursor``) and passes each
+    /// user on once.
     public func findAll(filter: String? = nil, pageSize: Int = 100) -> UserStream {
         UserStream(client: self, path: "/Users", pageSize: max(1, pageSize)) { start, count async throws(SCIMError) in
             try await self.findUsers(filter: filter, startIndex: start, count: count)
@@ -221,6 +231,9 @@ public final class SCIMClient: Sendable {
     public func perform(_ request: HTTPRequestData, idempotent: Bool) async throws(SCIMError) -> HTTPResponseData {
         var r = request
         if let refusal { throw .invalidRequest(refusal, method: r.method, url: r.url) }
+        let isWrite = r.method != "GET"
+        if isWrite { writes.begin() }
+        defer { if isWrite { writes.end() } }
         let policy = configuration.retry
         var attempt = 1
         var refreshed = false

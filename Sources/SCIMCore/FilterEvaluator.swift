@@ -11,7 +11,7 @@ extension SCIMFilter {
     ///   `id`). `gt`, `ge`, `lt` and `le` compare strings lexicographically and numbers numerically. Two
     ///   dateTime strings (RFC 7643 §2.3.5) compare as instants, with `eq` and `ne` too: fractions of a second
     ///   and UTC offsets count, so `2026-12-04T03:48:15.1Z` is after `2026-12-04T03:48:15Z` and equal to
-    ///   `2026-12-04T04:48:15.1+01:00`.
+    ///   `2026-12-04T04:48:15.1+01:00`. Integers of 2^53 and more (``JSONValue/bigInteger(_:)``) compare exactly.
     /// - Booleans support only `eq` and `ne`; `co`, `sw` and `ew` only strings. Comparing values of
     ///   different types is false, whatever the operator.
     /// - A multi-valued attribute matches if any element matches. Elements that are objects are compared
@@ -135,7 +135,7 @@ enum FilterEvaluator {
         case .string(let s): return !s.isEmpty
         case .array(let a): return a.contains(where: isPresent)
         case .object(let o): return !o.isEmpty
-        case .bool, .number: return true
+        case .bool, .number, .bigInteger: return true
         }
     }
 
@@ -209,20 +209,23 @@ enum FilterEvaluator {
         return 0
     }
 
+    /// Whether `op` holds between two values in this order (−1, 0, 1); `nil` for `co`, `sw` and `ew`.
+    static func holds(_ op: CompareOperator, order: Int) -> Bool? {
+        switch op {
+        case .eq: return order == 0
+        case .ne: return order != 0
+        case .gt: return order > 0
+        case .ge: return order >= 0
+        case .lt: return order < 0
+        case .le: return order <= 0
+        case .co, .sw, .ew: return nil
+        }
+    }
+
     static func compareOne(_ value: JSONValue, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
         switch (value, literal) {
         case (.string(let a), .string(let b)):
-            if let order = chronologicalOrder(a, b) {
-                switch op {
-                case .eq: return order == 0
-                case .ne: return order != 0
-                case .gt: return order > 0
-                case .ge: return order >= 0
-                case .lt: return order < 0
-                case .le: return order <= 0
-                case .co, .sw, .ew: break
-                }
-            }
+            if let order = chronologicalOrder(a, b), let answer = holds(op, order: order) { return answer }
             if let fast = asciiCompare(a, op, b) { return fast }
             let x = a.lowercased()
             let y = b.lowercased()
@@ -237,16 +240,9 @@ enum FilterEvaluator {
             case .lt: return x < y
             case .le: return x <= y
             }
-        case (.number(let a), .number(let b)):
-            switch op {
-            case .eq: return a == b
-            case .ne: return a != b
-            case .gt: return a > b
-            case .ge: return a >= b
-            case .lt: return a < b
-            case .le: return a <= b
-            case .co, .sw, .ew: return false
-            }
+        case (.number, _), (.bigInteger, _):
+            guard let order = JSONValue.numericOrder(value, literal) else { return false }
+            return holds(op, order: order) ?? false
         case (.bool(let a), .bool(let b)):
             switch op {
             case .eq: return a == b

@@ -366,11 +366,11 @@ struct FilterTextParser {
             break
         }
         if c == UInt8(ascii: "-") || Self.isDigit(c) {
-            guard case .number(let n)? = try? JSONParser.parse(bytes[start..<end]) else {
+            guard let number = try? JSONParser.parse(bytes[start..<end]), number.numberValue != nil else {
                 throw fail("invalid number '\(word)'", at: start, length: end - start)
             }
             pos = end
-            return .literal(.number(n))
+            return .literal(number)
         }
         throw fail("expected a value after '\(opWord)' (strings need double quotes)", at: start, length: end - start)
     }

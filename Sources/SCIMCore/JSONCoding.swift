@@ -6,12 +6,17 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible, Equatabl
     public let offset: Int
 
     public var description: String { "invalid JSON at byte \(offset): \(message)" }
+
+    /// Whether the input was not UTF-8 text (the error's offset is the first byte that is not).
+    public var isInvalidUTF8: Bool { message == "invalid UTF-8" }
 }
 
 /// A strict RFC 8259 JSON parser working directly on UTF-8 bytes.
 ///
 /// It keeps object member order, rejects trailing garbage and truncated input, and limits nesting
-/// depth so hostile input cannot exhaust the stack.
+/// depth so hostile input cannot exhaust the stack. Input that is not UTF-8 is an error ("invalid UTF-8" at the
+/// first bad byte), not replaced. An integer of magnitude 2^53 or more keeps its exact digits
+/// (``JSONValue/bigInteger(_:)``); other numbers are `Double`s.
 public enum JSONParser {
     /// The deepest nesting accepted.
     public static let maxDepth = 512
@@ -77,10 +82,11 @@ public enum JSONParser {
             case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
             case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
             case UInt8(ascii: "n"): try expectWord("null"); return .null
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
             default:
                 let c = bytes[pos]
                 if c < 0x80 { throw error("unexpected character '\(Character(Unicode.Scalar(c)))'") }
+                _ = try text(bytes[pos..<min(pos + 4, bytes.count)].prefix { $0 >= 0x80 }, from: pos)
                 throw error("unexpected character")
             }
         }
@@ -97,16 +103,7 @@ public enum JSONParser {
 
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
             pos += 1
-            // Room for the members of a typical user, so that the array grows once at most instead of four
-            // times (growing it was a sixth of the client's allocations per record).
-            var obj = JSONObject(capacity: 12)
-            // A later member whose name equals an earlier one ignoring case replaces it (as `obj[key] = v` does).
-            // Searching for such a name on every member made parsing quadratic, so names seen so far are also
-            // kept as a 64-bit Bloom filter of their ASCII-folded bytes: a plain ASCII name whose bit is clear
-            // cannot be a repeat and is appended directly. Any other name takes the full lookup, and after a
-            // non-ASCII name (which Unicode lowercasing may match to an ASCII one) every later name does.
-            var seen: UInt64 = 0
-            var plainNames = true
+            var obj = JSONObject()
             skipWhitespace()
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
                 pos += 1
@@ -116,24 +113,14 @@ public enum JSONParser {
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 guard bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a member name") }
-                let keyStart = pos + 1
                 let key = try parseString()
-                // Without escapes the name is the bytes between its quotes (an escape always shrinks).
-                let raw = UnsafeBufferPointer(rebasing: bytes[keyStart..<(pos - 1)])
-                let (bit, ascii) = raw.count == key.utf8.count ? Parser.nameBit(raw) : (0, false)
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 guard bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
                 pos += 1
                 skipWhitespace()
-                let v = try parseValue(depth: depth + 1)
-                if !ascii { plainNames = false }
-                if plainNames, seen & bit == 0 {
-                    obj.appendNew(key, v)
-                } else {
-                    obj[key] = v
-                }
-                seen |= bit
+                // A later member whose name equals an earlier one ignoring case replaces it.
+                obj[key] = try parseValue(depth: depth + 1)
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 if bytes[pos] == UInt8(ascii: ",") {
@@ -146,18 +133,6 @@ public enum JSONParser {
                 }
                 throw error("expected ',' or '}' in object")
             }
-        }
-
-        /// A member name's bit in the Bloom filter of ``parseObject(depth:)`` (names equal ignoring ASCII case
-        /// get the same bit), and whether the name is all ASCII.
-        static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> (bit: UInt64, ascii: Bool) {
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            var high: UInt8 = 0
-            for b in name {
-                high |= b
-                hash = (hash ^ UInt64(b | 0x20)) &* 0x100_0000_01B3
-            }
-            return (1 << (hash >> 58), high < 0x80)
         }
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -203,15 +178,25 @@ public enum JSONParser {
             return v
         }
 
+        /// The string in `slice` (which starts at byte `from`); an error at the first byte that is not part of
+        /// well-formed UTF-8 (Unicode's rules: no overlong forms, surrogates or values above U+10FFFF).
+        func text(_ slice: Slice<UnsafeBufferPointer<UInt8>>, from: Int) throws(JSONParseError) -> String {
+            if let s = String(validating: slice, as: UTF8.self) { return s }
+            var offset = from
+            var parser = Unicode.UTF8.ForwardParser()
+            var iterator = slice.makeIterator()
+            while case .valid(let scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+            throw JSONParseError(message: "invalid UTF-8", offset: offset)
+        }
+
         mutating func parseString() throws(JSONParseError) -> String {
             pos += 1
             let start = pos
-            // Fast path: no escapes. Plain text is skipped eight bytes at a time.
-            pos = JSONBytes.plainRun(bytes, from: pos)
+            // Fast path: no escapes.
             while pos < bytes.count {
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+                    let s = try text(bytes[start..<pos], from: start)
                     pos += 1
                     return s
                 }
@@ -223,8 +208,13 @@ public enum JSONParser {
             while pos < bytes.count {
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
+                    // Escapes make whole scalars, so `out` is UTF-8 exactly when the string's bytes are.
+                    guard let s = String(validating: out, as: UTF8.self) else {
+                        _ = try text(bytes[start..<pos], from: start)
+                        throw error("invalid UTF-8")
+                    }
                     pos += 1
-                    return String(decoding: out, as: UTF8.self)
+                    return s
                 }
                 if c < 0x20 { throw error("control character in string") }
                 if c != UInt8(ascii: "\\") {
@@ -276,7 +266,8 @@ public enum JSONParser {
             throw error("unterminated string")
         }
 
-        mutating func parseNumber() throws(JSONParseError) -> Double {
+        /// A number; an integer of magnitude 2^53 or more keeps its digits (``JSONValue/bigInteger(_:)``).
+        mutating func parseNumber() throws(JSONParseError) -> JSONValue {
             let start = pos
             if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
@@ -285,6 +276,7 @@ public enum JSONParser {
                 throw error("invalid number: leading zero")
             }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+            let integerEnd = pos
             if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
                 pos += 1
                 guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number") }
@@ -299,7 +291,8 @@ public enum JSONParser {
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
             guard let d = Double(text) else { throw error("invalid number") }
             guard d.isFinite else { throw JSONParseError(message: "number out of range", offset: start) }
-            return d
+            if integerEnd == pos, abs(d) >= 0x1p53 { return .bigInteger(text) }
+            return .number(d)
         }
     }
 }
@@ -337,30 +330,20 @@ public enum JSONEncoderFast {
     /// Appends a JSON string literal (quoted and escaped).
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
-        var s = s
-        s.withUTF8 { bytes in
-            // Runs that need no escaping (nearly all text) are found eight bytes at a time and copied in one go.
-            var runStart = 0
-            var i = JSONBytes.plainRun(bytes, from: 0)
-            while i < bytes.count {
-                let b = bytes[i]
-                if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                runStart = i + 1
-                switch b {
-                case 0x22: out.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-                }
-                i = JSONBytes.plainRun(bytes, from: runStart)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
             }
-            if bytes.count > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
         out.append(0x22)
     }
@@ -382,6 +365,10 @@ public enum JSONEncoderFast {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .number(let n): out.append(contentsOf: JSONValue.formatNumber(n).utf8)
+        case .bigInteger(let digits):
+            // Made by hand, the case may hold any text: only a JSON integer is written as one.
+            let valid = (try? JSONParser.parse(digits)).map { $0 == value } ?? false
+            if valid { out.append(contentsOf: digits.utf8) } else { writeString(digits, into: &out) }
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty {
@@ -413,37 +400,5 @@ public enum JSONEncoderFast {
             if pretty { newline(&out, indent) }
             out.append(UInt8(ascii: "}"))
         }
-    }
-}
-
-/// Byte scanning shared by the JSON parser and writer.
-enum JSONBytes {
-    /// The index of the first byte at or after `from` that ends plain string text: a quote, a backslash or a
-    /// control character (`bytes.count` when there is none). Whole words of eight plain bytes are skipped at
-    /// once; the word that holds a stop (or seems to: the test can flag bytes after a real stop) is read a byte
-    /// at a time, so the answer is exact.
-    @inline(__always)
-    static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
-        var i = from
-        if let base = bytes.baseAddress {
-            let (ones, highs) = (ASCIIWords.ones, ASCIIWords.highs)
-            while i + 8 <= bytes.count {
-                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                let quote = w ^ (0x22 &* ones)
-                let backslash = w ^ (0x5C &* ones)
-                // The high bit of a byte is set where it is zero in `quote` or `backslash`, or below 0x20 in `w`
-                // (and, through a borrow, maybe in the bytes after such a byte).
-                let stops =
-                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- 0x20 &* ones) & ~w)
-                if stops & highs != 0 { break }
-                i += 8
-            }
-        }
-        while i < bytes.count {
-            let c = bytes[i]
-            if c == 0x22 || c == 0x5C || c < 0x20 { return i }
-            i += 1
-        }
-        return i
     }
 }

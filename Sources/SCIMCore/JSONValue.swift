@@ -6,6 +6,10 @@ public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
+    /// An integer of magnitude 2^53 or more, where a `Double` starts to skip integers, kept as its JSON digits
+    /// (`-?[1-9][0-9]*`) so that an id or counter passes through parse → encode exactly. The parser makes it for
+    /// every such integer literal (without a fraction or exponent); ``numberValue`` gives its nearest `Double`.
+    case bigInteger(String)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
@@ -22,10 +26,13 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// The number, if this is a number.
+    /// The number, if this is a number (a ``bigInteger(_:)`` as its nearest `Double`).
     public var numberValue: Double? {
-        if case .number(let n) = self { return n }
-        return nil
+        switch self {
+        case .number(let n): return n
+        case .bigInteger(let digits): return Double(digits)
+        default: return nil
+        }
     }
 
     /// The object, if this is an object.
@@ -58,18 +65,32 @@ public enum JSONValue: Sendable, Hashable {
         case .null: return ""
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return JSONValue.formatNumber(n)
+        case .bigInteger(let digits): return digits
         case .string(let s): return s
         case .array, .object: return JSONEncoderFast.encode(self)
         }
     }
 
-    /// Formats a number the way JSON writers do: integers without a fraction.
+    /// Formats a number the way JSON writers do: integers (up to 2^63) without a fraction or exponent.
     public static func formatNumber(_ n: Double) -> String {
-        if n.isFinite, n == n.rounded(), abs(n) < 1e15 {
-            return String(Int64(n))
-        }
+        if let whole = Int64(exactly: n) { return String(whole) }
         if !n.isFinite { return "null" }
         return String(n)
+    }
+
+    /// The order of two numbers (−1, 0, 1), or `nil` unless both are numbers: two ``bigInteger(_:)``s are
+    /// compared exactly, anything else by `Double`.
+    public static func numericOrder(_ a: JSONValue, _ b: JSONValue) -> Int? {
+        if case .bigInteger(let x) = a, case .bigInteger(let y) = b {
+            let (xNegative, yNegative) = (x.hasPrefix("-"), y.hasPrefix("-"))
+            if xNegative != yNegative { return xNegative ? -1 : 1 }
+            // Same sign: more digits means a larger magnitude; equal lengths compare as text.
+            let (p, q) = (x.utf8.count, y.utf8.count)
+            let magnitude = p != q ? (p < q ? -1 : 1) : (x < y ? -1 : x == y ? 0 : 1)
+            return xNegative ? -magnitude : magnitude
+        }
+        guard let x = a.numberValue, let y = b.numberValue, !x.isNaN, !y.isNaN else { return nil }
+        return x < y ? -1 : x == y ? 0 : 1
     }
 }
 
@@ -101,12 +122,6 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     /// An empty object.
     public init() { members = [] }
-
-    /// An empty object with room for `capacity` members.
-    init(capacity: Int) {
-        members = []
-        members.reserveCapacity(capacity)
-    }
 
     /// An object with these members, in this order (a later duplicate key replaces an earlier one).
     public init(_ pairs: [(String, JSONValue)]) {
@@ -174,12 +189,6 @@ public struct JSONObject: Sendable, Hashable, Sequence {
                 members.append((key, v))
             }
         }
-    }
-
-    /// Appends a member the caller knows is new: its name is ASCII and equals no member's, ignoring case (the
-    /// parser's fast path).
-    mutating func appendNew(_ key: String, _ value: JSONValue) {
-        members.append((key, value))
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {

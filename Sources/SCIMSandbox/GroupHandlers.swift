@@ -33,31 +33,6 @@ extension Sandbox {
         }
     }
 
-    /// The five Groups operations, for an authenticated caller.
-    func handleGroups(_ request: Request, route: Route, caller: SandboxCaller) async throws(SCIMFailure)
-        -> SandboxReply
-    {
-        let origin = request.head.authority.map { "\(scheme)://\($0)" } ?? ""
-        let links = GroupLinks(users: origin + basePath + "/Users/", groups: origin + basePath + "/Groups/")
-        switch (route, request.method) {
-        case (.groups, .post):
-            let body = try await readBody(request)
-            return try createGroup(body: body, caller: caller, links: links)
-        case (.groups, _):
-            return try findGroups(query: request.uri.query, caller: caller, links: links)
-        case (.group(let id), .get):
-            let excludeMembers = try Self.excludesMembers(request.uri.query)
-            return try getGroup(id: id, caller: caller, links: links, excludeMembers: excludeMembers)
-        case (.group(let id), .patch):
-            let body = try await readBody(request)
-            return try patchGroup(id: id, body: body, caller: caller)
-        case (.group(let id), _):
-            return try deleteGroup(id: id, caller: caller)
-        case (.users, _), (.user, _):
-            throw SCIMFailure(status: 404, scimType: nil, detail: "No such endpoint: \(request.uri.path)")
-        }
-    }
-
     /// `POST /Groups`: a new group whose only member is the caller, as its "Group admin". Names need not be unique.
     func createGroup(body: JSONValue, caller: SandboxCaller, links: GroupLinks) throws(SCIMFailure) -> SandboxReply {
         guard let o = body.objectValue else { throw .invalidSyntax("The request body must be a JSON object") }

@@ -4,27 +4,6 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SCIMCore
 
-/// The endpoint a request path names.
-enum Route: Equatable {
-    case users
-    case user(id: String)
-    case groups
-    case group(id: String)
-
-    var allowedMethods: [HTTPRequest.Method] {
-        switch self {
-        case .users, .groups: return [.get, .post]
-        case .user, .group: return [.get, .patch, .delete]
-        }
-    }
-
-    /// Whether this is one group (`/Groups/{id}`).
-    var isGroup: Bool {
-        if case .group = self { return true }
-        return false
-    }
-}
-
 /// What a token may do.
 enum Access: Equatable {
     /// The admin token (or one derived from it).
@@ -40,89 +19,6 @@ enum Access: Equatable {
 
 extension Sandbox {
     static let genestackTokenHeader = HTTPField.Name("Genestack-API-Token")
-
-    /// Routing, authentication and the five operations.
-    func handle(_ request: Request) async throws(SCIMFailure) -> SandboxReply {
-        guard let route = route(request.uri.path) else {
-            throw SCIMFailure(status: 404, scimType: nil, detail: "No such endpoint: \(request.uri.path)")
-        }
-        guard route.allowedMethods.contains(request.method) else {
-            let allow = route.allowedMethods.map(\.rawValue).joined(separator: ", ")
-            throw SCIMFailure(
-                status: 405, scimType: nil, detail: "Method \(request.method.rawValue) is not allowed here",
-                headers: [(.allow, allow)])
-        }
-        let granted = access(request.headers)
-        switch granted {
-        case .none:
-            return .plainError(
-                401,
-                "Authentication required: send a valid token as 'Authorization: Bearer TOKEN' "
-                    + "or 'Genestack-API-Token: TOKEN'",
-                headers: [(.wwwAuthenticate, "Bearer")])
-        case .expired:
-            let lifetime = configuration.tokenLifetime ?? 0
-            return .plainError(
-                401,
-                "Authentication failed: token expired (the sandbox honours each token for \(lifetime) "
-                    + (lifetime == 1 ? "request)" : "requests)"),
-                headers: [(.wwwAuthenticate, #"Bearer error="invalid_token", error_description="token expired""#)])
-        case .limited, .user:
-            // The Users API needs "Manage organization"; the Groups API no permission at all.
-            guard route == .groups || route.isGroup else {
-                throw SCIMFailure(
-                    status: 403, scimType: nil,
-                    detail: "The token's user does not have the \"Manage organization\" permission")
-            }
-        case .admin:
-            break
-        }
-        if let caller = caller(for: granted) {
-            switch route {
-            case .groups, .group: return try await handleGroups(request, route: route, caller: caller)
-            case .users, .user: break
-            }
-        }
-        let location = request.head.authority.map { "\(scheme)://\($0)\(basePath)/Users/" }
-        switch (route, request.method) {
-        case (.users, .post):
-            let body = try await readBody(request)
-            return try create(body: body, location: location)
-        case (.users, _):
-            return try find(query: request.uri.query, location: location)
-        case (.user(let id), .get):
-            return try get(id: id, location: location)
-        case (.user(let id), .patch):
-            let body = try await readBody(request)
-            return try patch(id: id, body: body, location: location)
-        case (.user(let id), _):
-            return try delete(id: id)
-        case (.groups, _), (.group, _):
-            throw SCIMFailure(status: 404, scimType: nil, detail: "No such endpoint: \(request.uri.path)")
-        }
-    }
-
-    /// The route of a request path, or `nil` when the path is not one of the sandbox's.
-    func route(_ path: String) -> Route? {
-        guard path.hasPrefix(basePath) else { return nil }
-        let rest = path.dropFirst(basePath.count)
-        let isGroups: Bool
-        if rest.hasPrefix("/Users") {
-            isGroups = false
-        } else if rest.hasPrefix("/Groups") {
-            isGroups = true
-        } else {
-            return nil
-        }
-        let afterCollection = rest.dropFirst(isGroups ? "/Groups".count : "/Users".count)
-        if afterCollection.isEmpty || afterCollection == "/" { return isGroups ? .groups : .users }
-        guard afterCollection.first == "/" else { return nil }
-        let rawId = afterCollection.dropFirst()
-        guard !rawId.contains("/"), let id = QueryString.percentDecode(rawId, plusIsSpace: false), !id.isEmpty else {
-            return nil
-        }
-        return isGroups ? .group(id: id) : .user(id: id)
-    }
 
     /// Which configured token, if any, the request carries; with a token lifetime, counts this use of it.
     func access(_ headers: HTTPFields) -> Access {

@@ -14,8 +14,9 @@ public import SCIMCore
 /// ``makeApplication()`` and HummingbirdTesting. All methods are thread-safe.
 ///
 /// Behaviour worth knowing (ODM's where it is known, a documented choice where it is not):
-/// - Routes: `POST|GET {base}/Users`, `GET|PATCH|DELETE {base}/Users/{id}`, and the same for `/Groups`. Any
-///   other path is 404, any other method 405 with `Allow`; both are answered before authentication.
+/// - Routes: `POST|GET {base}/Users`, `GET|PATCH|DELETE {base}/Users/{id}`, and the same for `/Groups`, on
+///   Hummingbird's router with the request log, fault injection and authentication as middleware (`makeRouter()`).
+///   Any other path is 404, any other method 405 with `Allow`; both are answered before authentication.
 /// - Auth: `Authorization: Bearer TOKEN` or `Genestack-API-Token: TOKEN`. Every token speaks for a user (see
 ///   ``SandboxConfiguration``). A missing or unknown token is 401 with `{"error":{"message":...}}`; a token
 ///   without "Manage organization" (the limited token and ``SandboxConfiguration/userTokens``) is 403 with a
@@ -158,9 +159,9 @@ public final class Sandbox: Sendable {
     func makeApplication(
         server: HTTPServerBuilder = .http1(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void
-    ) -> Application<SandboxResponder> {
+    ) -> Application<RouterResponder<SandboxContext>> {
         Application(
-            responder: SandboxResponder(sandbox: self),
+            router: makeRouter(),
             server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
@@ -169,31 +170,6 @@ public final class Sandbox: Sendable {
             onServerRunning: onServerRunning,
             logger: Logger(label: "scimsh.sandbox", factory: { _ in SwiftLogNoOpLogHandler() })
         )
-    }
-
-    /// Answers one request: injected faults first, then routing, authentication and the operation.
-    func respond(to request: Request) async -> Response {
-        let (latency, failure) = faultState.withLockedValue { $0.nextRequest() }
-        if latency > .zero {
-            try? await Task.sleep(for: latency)
-        }
-        let reply: SandboxReply
-        if let failure {
-            reply = injected(failure)
-        } else {
-            do throws(SCIMFailure) {
-                reply = try await handle(request)
-            } catch {
-                reply = .failure(error)
-            }
-        }
-        let method = request.method
-        let isWrite = method == .post || method == .put || method == .patch || method == .delete
-        let entry = SandboxRequest(
-            method: method.rawValue, uri: request.uri.string, status: reply.status, isWrite: isWrite,
-            changedStore: reply.changedStore)
-        log.withLockedValue { $0.append(entry) }
-        return Self.response(reply)
     }
 
     static func response(_ reply: SandboxReply) -> Response {
@@ -227,18 +203,6 @@ public final class Sandbox: Sendable {
 
     static func nowMilliseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-}
-
-/// The Hummingbird responder of a ``Sandbox``.
-public struct SandboxResponder: HTTPResponder {
-    /// The plain request context: the sandbox does its own routing.
-    public typealias Context = BasicRequestContext
-    let sandbox: Sandbox
-
-    /// Answers a request; never throws (every failure is an HTTP answer).
-    public func respond(to request: Request, context: Context) async throws -> Response {
-        await sandbox.respond(to: request)
     }
 }
 

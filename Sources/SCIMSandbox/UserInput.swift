@@ -51,7 +51,7 @@ enum Validate {
         switch v {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .number: return "a number"
+        case .number, .bigInteger: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"

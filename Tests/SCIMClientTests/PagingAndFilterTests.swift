@@ -29,6 +29,34 @@ final class PagingAndFilterTests: XCTestCase {
         }
     }
 
+    /// A program that deletes or deactivates each user it lists (which leaves ODM's listing, as the sandbox's)
+    /// reaches every user exactly once: plain `startIndex` paging skipped a page's worth of users per page.
+    func testFindAllWhileDeletingOrDeactivatingEachUserReachesEveryUserOnce() async throws {
+        for deactivate in [false, true] {
+            try await withSandbox(generatedUsers: 95) { server, client in
+                let expected = server.users().filter { $0["active"] == true }.compactMap { $0["id"]?.stringValue }
+                XCTAssertGreaterThan(expected.count, 95)
+                var ids: [String] = []
+                for try await user in client.findAll(pageSize: 10) {
+                    let id = try XCTUnwrap(user.id)
+                    ids.append(id)
+                    if deactivate {
+                        _ = try await client.patchUser(
+                            id: id, operations: [PatchOperation(op: .replace, path: "active", value: false)])
+                    } else {
+                        try await client.deleteUser(id: id)
+                    }
+                }
+                XCTAssertEqual(ids, expected, deactivate ? "deactivating" : "deleting")
+                let left = try await client.findUsers(count: 0).totalResults
+                XCTAssertEqual(left, 0)
+                // Early starts ask for the early positions on top of a page: no request brings only repeats.
+                let listings = server.requestLog().filter { $0.method == "GET" && $0.uri.contains("startIndex") }
+                XCTAssertLessThanOrEqual(listings.count, expected.count / 10 + 2)
+            }
+        }
+    }
+
     func testFindAllFetchesPagesOnDemand() async throws {
         try await withSandbox(generatedUsers: 50) { server, client in
             server.clearLog()

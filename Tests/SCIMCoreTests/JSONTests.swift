@@ -187,9 +187,8 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(JSONValue.array([1, "a"]).displayString, #"[1,"a"]"#)
     }
 
-    /// The parser appends a name it can tell is new without a lookup (a Bloom filter of the names seen): the
-    /// object must still be what adding the members one by one through the subscript gives, whatever the
-    /// names' case, escapes, non-ASCII text or number.
+    /// A parsed object is what adding the members one by one through the subscript gives (a later name equal to
+    /// an earlier one ignoring case replaces it), whatever the names' case, escapes, non-ASCII text or number.
     func testParsedObjectsMatchMembersAddedOneByOne() throws {
         var rng = SplitMix64(seed: 2819)
         let names = [
@@ -198,7 +197,7 @@ final class JSONTests: XCTestCase {
         ]
         for round in 0..<600 {
             var count = Int(rng.next() % 12)
-            // Some objects with more names than the filter's 64 bits, so that bits collide.
+            // Some objects with many names.
             if round % 10 == 0 { count = 80 + Int(rng.next() % 40) }
             var text = "{"
             var expected = JSONObject()
@@ -226,8 +225,7 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(try JSONParser.parse(#"{"userName":1,"user\u004eame":2}"#).objectValue?.keys, ["userName"])
     }
 
-    /// Plain text is scanned eight bytes at a time: a quote, backslash or control character must be found at
-    /// every offset within and across those words.
+    /// A quote, backslash or control character is escaped (and read back) wherever it is in a string.
     func testStringsWithSpecialBytesAtEveryOffset() throws {
         for length in 0..<26 {
             for at in 0..<max(length, 1) {
@@ -250,7 +248,7 @@ final class JSONTests: XCTestCase {
         }
     }
 
-    /// Escaping a byte at a time, as the writer did before it scanned words.
+    /// Escaping a scalar at a time, the reference for the writer.
     static func referenceQuote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -269,21 +267,62 @@ final class JSONTests: XCTestCase {
         return out + "\""
     }
 
-    /// The word-at-a-time ASCII tests agree with testing each byte, for every length and offset.
-    func testASCIIChecksAgreeWithByteByByte() {
-        for length in 0..<25 {
-            for at in 0..<max(length, 1) {
-                for odd in ["a", " ", "~", "\u{7f}", "\u{1f}", "\t", "é", "\u{80}", "😀"] {
-                    var text = String(repeating: "b", count: length)
-                    if length > 0 {
-                        let i = text.index(text.startIndex, offsetBy: at)
-                        text.replaceSubrange(i...i, with: odd)
-                    }
-                    XCTAssertEqual(text.isAllASCII, text.utf8.allSatisfy { $0 < 0x80 }, text.debugDescription)
-                    XCTAssertEqual(
-                        text.isPrintableASCII, text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, text.debugDescription)
-                }
+    /// An integer a `Double` cannot hold exactly (2^53 and beyond) keeps its exact value through parse and encode:
+    /// ids and counters from a server are sent back as they came.
+    func testBigIntegersKeepTheirExactValue() throws {
+        for digits in [
+            "9007199254740993", "-9007199254740993", "9007199254740992", "12345678901234567890123",
+            "18446744073709551617",
+        ] {
+            let value = try JSONParser.parse(digits)
+            XCTAssertEqual(JSONEncoderFast.encode(value), digits)
+            XCTAssertEqual(value.displayString, digits)
+            XCTAssertEqual(value.numberValue, Double(digits))
+            let object = try JSONParser.parse(#"{"id":"# + digits + #","n":[1,"# + digits + "]}")
+            XCTAssertEqual(JSONEncoderFast.encode(object), #"{"id":"# + digits + #","n":[1,"# + digits + "]}")
+            XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.pretty(object)), object)
+        }
+        XCTAssertNotEqual(try JSONParser.parse("9007199254740993"), try JSONParser.parse("9007199254740992"))
+        // Smaller integers, fractions and exponents stay Doubles; integral Doubles are written without exponent.
+        XCTAssertEqual(try JSONParser.parse("9007199254740991"), .number(9_007_199_254_740_991))
+        XCTAssertEqual(try JSONParser.parse("9007199254740993.0"), .number(9_007_199_254_740_992))
+        XCTAssertEqual(try JSONParser.parse("1e16"), .number(1e16))
+        XCTAssertEqual(JSONEncoderFast.encode(.number(1e16)), "10000000000000000")
+        // Made by hand with text that is not an integer, the case is written as a string, never as bad JSON.
+        XCTAssertEqual(JSONEncoderFast.encode(.bigInteger("12a")), #""12a""#)
+        // Filters compare them exactly.
+        let user: JSONValue = try JSONParser.parse(#"{"n":9007199254740993}"#)
+        for (filter, expected) in [
+            ("n eq 9007199254740993", true), ("n eq 9007199254740992", false), ("n gt 9007199254740992", true),
+            ("n lt 10000000000000000000", true), ("n gt -9007199254740994", true), ("n le 9007199254740993", true),
+        ] {
+            XCTAssertEqual(try FilterParser.parse(filter).matches(user), expected, filter)
+        }
+    }
+
+    /// Bytes that are not UTF-8 are an error at the first bad byte (docs/language.md: JSON is UTF-8), not text
+    /// with U+FFFD in it.
+    func testInvalidUTF8IsAnError() {
+        func error(_ bytes: [UInt8]) -> String? {
+            do {
+                _ = try JSONParser.parse(bytes)
+                return nil
+            } catch {
+                return "\(error.message) @\(error.offset) \(error.isInvalidUTF8)"
             }
+        }
+        let jose = Array(#"{"a":"Jos"#.utf8)
+        XCTAssertEqual(error(jose + [0xE9, 0x22, 0x7D]), "invalid UTF-8 @9 true", "Latin-1")
+        XCTAssertEqual(error(jose + [0xC3, 0xA9, 0xE9, 0x22, 0x7D]), "invalid UTF-8 @11 true", "after valid é")
+        XCTAssertEqual(error(jose + Array(#"\n"#.utf8) + [0xFF, 0x22, 0x7D]), "invalid UTF-8 @11 true", "after escape")
+        XCTAssertEqual(error([0x22, 0xC0, 0x80, 0x22]), "invalid UTF-8 @1 true", "overlong NUL")
+        XCTAssertEqual(error([0x22, 0xED, 0xA0, 0x80, 0x22]), "invalid UTF-8 @1 true", "surrogate")
+        XCTAssertEqual(error([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]), "invalid UTF-8 @1 true", "above U+10FFFF")
+        XCTAssertEqual(error([0x22, 0x61, 0xE2, 0x82, 0x22]), "invalid UTF-8 @2 true", "cut short")
+        XCTAssertEqual(error([0x5B, 0xFF, 0x5D]), "invalid UTF-8 @1 true", "outside a string")
+        XCTAssertEqual(error([0x22] + Array("é😀".utf8) + [0x22]), nil)
+        XCTAssertThrowsError(try JSONParser.parse(jose + [0xE9, 0x22, 0x7D])) { error in
+            XCTAssertEqual("\(error)", "invalid JSON at byte 9: invalid UTF-8")
         }
     }
 }

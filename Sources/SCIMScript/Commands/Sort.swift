@@ -78,7 +78,7 @@ final class SortSource: RecordSource {
         case (nil, nil): return 0
         case (nil, _): return 1
         case (_, nil): return -1
-        case (.number(let x)?, .number(let y)?): return x < y ? -1 : x > y ? 1 : 0
+        case (let x?, let y?) where JSONValue.numericOrder(x, y) != nil: return JSONValue.numericOrder(x, y) ?? 0
         case (.bool(let x)?, .bool(let y)?): return x == y ? 0 : (!x ? -1 : 1)
         case (let x?, let y?):
             let s = x.displayString.lowercased()

@@ -1,20 +1,22 @@
+import Foundation
 import SCIMCore
 
-/// Reads a file descriptor in 64 KiB chunks and hands out bytes and lines, so large files stream.
+/// Reads a file in 64 KiB chunks and hands out bytes and lines, so large files stream.
 final class ByteSource {
     /// The path errors are reported under.
     let path: String
-    private var fd: Int32
-    private var buffer: [UInt8]
+    private var file: FileHandle?
+    private let chunkSize: Int
+    private var buffer: [UInt8] = []
     private var position = 0
     private var end = 0
     private var reachedEnd = false
 
-    /// A source over an open descriptor, which it now owns.
-    init(path: String, fd: Int32, chunkSize: Int = 64 * 1024) {
+    /// A source over an open file, which it now owns.
+    init(path: String, file: FileHandle, chunkSize: Int = 64 * 1024) {
         self.path = path
-        self.fd = fd
-        self.buffer = [UInt8](repeating: 0, count: max(16, chunkSize))
+        self.file = file
+        self.chunkSize = max(16, chunkSize)
     }
 
     deinit { close() }
@@ -137,79 +139,37 @@ final class ByteSource {
         }
     }
 
-    /// Closes the descriptor; later reads see end of file.
+    /// Closes the file; later reads see end of file.
     func close() {
-        guard fd >= 0 else { return }
-        POSIX.closeFile(fd)
-        fd = -1
+        try? file?.close()
+        file = nil
         reachedEnd = true
         position = 0
         end = 0
     }
 
     private func refill() throws(RecordFileError) -> Bool {
-        if reachedEnd || fd < 0 { return false }
-        let descriptor = fd
-        let result = buffer.withUnsafeMutableBytes { POSIX.read(descriptor, into: $0) }
-        switch result {
-        case .success(0):
+        guard !reachedEnd, let file else { return false }
+        let chunk: Data?
+        do {
+            chunk = try file.read(upToCount: chunkSize)
+        } catch {
+            reachedEnd = true
+            throw RecordFileError(path: path, message: "cannot read: \(FileAccess.reason(error))")
+        }
+        guard let chunk, !chunk.isEmpty else {
             reachedEnd = true
             return false
-        case .success(let n):
-            position = 0
-            end = n
-            return true
-        case .failure(let error):
-            reachedEnd = true
-            throw RecordFileError(path: path, message: "cannot read: \(error.message)")
         }
+        buffer = [UInt8](chunk)
+        position = 0
+        end = buffer.count
+        return true
     }
 }
 
 /// Byte-level helpers for checking and describing file text.
 enum TextBytes {
-    /// The offset of the first byte that is not part of well-formed UTF-8; `nil` when all of it is.
-    static func firstInvalidUTF8<C: RandomAccessCollection<UInt8>>(_ bytes: C) -> Int? where C.Index == Int {
-        var i = bytes.startIndex
-        let n = bytes.endIndex
-        while i < n {
-            let c = bytes[i]
-            if c < 0x80 {
-                i += 1
-                continue
-            }
-            let need: Int
-            var scalar: UInt32
-            let minimum: UInt32
-            switch c {
-            case 0xC2...0xDF:
-                need = 1
-                scalar = UInt32(c & 0x1F)
-                minimum = 0x80
-            case 0xE0...0xEF:
-                need = 2
-                scalar = UInt32(c & 0x0F)
-                minimum = 0x800
-            case 0xF0...0xF4:
-                need = 3
-                scalar = UInt32(c & 0x07)
-                minimum = 0x10000
-            default: return i - bytes.startIndex
-            }
-            guard i + need < n else { return i - bytes.startIndex }
-            for k in 1...need {
-                let continuation = bytes[i + k]
-                guard continuation & 0xC0 == 0x80 else { return i - bytes.startIndex }
-                scalar = scalar << 6 | UInt32(continuation & 0x3F)
-            }
-            if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
-                return i - bytes.startIndex
-            }
-            i += need + 1
-        }
-        return nil
-    }
-
     /// The 1-based line of a byte offset.
     static func line(ofOffset offset: Int, in bytes: [UInt8]) -> Int {
         var line = 1
@@ -254,7 +214,7 @@ enum TextBytes {
         switch value {
         case .null: return "null"
         case .bool: return "a Boolean"
-        case .number: return "a number"
+        case .number, .bigInteger: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"

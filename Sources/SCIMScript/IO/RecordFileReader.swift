@@ -1,3 +1,4 @@
+import Foundation
 import SCIMCore
 
 /// Reads records from a CSV, JSON or JSON Lines file, one at a time.
@@ -36,18 +37,16 @@ public final class RecordFileReader {
         guard let format = format ?? RecordFileFormat(path: path) else {
             throw RecordFileError(path: path, message: RecordFileFormat.unknownFormatMessage)
         }
-        let fd: Int32
-        switch POSIX.openForReading(path) {
-        case .success(let descriptor): fd = descriptor
-        case .failure(let error): throw RecordFileError(path: path, message: "cannot read: \(error.message)")
-        }
-        if POSIX.isDirectory(fd: fd) {
-            POSIX.closeFile(fd)
-            throw RecordFileError(path: path, message: "cannot read: \(POSIX.isDirectoryCode.message)")
+        let file: FileHandle
+        do {
+            // A directory fails here too ("Is a directory").
+            file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        } catch {
+            throw RecordFileError(path: path, message: "cannot read: \(FileAccess.reason(error))")
         }
         self.path = path
         self.format = format
-        self.source = ByteSource(path: path, fd: fd)
+        self.source = ByteSource(path: path, file: file)
         do throws(RecordFileError) {
             let head = try source.lookahead(4)
             if head.starts(with: [0xEF, 0xBB, 0xBF]) {
@@ -114,10 +113,9 @@ public final class RecordFileReader {
         var names: [String] = []
         var seen: [String: Int] = [:]
         for (i, raw) in row.fields.enumerated() {
-            guard TextBytes.firstInvalidUTF8(raw) == nil else {
+            guard let name = String(validating: raw, as: UTF8.self)?.trimmedSpaces else {
                 throw error(row.fieldLines[i], "invalid UTF-8 in the header; save the file as UTF-8")
             }
-            let name = String(decoding: raw, as: UTF8.self).trimmedSpaces
             if name.isEmpty {
                 throw error(row.line, "empty column name in the header (column \(i + 1))")
             }
@@ -157,13 +155,13 @@ public final class RecordFileReader {
             }
             var record = Record()
             for (i, raw) in row.fields.enumerated() where !raw.isEmpty {
-                guard TextBytes.firstInvalidUTF8(raw) == nil else {
+                guard let text = String(validating: raw, as: UTF8.self) else {
                     throw error(
                         row.fieldLines[i],
                         "invalid UTF-8 in column '\(OneLine.clean(header[i]))'; save the file as UTF-8"
                     )
                 }
-                let value = JSONValue.string(String(decoding: raw, as: UTF8.self))
+                let value = JSONValue.string(text)
                 if headerIsPath[i] {
                     record.setValue(value, atPath: header[i])
                 } else {
@@ -243,13 +241,14 @@ public final class RecordFileReader {
         guard let start = bytes.firstIndex(where: { !TextBytes.isWhitespace($0) }) else {
             throw error(nil, "the file is empty; expected a JSON array of objects")
         }
-        if let bad = TextBytes.firstInvalidUTF8(bytes) {
-            throw error(TextBytes.line(ofOffset: bad, in: bytes), "invalid UTF-8; save the file as UTF-8")
-        }
         let value: JSONValue
         do throws(JSONParseError) {
             value = try JSONParser.parse(bytes)
         } catch {
+            if error.isInvalidUTF8 {
+                let line = TextBytes.line(ofOffset: error.offset, in: bytes)
+                throw self.error(line, "invalid UTF-8; save the file as UTF-8")
+            }
             let first = bytes[start]
             if first != UInt8(ascii: "[") && first != UInt8(ascii: "{") {
                 let snippet = TextBytes.snippet(bytes[start...])
@@ -360,16 +359,14 @@ public final class RecordFileReader {
             guard let start = lineBuffer.firstIndex(where: { !TextBytes.isWhitespace($0) }) else { continue }
             let isFirst = !sawContent
             sawContent = true
-            if let bad = TextBytes.firstInvalidUTF8(lineBuffer) {
-                throw error(
-                    lineNumber,
-                    "invalid UTF-8 (column \(TextBytes.column(ofOffset: bad, in: lineBuffer))); save the file as UTF-8"
-                )
-            }
             let value: JSONValue
             do throws(JSONParseError) {
                 value = try JSONParser.parse(lineBuffer)
             } catch {
+                if error.isInvalidUTF8 {
+                    let column = TextBytes.column(ofOffset: error.offset, in: lineBuffer)
+                    throw self.error(lineNumber, "invalid UTF-8 (column \(column)); save the file as UTF-8")
+                }
                 let first = lineBuffer[start]
                 if isFirst, first != UInt8(ascii: "{"), first != UInt8(ascii: "[") {
                     let snippet = TextBytes.snippet(lineBuffer[start...])

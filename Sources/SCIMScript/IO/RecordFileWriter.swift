@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes records to a CSV, JSON or JSON Lines file, all or nothing.
 ///
 /// Records go to a temporary file next to the target (`.NAME.scimsh-PID-N.tmp`, mode 0666 less the umask); ``close()``
@@ -19,7 +21,7 @@ public final class RecordFileWriter {
     }
 
     private let temporaryPath: String
-    private var fd: Int32
+    private var file: FileHandle?
     private var formatter: any RecordWriter
     private var state = State.open
     private var pending: [UInt8] = []
@@ -30,8 +32,8 @@ public final class RecordFileWriter {
         guard let format = format ?? RecordFileFormat(path: path) else {
             throw RecordFileError(path: path, message: RecordFileFormat.unknownFormatMessage)
         }
-        if POSIX.isDirectory(path) {
-            throw RecordFileError(path: path, message: "cannot write: \(POSIX.isDirectoryCode.message)")
+        if FileAccess.isDirectory(path) {
+            throw RecordFileError(path: path, message: "cannot write: \(FileAccess.reason(errno: EISDIR))")
         }
         let directoryPrefix: Substring
         let name: Substring
@@ -44,15 +46,15 @@ public final class RecordFileWriter {
         }
         var attempt = 0
         while true {
-            let candidate =
-                "\(directoryPrefix).\(name).scimsh-\(POSIX.processID)-\(UInt32.random(in: 0...UInt32.max)).tmp"
-            switch POSIX.createExclusive(candidate) {
-            case .success(let fd):
-                self.fd = fd
+            let pid = ProcessInfo.processInfo.processIdentifier
+            let candidate = "\(directoryPrefix).\(name).scimsh-\(pid)-\(UInt32.random(in: 0...UInt32.max)).tmp"
+            switch FileAccess.open(candidate, flags: O_WRONLY | O_CREAT | O_EXCL) {
+            case .success(let file):
+                self.file = file
                 self.temporaryPath = candidate
             case .failure(let error):
                 attempt += 1
-                if error.code == POSIXCode.exists, attempt < 100 { continue }
+                if error.code == .EEXIST, attempt < 100 { continue }
                 throw RecordFileError(path: path, message: "cannot write: \(error.message)")
             }
             break
@@ -79,22 +81,24 @@ public final class RecordFileWriter {
         try checkOpen()
         try emit(formatter.finish())
         try flush()
-        if case .failure(let error) = POSIX.sync(fd) { try fail("cannot write: \(error.message)") }
-        let result = POSIX.closeFile(fd)
-        fd = -1
-        if case .failure(let error) = result { try fail("cannot write: \(error.message)") }
-        if case .failure(let error) = POSIX.renameFile(temporaryPath, path) {
-            try fail("cannot write: \(error.message)")
+        do {
+            try file?.synchronize()
+            try file?.close()
+            file = nil
+        } catch {
+            try fail("cannot write: \(FileAccess.reason(error))")
         }
+        // rename(2) replaces the target atomically (FileManager's move refuses an existing target).
+        if rename(temporaryPath, path) != 0 { try fail("cannot write: \(FileAccess.reason(errno: errno))") }
         state = .closed
     }
 
     /// Abandons the file: removes the temporary file and leaves any existing file at ``path`` as it was.
     public func discard() {
         guard case .open = state else { return }
-        if fd >= 0 { POSIX.closeFile(fd) }
-        fd = -1
-        POSIX.removeFile(temporaryPath)
+        try? file?.close()
+        file = nil
+        try? FileManager.default.removeItem(atPath: temporaryPath)
         state = .discarded
     }
 
@@ -116,18 +120,20 @@ public final class RecordFileWriter {
     /// Writes out the queued text.
     private func flush() throws(RecordFileError) {
         guard !pending.isEmpty else { return }
-        let descriptor = fd
-        let result = pending.withUnsafeBytes { POSIX.writeAll(descriptor, $0) }
-        pending.removeAll(keepingCapacity: true)
-        if case .failure(let error) = result { try fail("cannot write: \(error.message)") }
+        defer { pending.removeAll(keepingCapacity: true) }
+        do {
+            try file?.write(contentsOf: pending)
+        } catch {
+            try fail("cannot write: \(FileAccess.reason(error))")
+        }
     }
 
     /// Removes the temporary file and remembers the error, so later calls throw it again.
     private func fail(_ message: String) throws(RecordFileError) -> Never {
         let error = RecordFileError(path: path, message: message)
-        if fd >= 0 { POSIX.closeFile(fd) }
-        fd = -1
-        POSIX.removeFile(temporaryPath)
+        try? file?.close()
+        file = nil
+        try? FileManager.default.removeItem(atPath: temporaryPath)
         state = .failed(error)
         throw error
     }

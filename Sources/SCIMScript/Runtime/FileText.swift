@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reading whole text files (scripts, `source`) with errors a person can act on.
 public enum FileText {
     /// Why a file could not be read.
@@ -12,27 +14,29 @@ public enum FileText {
     public static func read(_ path: String, maxBytes: Int = 64 << 20, regularOnly: Bool = false) throws(Failure)
         -> String
     {
-        let fd: Int32
-        switch POSIX.openForReading(path, nonBlocking: regularOnly) {
-        case .success(let f): fd = f
+        if FileAccess.isDirectory(path) { throw Failure(message: "it is a directory") }
+        let file: FileHandle
+        switch FileAccess.open(path, flags: O_RDONLY | (regularOnly ? O_NONBLOCK : 0)) {
+        case .success(let f): file = f
         case .failure(let code): throw Failure(message: code.message)
         }
-        defer { POSIX.closeFile(fd) }
-        if POSIX.isDirectory(fd: fd) { throw Failure(message: "it is a directory") }
-        if regularOnly, !POSIX.isRegularFile(fd: fd) {
-            throw Failure(message: "it is not a regular file (a FIFO, device or socket); use a plain text file")
+        defer { try? file.close() }
+        if regularOnly {
+            var info = stat()
+            guard fstat(file.fileDescriptor, &info) == 0, UInt32(info.st_mode) & 0o170000 == 0o100000 else {
+                throw Failure(message: "it is not a regular file (a FIFO, device or socket); use a plain text file")
+            }
         }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let result = chunk.withUnsafeMutableBytes { POSIX.read(fd, into: $0) }
-            guard case .success(let n) = result else {
-                if case .failure(let code) = result { throw Failure(message: code.message) }
-                break
+        do {
+            while let chunk = try file.read(upToCount: 65536), !chunk.isEmpty {
+                bytes.append(contentsOf: chunk)
+                if bytes.count > maxBytes { throw Failure(message: "larger than \(maxBytes >> 20) MiB") }
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > maxBytes { throw Failure(message: "larger than \(maxBytes >> 20) MiB") }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(message: FileAccess.reason(error))
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw Failure(message: "it is not UTF-8 text")

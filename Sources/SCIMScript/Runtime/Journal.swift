@@ -1,3 +1,4 @@
+import Foundation
 import SCIMCore
 import Synchronization
 
@@ -226,8 +227,11 @@ public final class Journal: Sendable {
 
     func writeAll(_ bytes: [UInt8]) throws {
         let f = try open()
-        if case .failure(let code) = bytes.withUnsafeBytes({ POSIX.writeAll(f, $0) }) {
-            throw ScriptError("cannot write the journal \(path): \(code.message)")
+        do {
+            // One write(2) for the lines, through a handle that leaves the descriptor open.
+            try FileHandle(fileDescriptor: f, closeOnDealloc: false).write(contentsOf: bytes)
+        } catch {
+            throw ScriptError("cannot write the journal \(path): \(FileAccess.reason(error))")
         }
     }
 

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Counts the writes a pipeline has started and finished, so a `find` upstream of them can page safely
 /// through a listing that those writes change (see ``FindSource``).
-public final class MutationCounter: Sendable {
+public final class MutationCounter: WriteCounting {
     private let queued = Atomic<Int>(0)
     private let started = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
@@ -29,6 +29,10 @@ public final class MutationCounter: Sendable {
     public func fail() { failed.add(1, ordering: .sequentiallyConsistent) }
     /// Operations that failed so far; the statement fails when this is not zero.
     public var failedCount: Int { failed.load(ordering: .sequentiallyConsistent) }
+    /// Writes queued so far: a `find` before the write stage pages around them (``ListingCursor``).
+    public var writesBegun: Int { queuedCount }
+    /// Writes finished so far.
+    public var writesFinished: Int { completedCount }
 }
 
 /// What every stage of one running pipeline shares.

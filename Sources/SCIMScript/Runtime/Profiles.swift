@@ -1,3 +1,4 @@
+import Foundation
 import SCIMClient
 import SCIMCore
 import TOMLKit
@@ -242,7 +243,7 @@ public struct ProfileFile: Sendable {
 
     /// Reads and checks a profiles file; `~/` in file names is the home folder of `environment`.
     public static func load(path: String, environment: [String: String]) throws(ProfileError) -> ProfileFile {
-        guard POSIX.exists(path) else { throw ProfileError.missingFile(path) }
+        guard FileManager.default.fileExists(atPath: path) else { throw ProfileError.missingFile(path) }
         let text: String
         do {
             text = try FileText.read(path, maxBytes: 1 << 20)

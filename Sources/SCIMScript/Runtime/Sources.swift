@@ -47,29 +47,23 @@ public final class MapSource: RecordSource {
 /// asked for more (a plain listing asks for it while the last users of the current page are passed on).
 ///
 /// When later stages write (`find active eq true | delete`), those writes can move users out of the listing
-/// while it is paged: on ODM a deactivated user leaves `find`. Plain paging would then skip users. In that mode
-/// the source remembers the ids it has passed on and starts each next page early by as many positions as
-/// writes may have taken effect since the previous page was fetched; repeated users are dropped. Every matched
-/// user is reached exactly once, whatever the writes do.
+/// while it is paged: on ODM a deactivated user leaves `find`. The listing then pages around them with a
+/// ``ListingCursor`` (the client library's `findAll` does the same): every matched user is reached exactly once,
+/// whatever the writes do.
 public final class FindSource: RecordSource {
     let client: SCIMClient
     let filterText: String?
-    let pageSize: Int
     let limit: Int?
-    let mutations: MutationCounter?
     let check: SCIMFilter?
     let onDropped: (Int) -> Void
     let context: PipelineContext
 
+    var cursor: ListingCursor
     var buffer: [SCIMUser] = []
     var position = 0
-    var nextStart = 1
-    var finished = false
     var emitted = 0
-    var seen: Set<String> = []
-    var completedAtLastFetch = 0
     var dropped = 0
-    var pageCheck = PageCheck()
+    var stopped = false
     /// The server's `totalResults` from the latest page.
     public private(set) var totalResults: Int?
     /// The next page, requested while the current one is still being passed on (see ``prefetchIfUseful()``).
@@ -83,9 +77,8 @@ public final class FindSource: RecordSource {
     ) {
         self.client = client
         self.filterText = filter
-        self.pageSize = pageSize
+        self.cursor = ListingCursor(pageSize: pageSize, writes: mutations)
         self.limit = limit
-        self.mutations = mutations
         self.check = check
         self.context = context
         self.onDropped = onDropped
@@ -98,9 +91,6 @@ public final class FindSource: RecordSource {
             while position < buffer.count {
                 let user = buffer[position]
                 position += 1
-                if mutations != nil, let id = user.id {
-                    guard seen.insert(id).inserted else { continue }
-                }
                 if let check, !check.matches(user.json) {
                     dropped += 1
                     continue
@@ -110,7 +100,7 @@ public final class FindSource: RecordSource {
                 prefetchIfUseful()
                 return user.attributes
             }
-            guard !finished else { return finish() }
+            guard !stopped, !cursor.finished else { return finish() }
             try await fetch()
         }
     }
@@ -126,23 +116,22 @@ public final class FindSource: RecordSource {
             onDropped(dropped)
             dropped = 0
         }
-        finished = true
+        stopped = true
         buffer = []
         return nil
     }
 
     /// Requests the next page while the last users of this one are passed on, so that the stages after a plain
     /// listing do not run dry at every page boundary. Not with writes downstream: there the next start depends on
-    /// the writes of this page's users (see ``fetch()``), which are not all known yet.
+    /// the writes of this page's users (see ``ListingCursor``), which are not all known yet.
     func prefetchIfUseful() {
-        guard mutations == nil, prefetch == nil, !finished else { return }
+        guard !cursor.pagesAroundWrites, prefetch == nil, !stopped, !cursor.finished else { return }
         let remaining = buffer.count - position
         guard remaining <= 2 * context.concurrency else { return }
         if let limit, emitted + remaining >= limit { return }
         let client = self.client
         let filter = filterText
-        let count = pageSize
-        let start = nextStart
+        let (start, count) = cursor.nextRequest()
         prefetch = (
             start,
             Task {
@@ -152,7 +141,7 @@ public final class FindSource: RecordSource {
     }
 
     func fetch() async throws {
-        var start = nextStart
+        let start: Int
         let page: ListResponse
         do {
             if let (prefetchedStart, task) = prefetch {
@@ -160,20 +149,8 @@ public final class FindSource: RecordSource {
                 start = prefetchedStart
                 page = try await task.value
             } else {
-                var count = pageSize
-                if let mutations {
-                    // Writes that had not finished before the previous fetch may have removed users from the
-                    // listing since; start early by that many positions (repeats are dropped via `seen`). Queued
-                    // writes count too: they may start while this request is on its way. None can be queued
-                    // meanwhile, because the write stage is waiting for this very page.
-                    let mayHaveMoved = max(0, mutations.queuedCount - completedAtLastFetch)
-                    start = max(1, nextStart - mayHaveMoved)
-                    completedAtLastFetch = mutations.completedCount
-                    // The early start is usually a page's worth (every user of the last page was written), and
-                    // most writes move nobody: ask for those positions on top of a page, or the answer would be
-                    // all repeats and need a second request.
-                    count = pageSize + min(nextStart - start, pageSize)
-                }
+                let (first, count) = cursor.nextRequest()
+                start = first
                 page = try await client.findUsers(filter: filterText, startIndex: start, count: count)
             }
         } catch let error as SCIMError {
@@ -181,28 +158,14 @@ public final class FindSource: RecordSource {
             let hint = context.session.hint(for: error).map { "\n" + $0 } ?? ""
             throw ScriptError(context.session.scrub(error.description) + hint)
         }
-        if let problem = pageCheck.problem(with: page, start: start, repeatsExpected: mutations != nil) {
-            finished = true
+        totalResults = page.totalResults
+        do throws(ListingCursor.Stop) {
+            buffer = try await cursor.accept(page, start: start)
+        } catch {
+            guard case .problem(let problem) = error else { throw CancellationError() }
             throw ScriptError(context.session.scrub(problem))
         }
-        totalResults = page.totalResults
-        buffer = page.resources
         position = 0
-        nextStart = start + page.resources.count
-        // The listing only shrinks while we page (writes downstream can move users out of it, not in), so once a
-        // page reaches the end of the listing as it was at that moment, every matching user has been seen.
-        if page.resources.isEmpty || nextStart > page.totalResults {
-            finished = true
-            return
-        }
-        if mutations != nil, page.resources.allSatisfy({ $0.id.map { seen.contains($0) } ?? false }) {
-            // A whole page of users already passed on: nothing moved them; wait for writes in flight so the
-            // next start is computed from settled counts and paging cannot stall.
-            while mutations.map({ $0.queuedCount > $0.completedCount }) ?? false {
-                try await Task.sleep(for: .milliseconds(2))
-            }
-            completedAtLastFetch = mutations?.completedCount ?? 0
-        }
     }
 }
 
