@@ -43,7 +43,7 @@ struct REPL {
             let session = interpreter.session
             let context = CompletionContext(
                 commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
-                statements: BuiltinCommands.statements + ["exit", "quit", "history"],
+                statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
                 attributes: CompletionContext.standardAttributes,
                 variables: Array(
                     Set(session.variables.keys).union(session.recordLists.keys)
@@ -123,6 +123,10 @@ struct REPL {
                     }
                     continue
                 }
+                if trimmed == "tutorial" || trimmed.hasPrefix("tutorial ") {
+                    Tutorial.atPrompt(trimmed, editor: editor, environment: environment)
+                    continue
+                }
                 if trimmed == "history" || trimmed.hasPrefix("history ") {
                     let n = Int(String(trimmed.dropFirst(7)).trimmingSpaces) ?? 20
                     let entries = editor.historyEntries.suffix(max(1, n))
@@ -167,6 +171,7 @@ struct REPL {
             s +=
                 "Connected to the built-in SANDBOX at \(sandbox.baseURL) (\(sandbox.users().count) users; changes are not kept).\n"
             s += "Set host = \"https://…\" and token = $env.ODM_TOKEN to work on a real server.\n"
+            s += "New to SCIM? Type 'tutorial' for a guided tour in short lessons.\n"
         } else if let c = interpreter.session.clientConfiguration() {
             let profile = interpreter.session.string("profile").map { " (profile \($0))" } ?? ""
             s += "Server: \(c.baseURL)\(profile)\n"
