@@ -592,7 +592,7 @@ final class REPLTests: XCTestCase {
         try writeFile(data + "/a.csv", "id,externalId\n2819c223-7f76-453a-919d-413861904646,\(hostile)\n")
         try writeFile(data + "/b.csv", "id,externalId\n5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01,\(hostile)\n")
         let script = """
-            import \(data)/a.csv | patch externalId | count
+            import \(data)/a.csv | patch externalId | count | table
             set on_error = continue
             import \(data)/b.csv | patch externalId | count
             find userName eq "bjensen" | csv userName externalId

@@ -59,6 +59,9 @@ public protocol Command: Sendable {
     var isSourceOnly: Bool { get }
     /// Whether it consumes records and prints them (table, json, ...), so no implicit output follows.
     var isOutput: Bool { get }
+    /// Whether, as the last stage with the default table output, its one value is printed bare, like `wc -l`
+    /// (`count` prints `6`, not a table; `count | table` still gives the table).
+    var printsBareValue: Bool { get }
 
     /// Builds the running stage.
     func makeStage(_ invocation: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource
@@ -76,6 +79,7 @@ extension Command {
     public var isMutating: Bool { false }
     public var isSourceOnly: Bool { false }
     public var isOutput: Bool { false }
+    public var printsBareValue: Bool { false }
     public var examples: [CommandExample] { [] }
     public var help: String { summary }
     public func attributesWritten(by invocation: StageInvocation) -> Set<String>? { nil }
