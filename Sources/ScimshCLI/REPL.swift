@@ -39,25 +39,34 @@ struct REPL {
         }
         let cwd = FileSystem.currentDirectory()
         let home = environment["HOME"]
+        let lookup = ServerValueLookup()
         editor.completionProvider = { line, cursor in
             let session = interpreter.session
-            let context = CompletionContext(
-                commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
-                statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
-                attributes: CompletionContext.standardAttributes,
-                variables: Array(
-                    Set(session.variables.keys).union(session.recordLists.keys)
-                        .union(Session.knownVariables.map(\.name))
-                ).sorted(),
-                helpTopics: (interpreter.commands.map(\.name) + [
-                    "filter", "variables", "syntax", "statements", "exit-codes",
-                ])
-                .sorted(),
-                knownIds: interpreter.seen.ids,
-                knownUserNames: interpreter.seen.userNames,
-                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
-                profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
-            let r = Completer.complete(line: line, cursor: cursor, context: context)
+            func context() -> CompletionContext {
+                CompletionContext(
+                    commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
+                    statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
+                    attributes: CompletionContext.standardAttributes,
+                    variables: Array(
+                        Set(session.variables.keys).union(session.recordLists.keys)
+                            .union(Session.knownVariables.map(\.name))
+                    ).sorted(),
+                    helpTopics: (interpreter.commands.map(\.name) + [
+                        "filter", "variables", "syntax", "statements", "exit-codes",
+                    ])
+                    .sorted(),
+                    knownIds: interpreter.seen.ids,
+                    knownUserNames: interpreter.seen.userNames,
+                    fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
+                    profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
+            }
+            var r = Completer.complete(line: line, cursor: cursor, context: context())
+            // Nothing seen fits: one bounded lookup on the server (silent when it is slow), then again.
+            if r.candidates.isEmpty, let want = ServerValueLookup.want(line: line, result: r),
+                lookup.lookUp(want, interpreter: interpreter)
+            {
+                r = Completer.complete(line: line, cursor: cursor, context: context())
+            }
             return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
         }
 
