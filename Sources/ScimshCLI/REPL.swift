@@ -45,6 +45,7 @@ struct REPL {
             func context() -> CompletionContext {
                 CompletionContext(
                     commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
+                    signatures: CommandSignature.table(interpreter.commands),
                     statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
                     attributes: CompletionContext.standardAttributes,
                     variables: Array(

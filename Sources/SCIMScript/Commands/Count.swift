@@ -3,7 +3,7 @@ import SCIMCore
 /// `count`: counts records.
 struct CountCommand: Command {
     let name = "count"
-    let signature = "… | count"
+    let signature = CommandSignature(output: .value)
     let summary = "count the records (prints the number; passes on {count: N})"
     let category = CommandCategory.local
     let help = """
@@ -11,7 +11,6 @@ struct CountCommand: Command {
         stage it prints the bare number, like wc -l (with output = table, the default); count | table prints \
         the record as a table, and json, jsonl and csv output print the record.
         """
-    let printsBareValue = true
     var examples: [CommandExample] {
         [
             CommandExample("find | count", "how many active users (prints the number)"),
