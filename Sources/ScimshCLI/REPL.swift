@@ -43,7 +43,7 @@ struct REPL {
         editor.completionProvider = { line, cursor in
             let session = interpreter.session
             func context() -> CompletionContext {
-                CompletionContext(
+                var context = CompletionContext(
                     commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
                     signatures: CommandSignature.table(interpreter.commands),
                     statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
@@ -60,6 +60,8 @@ struct REPL {
                     knownUserNames: interpreter.seen.userNames,
                     fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
                     profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
+                context.dialect = PipelineContext.dialect(of: session)
+                return context
             }
             var r = Completer.complete(line: line, cursor: cursor, context: context())
             // Nothing seen fits: one bounded lookup on the server (silent when it is slow), then again.

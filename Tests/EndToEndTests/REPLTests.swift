@@ -293,6 +293,17 @@ final class REPLTests: XCTestCase {
         try await waitForInput(tmux, #"find userName eq "alice.martin" "#)
     }
 
+    /// The sandbox is ODM: a filter `find` sends is offered only `eq` (and `and`), so Tab completes it outright.
+    func testTabOffersODMOperatorsOnlyInFind() async throws {
+        let tmux = try await launchSandboxShell()
+        try tmux.sendText("find userName ")
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, "find userName eq ")
+        try tmux.sendText(#""bjensen" "#)
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, #"find userName eq "bjensen" and "#)
+    }
+
     /// The same lookup completes ids after `get`.
     func testTabCompletesIdFromTheServerWithNothingSeen() async throws {
         let tmux = try await launchSandboxShell()

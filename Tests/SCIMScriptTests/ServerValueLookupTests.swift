@@ -69,4 +69,21 @@ final class ServerValueLookupTests: InterpreterTestCase {
         XCTAssertEqual(h.messages, "")
         XCTAssertTrue(h.log.first?.description.contains("filter=userName%20sw%20%22al%22") ?? false, "\(h.log)")
     }
+
+    /// Operators follow the dialect in a filter the server runs (`find`), not in one run here (`where`).
+    func testOperatorsFollowTheDialect() {
+        var odm = CompletionContext()
+        odm.dialect = .odm
+        func candidates(_ line: String, _ context: CompletionContext) -> [String] {
+            Completer.complete(line: line, cursor: line.utf8.count, context: context).candidates
+        }
+        let all = ["co", "eq", "ew", "ge", "gt", "le", "lt", "ne", "pr", "sw"]
+        XCTAssertEqual(candidates("find userName ", odm), ["eq"])
+        XCTAssertEqual(candidates(#"find userName eq "a" "#, odm), ["and"])
+        XCTAssertFalse(candidates("find ", odm).contains("not"))
+        XCTAssertEqual(candidates("find | where userName ", odm), all)
+        XCTAssertEqual(candidates(#"find | where userName eq "a" "#, odm), ["and", "or"])
+        XCTAssertEqual(candidates("find userName ", CompletionContext()), all)
+        XCTAssertEqual(candidates(#"find userName eq "a" "#, CompletionContext()), ["and", "or"])
+    }
 }
