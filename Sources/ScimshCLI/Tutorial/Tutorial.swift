@@ -143,6 +143,8 @@ struct Tutorial {
             switch readLine(prompt) {
             case .endOfFile: return .left
             case .interrupted:
+                // SIGTERM or SIGHUP end the tutorial (progress is saved as each lesson ends); Ctrl-C clears the line.
+                if Interrupts.shared.terminatingSignal != 0 { return .left }
                 pending = ""
                 continue
             case .line(let line):
@@ -191,6 +193,7 @@ struct Tutorial {
                         + "\n")
                 return .done
             }
+            if Interrupts.shared.terminatingSignal != 0 { return .left }
             tries += 1
             Stdio.writeAll(
                 1,
