@@ -137,6 +137,7 @@ struct REPL {
                 }
                 if trimmed == "tutorial" || trimmed.hasPrefix("tutorial ") {
                     Tutorial.atPrompt(trimmed, editor: editor, environment: environment)
+                    if let code = terminated(editor, historyFile, interpreter) { return code }
                     continue
                 }
                 if trimmed == "history" || trimmed.hasPrefix("history ") {

@@ -141,7 +141,11 @@ enum E2E {
     static func terminal(
         _ arguments: [String], home: String, environment extra: [String: String] = [:]
     ) throws -> TmuxSession {
-        var command = ["/bin/sh", "-c", "\"$@\"; echo \"[scimsh exited $?]\"", "sh", "/usr/bin/env"]
+        // `trap : INT TERM HUP` keeps the shell alive (libedit passes a SIGTERM on to the process group) while
+        // scimsh, which gets the default dispositions back on exec, handles it.
+        var command = [
+            "/bin/sh", "-c", "trap : INT TERM HUP; \"$@\"; echo \"[scimsh exited $?]\"", "sh", "/usr/bin/env",
+        ]
         for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "SCIMSH_PROFILE", "EDITRC", "LC_ALL"] {
             command += ["-u", name]
         }

@@ -163,4 +163,27 @@ final class TutorialTests: XCTestCase {
         try shell.sendLine(#"echo back "in" the shell"#)
         try await shell.waitFor("\nback in the shell")
     }
+
+    /// SIGTERM at the tutorial's prompt ends scimsh with 143 (it used to read on as after Ctrl-C), from
+    /// `scimsh tutorial` and from `tutorial` typed at the shell's prompt alike.
+    func testSIGTERMAtTheTutorialPromptExits143() async throws {
+        guard TmuxSession.isAvailable else { throw XCTSkip("tmux is not installed (make test installs it)") }
+        for atShellPrompt in [false, true] {
+            let tmux = try launch(atShellPrompt ? [] : ["tutorial"])
+            if atShellPrompt {
+                try await waitForPrompt(tmux, "scimsh [sandbox]> ")
+                try tmux.sendLine("tutorial")
+            }
+            try await waitForPrompt(tmux, "tutorial 1> ")
+            let shell = try tmux.run(["display-message", "-p", "-t", tmux.sessionName, "#{pane_pid}"])
+            let children = try Fixtures.run(
+                "/usr/bin/pgrep", ["-P", shell.trimmingCharacters(in: .whitespacesAndNewlines)])
+            let pid = try XCTUnwrap(
+                Int32(children.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), children.stdout)
+            kill(pid, SIGTERM)
+            let screen = try await tmux.waitFor("[scimsh exited 143]")
+            XCTAssertTrue(screen.contains("scimsh: terminated by SIGTERM"), screen)
+            tmux.kill()
+        }
+    }
 }

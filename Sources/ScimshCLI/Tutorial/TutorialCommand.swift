@@ -47,6 +47,8 @@ struct TutorialCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let status = tutorial.run(action)
+        // ScimshMain turns the status into 128 + the signal.
+        if Interrupts.shared.terminatingSignal != 0 { Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n") }
         if status != 0 { throw ExitCode(status) }
     }
 }
