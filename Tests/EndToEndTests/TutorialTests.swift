@@ -87,6 +87,23 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(r.stderr.hasPrefix("scimsh: 01-none.toml: unknown key 'colour'"), r.stderr)
     }
 
+    func testListShowsProgressAndResetForgetsIt() throws {
+        try FileManager.default.createDirectory(atPath: home + "/state/scimsh", withIntermediateDirectories: true)
+        try "01-users\nno-such-lesson\n".write(
+            toFile: home + "/state/scimsh/tutorial", atomically: true, encoding: .utf8)
+        var r = try Fixtures.runScimsh(["tutorial", "list"], environment: environment)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("✓  1. What a User resource is\n   2. "), r.stdout)
+        XCTAssertTrue(
+            r.stdout.hasSuffix(
+                "\n1 of \(try lessonFiles.count) done. 'tutorial' goes on, 'tutorial N' does lesson N.\n"))
+        r = try Fixtures.runScimsh(["tutorial", "reset"], environment: environment)
+        XCTAssertEqual(r.stdout, "Tutorial progress cleared; 'tutorial' starts at lesson 1.\n")
+        XCTAssertEqual(try String(contentsOfFile: home + "/state/scimsh/tutorial", encoding: .utf8), "")
+        r = try Fixtures.runScimsh(["tutorial", "list"], environment: environment)
+        XCTAssertTrue(r.stdout.hasPrefix("   1. What a User resource is\n"), r.stdout)
+    }
+
     func testAWrongLessonNumberIsAUsageError() throws {
         let r = try Fixtures.runScimsh(["tutorial", "99"], environment: environment)
         XCTAssertEqual(r.status, 2)
