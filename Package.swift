@@ -72,9 +72,14 @@ let package = Package(
             dependencies: [
                 "SCIMCore", "SCIMClient", "SCIMScript", "SCIMSandbox", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
-            swiftSettings: upcoming
+            swiftSettings: upcoming,
+            plugins: ["EmbedLessons"]
         ),
+        // The tutorial's lessons (tutorial/*.toml) built into ScimshCLI, so an installed binary needs no data files.
+        .executableTarget(name: "EmbedLessonsTool", swiftSettings: upcoming),
+        .plugin(name: "EmbedLessons", capability: .buildTool(), dependencies: ["EmbedLessonsTool"]),
         .executableTarget(name: "scimsh", dependencies: ["ScimshCLI"], swiftSettings: upcoming),
         // Example: a Swift program that embeds the interpreter and adds its own command.
         .executableTarget(

@@ -133,7 +133,8 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible {
         return String(url[...colon]) + "****" + String(url[at...])
     }
 
-    static func percentDecoded(_ s: Substring) -> String {
+    /// Percent-decodes text; a `%` without two hex digits after it stays as it is.
+    public static func percentDecoded(_ s: Substring) -> String {
         var bytes: [UInt8] = []
         var it = Array(s.utf8)[...]
         while let b = it.popFirst() {

@@ -18,13 +18,14 @@ struct Scimsh: ParsableCommand {
               scimsh -c 'find | count'    run statements given as text
               scimsh - < script.scim      read statements from standard input
               scimsh sandbox --port 8080  serve the local ODM-compatible sandbox
+              scimsh tutorial             learn SCIM and scimsh in short lessons
 
             Environment: SCIMSH_HOST, SCIMSH_TOKEN (Authorization: Bearer),
             SCIMSH_API_TOKEN (Genestack-API-Token), SCIMSH_PROFILE (a profile of
             profiles.toml: see 'help connect' at the prompt).
             """,
         version: "scimsh \(SCIMClientVersion.current)",
-        subcommands: [SandboxCommand.self, ScriptCommand.self],
+        subcommands: [SandboxCommand.self, TutorialCommand.self, ScriptCommand.self],
         defaultSubcommand: ScriptCommand.self)
 
     /// Usage errors start with the program's name, like its other messages.

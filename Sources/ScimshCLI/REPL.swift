@@ -39,26 +39,37 @@ struct REPL {
         }
         let cwd = FileSystem.currentDirectory()
         let home = environment["HOME"]
+        let lookup = ServerValueLookup()
         editor.completionProvider = { line, cursor in
             let session = interpreter.session
-            let context = CompletionContext(
-                commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
-                signatures: CommandSignature.table(interpreter.commands),
-                statements: BuiltinCommands.statements + ["exit", "quit", "history"],
-                attributes: CompletionContext.standardAttributes,
-                variables: Array(
-                    Set(session.variables.keys).union(session.recordLists.keys)
-                        .union(Session.knownVariables.map(\.name))
-                ).sorted(),
-                helpTopics: (interpreter.commands.map(\.name) + [
-                    "filter", "variables", "syntax", "statements", "exit-codes",
-                ])
-                .sorted(),
-                knownIds: interpreter.seen.ids,
-                knownUserNames: interpreter.seen.userNames,
-                fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
-                profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
-            let r = Completer.complete(line: line, cursor: cursor, context: context)
+            func context() -> CompletionContext {
+                var context = CompletionContext(
+                    commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
+                    signatures: CommandSignature.table(interpreter.commands),
+                    statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
+                    attributes: CompletionContext.standardAttributes,
+                    variables: Array(
+                        Set(session.variables.keys).union(session.recordLists.keys)
+                            .union(Session.knownVariables.map(\.name))
+                    ).sorted(),
+                    helpTopics: (interpreter.commands.map(\.name) + [
+                        "filter", "variables", "syntax", "statements", "exit-codes",
+                    ])
+                    .sorted(),
+                    knownIds: interpreter.seen.ids,
+                    knownUserNames: interpreter.seen.userNames,
+                    fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
+                    profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
+                context.dialect = PipelineContext.dialect(of: session)
+                return context
+            }
+            var r = Completer.complete(line: line, cursor: cursor, context: context())
+            // Nothing seen fits: one bounded lookup on the server (silent when it is slow), then again.
+            if r.candidates.isEmpty, let want = ServerValueLookup.want(line: line, result: r),
+                lookup.lookUp(want, interpreter: interpreter)
+            {
+                r = Completer.complete(line: line, cursor: cursor, context: context())
+            }
             return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
         }
 
@@ -124,6 +135,11 @@ struct REPL {
                     }
                     continue
                 }
+                if trimmed == "tutorial" || trimmed.hasPrefix("tutorial ") {
+                    Tutorial.atPrompt(trimmed, editor: editor, environment: environment)
+                    if let code = terminated(editor, historyFile, interpreter) { return code }
+                    continue
+                }
                 if trimmed == "history" || trimmed.hasPrefix("history ") {
                     let n = Int(String(trimmed.dropFirst(7)).trimmingSpaces) ?? 20
                     let entries = editor.historyEntries.suffix(max(1, n))
@@ -168,6 +184,7 @@ struct REPL {
             s +=
                 "Connected to the built-in SANDBOX at \(sandbox.baseURL) (\(sandbox.users().count) users; changes are not kept).\n"
             s += "Set host = \"https://…\" and token = $env.ODM_TOKEN to work on a real server.\n"
+            s += "New to SCIM? Type 'tutorial' for a guided tour in short lessons.\n"
         } else if let c = interpreter.session.clientConfiguration() {
             let profile = interpreter.session.string("profile").map { " (profile \($0))" } ?? ""
             s += "Server: \(c.baseURL)\(profile)\n"

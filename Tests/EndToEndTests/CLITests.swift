@@ -39,7 +39,7 @@ final class CLITests: XCTestCase {
     func testExitZeroWhenEveryStatementSucceeds() throws {
         let r = try scimsh(["--sandbox", "-c", #"echo hello; find userName eq "bjensen" | count"#])
         XCTAssertEqual(r.status, 0)
-        XCTAssertEqual(r.stdout, "hello\ncount\n-----\n1\n")
+        XCTAssertEqual(r.stdout, "hello\n1\n")
         XCTAssertEqual(r.stderr, "")
     }
 
@@ -179,7 +179,7 @@ final class CLITests: XCTestCase {
     func testPipedStandardInputWithoutDash() throws {
         let r = try scimsh(["--sandbox"], stdin: "echo one\nfind | count\n")
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "one\ncount\n-----\n6\n")
+        XCTAssertEqual(r.stdout, "one\n6\n")
         XCTAssertEqual(r.stderr, "", "no banner or prompt when stdin is not a terminal")
     }
 
@@ -329,8 +329,6 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(
             r.stdout,
             """
-            count
-            -----
             6
             userName  active
             --------  ------

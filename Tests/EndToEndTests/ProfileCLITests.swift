@@ -59,7 +59,7 @@ final class ProfileCLITests: XCTestCase {
         try writeProfiles("[sb]\nhost = \"\(host)\"\ntoken_command = \"\(script)\"\n")
         let r = try scimsh(["--profile", "sb", "--trace", "on", "-c", "find | count; vars"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("count\n-----\n6\n"), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("6\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("token = ****\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("token_command = \(script)\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("profile = sb\n"), r.stdout)
@@ -81,7 +81,7 @@ final class ProfileCLITests: XCTestCase {
         let env = ["SCIMSH_PROFILE": "sb", "SB_TOKEN": Self.token]
         let r = try scimsh(["-c", "find | count"], environment: env)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "count\n-----\n6\n")
+        XCTAssertEqual(r.stdout, "6\n")
         assertNoToken(r)
         let dead = try scimsh(["--profile", "dead", "-c", "find | count"], environment: env)
         XCTAssertEqual(dead.status, 1, "--profile wins over SCIMSH_PROFILE: \(dead.stderr)")
@@ -134,7 +134,7 @@ final class ProfileCLITests: XCTestCase {
         try writeProfiles("[sb]\nhost = \"\(host)\"\ntoken_command = \"\(script)\"\n")
         let r = try scimsh(["--host", "http://127.0.0.1:1", "-c", "connect sb\nfind userName eq \"bjensen\" | count"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "count\n-----\n1\n")
+        XCTAssertEqual(r.stdout, "1\n")
         XCTAssertEqual(r.stderr, "connected to sb (\(host)/api/v1/scim); token from \(script)\n")
     }
 
@@ -152,7 +152,7 @@ final class ProfileCLITests: XCTestCase {
         let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let r = try scimsh(["--profile", "my sb", "-c", "find | count; vars"], environment: ["PATH": path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("count\n-----\n6\n"), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("6\n"), r.stdout)
         XCTAssertTrue(
             r.stdout.contains("token_command = secret-tool lookup service scimsh profile 'my sb'\n"), r.stdout)
         assertNoToken(r)

@@ -285,6 +285,49 @@ final class REPLTests: XCTestCase {
         }
     }
 
+    /// Nothing seen yet: Tab asks the server once (ODM: one page, matched here) and completes the userName.
+    func testTabCompletesUserNameFromTheServerWithNothingSeen() async throws {
+        let tmux = try await launchSandboxShell()
+        try tmux.sendText(#"find userName eq "alice."#)
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, #"find userName eq "alice.martin" "#)
+    }
+
+    /// The sandbox is ODM: a filter `find` sends is offered only `eq` (and `and`), so Tab completes it outright.
+    func testTabOffersODMOperatorsOnlyInFind() async throws {
+        let tmux = try await launchSandboxShell()
+        try tmux.sendText("find userName ")
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, "find userName eq ")
+        try tmux.sendText(#""bjensen" "#)
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, #"find userName eq "bjensen" and "#)
+    }
+
+    /// The same lookup completes ids after `get`.
+    func testTabCompletesIdFromTheServerWithNothingSeen() async throws {
+        let tmux = try await launchSandboxShell()
+        try tmux.sendText("get 7e2f")
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, "get 7e2f9a14-6c3d-4b8e-a1f0-3c5d7e9b2a02 ")
+    }
+
+    /// A slow server never holds the prompt: Tab gives up after a moment and completes nothing.
+    func testTabIsSilentWhenTheServerIsSlow() async throws {
+        let server = try await Fixtures.sandbox { $0.latency = .seconds(5) }
+        addTeardownBlock { await server.stop() }
+        let tmux = try launch(["--host", E2E.hostURL(server)], environment: E2E.tokenEnvironment(server))
+        let hostPrompt = "scimsh \(server.host):\(server.port)> "
+        try await waitForPrompt(tmux, hostPrompt, timeout: .seconds(15))
+        try tmux.sendText("get 7e2f")
+        let clock = ContinuousClock()
+        let start = clock.now
+        try tmux.sendKeys("Tab")
+        try tmux.sendText("x")
+        try await waitForInput(tmux, "get 7e2fx", prompt: hostPrompt, timeout: .seconds(4))
+        XCTAssertLessThan(clock.now - start, .seconds(3), "Tab waited for the slow server")
+    }
+
     // MARK: History
 
     func testUpRecallsLineFromPreviousSession() async throws {
@@ -592,7 +635,7 @@ final class REPLTests: XCTestCase {
         try writeFile(data + "/a.csv", "id,externalId\n2819c223-7f76-453a-919d-413861904646,\(hostile)\n")
         try writeFile(data + "/b.csv", "id,externalId\n5d8a1c52-3b0e-4c1a-9f6e-2a7b9d4e1f01,\(hostile)\n")
         let script = """
-            import \(data)/a.csv | patch externalId | count
+            import \(data)/a.csv | patch externalId | count | table
             set on_error = continue
             import \(data)/b.csv | patch externalId | count
             find userName eq "bjensen" | csv userName externalId

@@ -127,4 +127,46 @@ enum E2E {
         try FileManager.default.copyItem(atPath: examplesDirectory + "/data", toPath: data)
         return data
     }
+
+    /// A fresh folder to serve as a test's home, removed after the test; fails when scimsh is not built.
+    static func freshHome(for test: XCTestCase) throws -> String {
+        try requireBinary(Fixtures.scimshPath)
+        let home = try Fixtures.temporaryDirectory()
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: home) }
+        return home
+    }
+
+    /// Starts `scimsh arguments` in a new tmux terminal with `home` as HOME and state and config folder, a journal
+    /// of its own, no color and none of the tester's SCIMSH variables; `[scimsh exited N]` shows when it ends.
+    static func terminal(
+        _ arguments: [String], home: String, environment extra: [String: String] = [:]
+    ) throws -> TmuxSession {
+        // `trap : INT TERM HUP` keeps the shell alive (libedit passes a SIGTERM on to the process group) while
+        // scimsh, which gets the default dispositions back on exec, handles it.
+        var command = [
+            "/bin/sh", "-c", "trap : INT TERM HUP; \"$@\"; echo \"[scimsh exited $?]\"", "sh", "/usr/bin/env",
+        ]
+        for name in ["SCIMSH_HOST", "SCIMSH_TOKEN", "SCIMSH_API_TOKEN", "SCIMSH_PROFILE", "EDITRC", "LC_ALL"] {
+            command += ["-u", name]
+        }
+        var environment = [
+            "HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config", "TMPDIR": home,
+            "LANG": "C.UTF-8", "NO_COLOR": "1", "SCIMSH_JOURNAL": home + "/journal.jsonl",
+        ]
+        for (key, value) in extra { environment[key] = value }
+        command += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        command += [Fixtures.scimshPath] + arguments
+        return try TmuxSession(command: command, width: 120, height: 40)
+    }
+
+    /// Waits until the last non-empty line of the screen is `text` (trailing spaces ignored).
+    static func waitForLastLine(_ tmux: TmuxSession, _ text: String, timeout: Duration = .seconds(10)) async throws {
+        let bare = String(text.reversed().drop(while: { $0 == " " }).reversed())
+        try await tmux.waitUntil("the last line is \(bare.debugDescription)", timeout: timeout) { screen in
+            let lines = screen.split(separator: "\n").map {
+                String($0.reversed().drop(while: { $0 == " " }).reversed())
+            }
+            return lines.last { !$0.isEmpty } == bare
+        }
+    }
 }

@@ -70,7 +70,7 @@ final class InterpreterServerCommandTests: InterpreterTestCase {
         let h = try await makeHarness(generatedUsers: 20)
         let r = await h.run("set page_size = 4\nfind --limit 10 | count")
         XCTAssertEqual(r.exitCode, 0)
-        XCTAssertEqual(h.data, "count\n-----\n10\n")
+        XCTAssertEqual(h.data, "10\n")
         XCTAssertEqual(
             h.log.map(\.description),
             [
@@ -99,7 +99,7 @@ final class InterpreterServerCommandTests: InterpreterTestCase {
         let h = try await makeHarness(generatedUsers: 250, seedUsers: false)
         let r = await h.run("set page_size = 100\nfind | count")
         XCTAssertEqual(r.exitCode, 0)
-        XCTAssertEqual(h.data, "count\n-----\n250\n")
+        XCTAssertEqual(h.data, "250\n")
         XCTAssertEqual(h.log.count, 3, h.log.map(\.description).joined(separator: "\n"))
     }
 
@@ -298,7 +298,7 @@ final class InterpreterServerCommandTests: InterpreterTestCase {
             to: dir + "/in.json")
         let r = await h.run("import \(dir)/in.json | create active=false displayName=\"Imported\" | count")
         XCTAssertEqual(r.exitCode, 0, h.messages)
-        XCTAssertEqual(h.data, "count\n-----\n2\n")
+        XCTAssertEqual(h.data, "2\n")
         XCTAssertEqual(h.messages, "created 2 users\n")
         for name in ["j1", "j2"] {
             XCTAssertEqual(h.user(name)?["active"], .bool(false))
@@ -341,7 +341,7 @@ final class InterpreterServerCommandTests: InterpreterTestCase {
         let h = try await makeHarness()
         let r = await h.run(#"find userName eq "bjensen" | patch displayName="B. Jensen" remove externalId | count"#)
         XCTAssertEqual(r.exitCode, 0, h.messages)
-        XCTAssertEqual(h.data, "count\n-----\n1\n")
+        XCTAssertEqual(h.data, "1\n")
         XCTAssertEqual(h.messages, "patched 1 user\n")
         let user = try XCTUnwrap(h.user("bjensen"))
         XCTAssertEqual(user["displayName"], "B. Jensen")
@@ -387,7 +387,7 @@ final class InterpreterServerCommandTests: InterpreterTestCase {
         // alice.martin's externalId EMP-1002 is taken for everyone else: a uniqueness conflict (409).
         let r = await h.run(#"find | where userName sw "r" or userName sw "m" | patch externalId="EMP-1002" | count"#)
         XCTAssertEqual(r.exitCode, 1)
-        XCTAssertEqual(h.data, "count\n-----\n0\n")
+        XCTAssertEqual(h.data, "0\n")
         // Per-record errors appear as requests finish (any order); the summary comes last.
         let lines = h.messages.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, h.messages)

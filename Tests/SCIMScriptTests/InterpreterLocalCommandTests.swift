@@ -197,12 +197,17 @@ final class InterpreterLocalCommandTests: InterpreterTestCase {
     func testCount() async throws {
         let h = try await makeHarness()
         await h.expectSuccess("find | count")
-        XCTAssertEqual(h.data, "count\n-----\n6\n")
+        XCTAssertEqual(h.data, "6\n")
         await h.fresh("find | count | json")
         XCTAssertEqual(h.data, "[\n  {\n    \"count\": 6\n  }\n]\n")
         await h.fresh(#"find userName eq "nobody" | count"#)
-        XCTAssertEqual(h.data, "count\n-----\n0\n")
+        XCTAssertEqual(h.data, "0\n")
         XCTAssertEqual(h.messages, "")
+        // The bare number only for the implicit table output: a table when asked, the record in other formats.
+        await h.fresh("find | count | table")
+        XCTAssertEqual(h.data, "count\n-----\n6\n")
+        await h.fresh("set output = csv; find | count")
+        XCTAssertEqual(h.data, "count\n6\n")
     }
 
     // MARK: expect
@@ -211,7 +216,7 @@ final class InterpreterLocalCommandTests: InterpreterTestCase {
         let h = try await makeHarness()
         let r = await h.run(#"find userName eq "bjensen" | expect 1 | patch displayName="BJ" | count"#)
         XCTAssertEqual(r.exitCode, 0, h.messages)
-        XCTAssertEqual(h.data, "count\n-----\n1\n")
+        XCTAssertEqual(h.data, "1\n")
         XCTAssertEqual(h.messages, "patched 1 user\n")
         XCTAssertEqual(h.user("bjensen")?["displayName"], "BJ")
     }
@@ -237,7 +242,7 @@ final class InterpreterLocalCommandTests: InterpreterTestCase {
         let h = try await makeHarness()
         var r = await h.run(#"find | expect ">=" 6 | count"#)
         XCTAssertEqual(r.exitCode, 0, h.messages)
-        XCTAssertEqual(h.data, "count\n-----\n6\n")
+        XCTAssertEqual(h.data, "6\n")
         r = await h.fresh(#"find | expect "<" 3 | delete"#)
         XCTAssertEqual(r.exitCode, 1)
         XCTAssertTrue(
@@ -263,7 +268,7 @@ final class InterpreterLocalCommandTests: InterpreterTestCase {
             let path = "\(dir)/users.\(ext)"
             var r = await h.fresh("find | select userName displayName active externalId | save \(path) | count")
             XCTAssertEqual(r.exitCode, 0, h.messages)
-            XCTAssertEqual(h.data, "count\n-----\n6\n", "save passes records on")
+            XCTAssertEqual(h.data, "6\n", "save passes records on")
             XCTAssertTrue(FileManager.default.fileExists(atPath: path))
             if ext == "csv" {
                 let text = try read(path)

@@ -148,7 +148,7 @@ final class InterpreterStatementTests: InterpreterTestCase {
             """)
         XCTAssertEqual(r.exitCode, 0, h.messages)
         XCTAssertTrue(
-            h.data.hasPrefix("userName\n--------\nrkumar\nmgarcia\ncount\n-----\n2\n"), h.data)
+            h.data.hasPrefix("userName\n--------\nrkumar\nmgarcia\n2\n"), h.data)
         XCTAssertTrue(h.data.contains("some = [2 records]\n"), h.data)
         XCTAssertEqual(h.messages, "some: 2 records\n")
         XCTAssertEqual(h.log.count, 1, "let ran find once; $some sends nothing")
@@ -158,7 +158,7 @@ final class InterpreterStatementTests: InterpreterTestCase {
         let h = try await makeHarness()
         let r = await h.run(#"let gone = find userName eq "tnguyen"; $gone | delete | count; $gone | count"#)
         XCTAssertEqual(r.exitCode, 0, h.messages)
-        XCTAssertEqual(h.data, "count\n-----\n1\ncount\n-----\n1\n")
+        XCTAssertEqual(h.data, "1\n1\n")
         XCTAssertEqual(h.messages, "gone: 1 record\ndeactivated 1 user\n")
         XCTAssertEqual(h.user("tnguyen")?["active"], .bool(false))
     }
@@ -168,7 +168,7 @@ final class InterpreterStatementTests: InterpreterTestCase {
         let r = await h.run(#"let none = find userName eq "nobody"; $none | count"#)
         XCTAssertEqual(r.exitCode, 0, h.messages)
         XCTAssertEqual(h.messages, "none: 0 records\n")
-        XCTAssertEqual(h.data, "count\n-----\n0\n")
+        XCTAssertEqual(h.data, "0\n")
     }
 
     func testRecordListErrors() async throws {

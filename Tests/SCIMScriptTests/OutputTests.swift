@@ -337,3 +337,28 @@ final class OutputTests: XCTestCase {
         }
     }
 }
+
+/// The live line of a long write (issue 17).
+final class ProgressLineTextTests: XCTestCase {
+    func testDoneTotalRateAndTimeLeft() {
+        XCTAssertEqual(
+            ProgressLine.text(verb: "patched", done: 1204, total: 10_000, failed: 0, elapsed: .milliseconds(3460)),
+            "patched 1,204/10,000 users · 348/s · 25 s left")
+        XCTAssertEqual(
+            ProgressLine.text(verb: "deactivated", done: 50, total: 4000, failed: 2, elapsed: .seconds(10)),
+            "deactivated 50/4,000 users (2 failed) · 5/s · 13 min 10 s left")
+    }
+
+    func testWithoutATotalOnlyTheRate() {
+        XCTAssertEqual(
+            ProgressLine.text(verb: "created", done: 1_234_567, total: nil, failed: 0, elapsed: .seconds(2)),
+            "created 1,234,567 users · 617,284/s")
+    }
+
+    func testGroupedDigits() {
+        XCTAssertEqual(ProgressLine.grouped(0), "0")
+        XCTAssertEqual(ProgressLine.grouped(999), "999")
+        XCTAssertEqual(ProgressLine.grouped(1000), "1,000")
+        XCTAssertEqual(ProgressLine.grouped(-12_345), "-12,345")
+    }
+}

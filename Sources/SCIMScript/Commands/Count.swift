@@ -3,11 +3,20 @@ import SCIMCore
 /// `count`: counts records.
 struct CountCommand: Command {
     let name = "count"
-    let signature = CommandSignature()
-    let summary = "count the records (one record: {count: N})"
+    let signature = CommandSignature(output: .value)
+    let summary = "count the records (prints the number; passes on {count: N})"
     let category = CommandCategory.local
-    let help = "Counts the input records and passes on one record {\"count\": N}. Holds nothing but the number."
-    var examples: [CommandExample] { [CommandExample("find | count", "how many active users")] }
+    let help = """
+        Counts the input records and passes on one record {"count": N}. Holds nothing but the number. As the last \
+        stage it prints the bare number, like wc -l (with output = table, the default); count | table prints \
+        the record as a table, and json, jsonl and csv output print the record.
+        """
+    var examples: [CommandExample] {
+        [
+            CommandExample("find | count", "how many active users (prints the number)"),
+            CommandExample("find | count | table", "the same as a table with the column count"),
+        ]
+    }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         guard inv.arguments.isEmpty else { throw inv.error("count takes no arguments") }

@@ -259,8 +259,10 @@ final class WriteStage: RecordSource {
         let journal = spec.sendsWrites ? context.journal : nil
         let statement = context.statement
         let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
+        let total = Locked<Int?>(nil)
+        let lastDrawn = Locked<ContinuousClock.Instant?>(nil)
         inner = OrderedConcurrentSource(
-            source, concurrency: context.concurrency, onEnqueue: enqueue
+            TotalWatcher(source, total: total), concurrency: context.concurrency, onEnqueue: enqueue
         ) { record in
             // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
             // one, so a request once sent completes and the journal and the summary match what the server got.
@@ -275,11 +277,20 @@ final class WriteStage: RecordSource {
                 d += 1
                 return d
             }
-            let elapsed = ContinuousClock.now - start
-            if elapsed > .seconds(1), n % 10 == 0 {
-                let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                let rate = secs > 0 ? Int(Double(n) / secs) : 0
-                sink.progress("\(spec.verb) \(n) users, \(failedHere.current) failed (\(rate)/s)")
+            // A long statement redraws its progress line (terminals only) at most five times a second.
+            let now = ContinuousClock.now
+            if now - start > .seconds(1) {
+                let due = lastDrawn.withLock { last -> Bool in
+                    guard last.map({ now - $0 >= .milliseconds(200) }) ?? true else { return false }
+                    last = now
+                    return true
+                }
+                if due {
+                    sink.progress(
+                        ProgressLine.text(
+                            verb: spec.verb, done: n, total: total.current, failed: failedHere.current,
+                            elapsed: now - start))
+                }
             }
             return outcome
         }
@@ -396,5 +407,61 @@ enum AttributeValues {
     /// The `emails` value ODM expects for one address: `[{type: work, value, primary: true}]`.
     static func emails(_ address: String) -> JSONValue {
         .array([.object(JSONObject([("type", "work"), ("value", .string(address)), ("primary", true)]))])
+    }
+}
+
+/// Passes records on and keeps the total its upstream expects (when it knows one) where the progress line reads it.
+final class TotalWatcher: RecordSource {
+    let upstream: any RecordSource
+    let total: Locked<Int?>
+
+    init(_ upstream: any RecordSource, total: Locked<Int?>) {
+        self.upstream = upstream
+        self.total = total
+    }
+
+    func next() async throws -> Record? {
+        let record = try await upstream.next()
+        if let counted = upstream as? any CountedSource, let n = counted.expectedCount {
+            total.withLock { $0 = n }
+        }
+        return record
+    }
+}
+
+/// The live line of a long write: `patched 1,204/10,000 users · 348/s · 25 s left`.
+public enum ProgressLine {
+    /// The line for `done` writes of `total` (when known) after `elapsed`; failures are named when there are any.
+    public static func text(verb: String, done: Int, total: Int?, failed: Int, elapsed: Duration) -> String {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(done) / seconds : 0
+        var s = "\(verb) \(grouped(done))"
+        if let total, total >= done { s += "/\(grouped(total))" }
+        s += " user\((total ?? done) == 1 ? "" : "s")"
+        if failed > 0 { s += " (\(grouped(failed)) failed)" }
+        s += " · \(grouped(Int(rate.rounded())))/s"
+        if let total, total >= done, rate > 0 {
+            s += " · \(duration(Double(total - done) / rate)) left"
+        }
+        return s
+    }
+
+    /// `1,204`.
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// `25 s`, `3 min 10 s`, `2 h 5 min`.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
+        return "\(s / 3600) h \((s % 3600) / 60) min"
     }
 }

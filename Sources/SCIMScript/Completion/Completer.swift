@@ -149,8 +149,10 @@ private struct Analysis {
             return nothing  // the value of a flag such as --limit N
         }
         let positionals = signature.positionals(hasInput: hasInput)
+        // A filter the server runs follows its dialect (ODM: eq and and); one run here has the whole grammar.
+        let server = signature.access != .none
         if let filter = positionals.first(where: { $0.kind == .filter }) {
-            return complete(filter.kind, tokens, valuedFlags: valued)
+            return complete(filter.kind, tokens, valuedFlags: valued, server: server)
         }
         // Count the arguments before the cursor: `ATTR=VALUE` and `attr[...]` are one each, flags none.
         var count = 0
@@ -187,15 +189,15 @@ private struct Analysis {
         if inAttribute, let attribute = positionals[index...].firstIndex(where: { $0.kind.isAboutAttributes }) {
             index = attribute
         }
-        return complete(positionals[index].kind, tokens, valuedFlags: valued)
+        return complete(positionals[index].kind, tokens, valuedFlags: valued, server: server)
     }
 
     /// What an argument of `kind` offers.
-    func complete(_ kind: ArgumentType, _ tokens: ArraySlice<CompletionToken>, valuedFlags: Set<String>)
-        -> CompletionResult
-    {
+    func complete(
+        _ kind: ArgumentType, _ tokens: ArraySlice<CompletionToken>, valuedFlags: Set<String>, server: Bool = false
+    ) -> CompletionResult {
         switch kind {
-        case .filter: return filter(tokens, parent: nil, valuedFlags: valuedFlags)
+        case .filter: return filter(tokens, parent: nil, valuedFlags: valuedFlags, server: server)
         case .attribute: return attributeList(tokens, position: .attribute, extra: [])
         case .assignment: return attributeList(tokens, position: .attribute, extra: ["email"])
         case .patchOperation:
@@ -234,8 +236,9 @@ private struct Analysis {
 
     /// Completion inside a SCIM filter; `parent` is the attribute whose `[...]` the filter is in, if any.
     func filter(
-        _ tokens: ArraySlice<CompletionToken>, parent: String?, valuedFlags: Set<String> = []
+        _ tokens: ArraySlice<CompletionToken>, parent: String?, valuedFlags: Set<String> = [], server: Bool = false
     ) -> CompletionResult {
+        let odm = server && context.dialect == .odm
         var state = FilterState.attribute
         var parents: [String?] = [parent]
         var lastAttribute = ""
@@ -291,15 +294,15 @@ private struct Analysis {
             if let parent = parents.last ?? nil {
                 return names(subAttributes(of: parent), .filterAttribute)
             }
-            return names(context.attributes + ["not"], .filterAttribute)
+            return names(context.attributes + (odm ? [] : ["not"]), .filterAttribute)
         case .afterNot:
             return nothing
         case .comparisonOperator:
-            return names(CompletionContext.filterOperators, .filterOperator)
+            return names(odm ? ["eq"] : CompletionContext.filterOperators, .filterOperator)
         case .value(let attribute):
             return filterValues(for: attribute)
         case .logical:
-            return names(["and", "or"], .filterLogical)
+            return names(odm ? ["and"] : ["and", "or"], .filterLogical)
         }
     }
 

@@ -24,6 +24,9 @@ public struct CompletionContext: Sendable {
     public var fileLister: @Sendable (String) -> [String]
     /// Connection profile names, offered after `connect`.
     public var profileNames: [String]
+    /// The server's dialect: under ODM a filter sent to the server (`find`'s) is offered only `eq` and `and`;
+    /// `where`, which runs here, keeps the whole grammar.
+    public var dialect: Dialect = .rfc
 
     /// A context with the given lists; every argument has a sensible default.
     public init(

@@ -91,6 +91,9 @@ extension Command {
     public var isMutating: Bool { signature.access == .writes }
     public var isSourceOnly: Bool { signature.input == .none }
     public var isOutput: Bool { signature.output == .printed }
+    /// Whether, as the last stage with the default table output, its one value is printed bare, like `wc -l`
+    /// (`count` prints `6`, not a table; `count | table` still gives the table).
+    public var printsBareValue: Bool { signature.output == .value }
 
     /// The usage line `help` shows, made from the signature: `find [--limit N] [FILTER]`.
     public var usage: String { signature.usage(name) }

@@ -115,6 +115,9 @@ public struct CommandSignature: Sendable {
         case columns
         /// Nothing: it prints what it gets (or lists something) and must be the last stage.
         case printed
+        /// One record with one value (`count`): as the last stage, with the default table output, the value is
+        /// printed bare, like `wc -l`.
+        case value
     }
 
     /// Whether a stage talks to the server.

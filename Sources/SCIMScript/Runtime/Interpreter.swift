@@ -505,6 +505,14 @@ public final class Interpreter: Sendable {
             )
         }
         if let cached = clientCache.withLock({ $0.key == config ? $0.client : nil }) { return cached }
+        let transport = try sharedTransport(config)
+        let c = SCIMClient(configuration: config, transport: transport, observer: observerBox.current)
+        clientCache.withLock { $0 = (config, c) }
+        return c
+    }
+
+    /// The connection pool for a configuration's network settings, shared by every client that uses them.
+    func sharedTransport(_ config: SCIMConfiguration) throws -> AsyncHTTPTransport {
         var settings: TransportSettings
         do {
             settings = try config.transportSettings()
@@ -513,15 +521,12 @@ public final class Interpreter: Sendable {
         }
         // Stages bound their own concurrency; one pool per network setting serves them all.
         settings.maxConnectionsPerHost = 256
-        let transport = transports.withLock { t in
+        return transports.withLock { t in
             if let existing = t[settings] { return existing }
             let made = AsyncHTTPTransport(settings: settings)
             t[settings] = made
             return made
         }
-        let c = SCIMClient(configuration: config, transport: transport, observer: observerBox.current)
-        clientCache.withLock { $0 = (config, c) }
-        return c
     }
 
     /// The context shared by the stages of one pipeline.

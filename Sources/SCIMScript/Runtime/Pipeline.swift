@@ -12,7 +12,8 @@ extension Interpreter {
         if !collect, !(last?.isOutput ?? false) {
             let format = OutputFormat(rawValue: context.session.string("output")?.lowercased() ?? "table") ?? .table
             source = OutputStage(
-                format: format, columns: selectedColumns(pipeline), upstream: source, context: context)
+                format: format, columns: selectedColumns(pipeline), upstream: source, context: context,
+                bare: format == .table && (last?.printsBareValue ?? false))
         }
         var records: [Record] = []
         do {
@@ -178,11 +179,17 @@ final class OutputStage: RecordSource {
     let context: PipelineContext
     var count = 0
     var done = false
+    /// Whether each record's values are printed bare, one line each, without a table or a record count.
+    let bare: Bool
 
-    init(format: OutputFormat, columns: [String]?, upstream: any RecordSource, context: PipelineContext) {
+    init(
+        format: OutputFormat, columns: [String]?, upstream: any RecordSource, context: PipelineContext,
+        bare: Bool = false
+    ) {
         self.upstream = upstream
-        self.writer = RecordWriters.make(format, columns: columns, color: false)
+        self.writer = bare ? BareValueWriter() : RecordWriters.make(format, columns: columns, color: false)
         self.context = context
+        self.bare = bare
     }
 
     func next() async throws -> Record? {
@@ -235,8 +242,16 @@ final class OutputStage: RecordSource {
         done = true
         let tail = writer.finish()
         if !tail.isEmpty { context.sink.writeData(context.session.scrub(tail)) }
-        if !failed, context.interactive || count == 0 {
+        if !failed, !bare, context.interactive || count == 0 {
             context.sink.writeMessage("(\(count) record\(count == 1 ? "" : "s"))\n")
         }
     }
+}
+
+/// Writes each record's values on a line of their own, as text (`count` at the end of a pipeline: `6`).
+struct BareValueWriter: RecordWriter {
+    mutating func write(_ record: Record) -> String {
+        record.map { $0.value.displayString + "\n" }.joined()
+    }
+    mutating func finish() -> String { "" }
 }

@@ -76,7 +76,10 @@ public struct PipelineContext: Sendable {
     public func client() throws -> SCIMClient { try clientProvider() }
 
     /// Which filters and patches the server understands: `dialect`, else ODM when `base_path` is ODM's.
-    public var dialect: Dialect {
+    public var dialect: Dialect { PipelineContext.dialect(of: session) }
+
+    /// The dialect of a session: `dialect`, else ODM when `base_path` is ODM's.
+    public static func dialect(of session: Session) -> Dialect {
         switch session.string("dialect")?.lowercased() {
         case "odm": return .odm
         case "rfc": return .rfc

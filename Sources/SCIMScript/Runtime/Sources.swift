@@ -1,10 +1,19 @@
 import SCIMClient
 import SCIMCore
 
+/// A source that knows how many records it gives in all (a list in memory, a listing's `totalResults`), so a
+/// write stage after it can show done/total and the time left.
+public protocol CountedSource: RecordSource {
+    /// How many records it gives in all, once known (a listing knows after its first page).
+    var expectedCount: Int? { get }
+}
+
 /// Records from memory (a `let` list, literal input).
-public final class ArraySource: RecordSource {
+public final class ArraySource: CountedSource {
     private var records: [Record]
     private var position = 0
+
+    public var expectedCount: Int? { records.count }
 
     /// A source yielding these records in order.
     public init(_ records: [Record]) { self.records = records }
@@ -50,7 +59,7 @@ public final class MapSource: RecordSource {
 /// while it is paged: on ODM a deactivated user leaves `find`. The listing then pages around them with a
 /// ``ListingCursor`` (the client library's `findAll` does the same): every matched user is reached exactly once,
 /// whatever the writes do.
-public final class FindSource: RecordSource {
+public final class FindSource: CountedSource {
     let client: SCIMClient
     let filterText: String?
     let limit: Int?
@@ -66,6 +75,10 @@ public final class FindSource: RecordSource {
     var stopped = false
     /// The server's `totalResults` from the latest page.
     public private(set) var totalResults: Int?
+    /// `totalResults` of the first page: writes downstream can shrink the listing as it is paged, not the work.
+    var firstTotal: Int?
+
+    public var expectedCount: Int? { firstTotal.map { t in limit.map { min($0, t) } ?? t } }
     /// The next page, requested while the current one is still being passed on (see ``prefetchIfUseful()``).
     var prefetch: (start: Int, task: Task<ListResponse, any Error>)?
 
@@ -165,6 +178,7 @@ public final class FindSource: RecordSource {
             guard case .problem(let problem) = error else { throw CancellationError() }
             throw ScriptError(context.session.scrub(problem))
         }
+        if firstTotal == nil { firstTotal = page.totalResults }
         position = 0
     }
 }
