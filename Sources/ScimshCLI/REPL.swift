@@ -41,7 +41,7 @@ struct REPL {
         let home = environment["HOME"]
         editor.completionProvider = { line, cursor in
             let session = interpreter.session
-            let context = CompletionContext(
+            var context = CompletionContext(
                 commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
                 statements: BuiltinCommands.statements + ["exit", "quit", "history"],
                 attributes: CompletionContext.standardAttributes,
@@ -57,6 +57,7 @@ struct REPL {
                 knownUserNames: interpreter.seen.userNames,
                 fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
                 profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
+            context.knownGroupNames = interpreter.seen.groupNames
             let r = Completer.complete(line: line, cursor: cursor, context: context)
             return Completion(candidates: r.candidates, replacing: r.range, appendsSpace: r.appendsSpace)
         }

@@ -18,6 +18,11 @@ struct WriteSpec: Sendable {
     var before: @Sendable (_ record: Record, _ readOnly: Bool) async -> BeforeImage = { _, _ in .none }
     /// Which attributes the journal keeps of the user before and after the write (what undo can put back).
     var imageScope: Journal.ImageScope = .editable(plus: [])
+    /// What one write is to, for summaries and plans: "user", "group", "membership".
+    var noun: String = "user"
+
+    /// `3 users`, `1 group`.
+    func count(_ n: Int) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
     ///
@@ -95,8 +100,13 @@ final class WriteStage: RecordSource {
         return "\(error)"
     }
 
-    /// `user bjensen (2819c223-…)` for messages.
+    /// `user bjensen (2819c223-…)` for messages; `user bjensen (…) in group Engineering` for a membership change,
+    /// `group Engineering (…)` for a group (see ``GroupRecords``).
     static func describe(_ record: Record) -> String {
+        if let group = record["group"]?.stringValue {
+            guard record["member"] != nil else { return "group \(group) (\(record["id"]?.stringValue ?? "new"))" }
+            return describe(GroupRecords.user(record)) + " in group \(group)"
+        }
         let name = record["userName"]?.stringValue
         let id = record["id"]?.stringValue
         switch (name, id) {
@@ -159,7 +169,7 @@ final class WriteStage: RecordSource {
             if !finished {
                 finished = true
                 context.message(
-                    "dry run: would have \(spec.verb) \(state.count) user\(state.count == 1 ? "" : "s"); nothing was sent"
+                    "dry run: would have \(spec.verb) \(spec.count(state.count)); nothing was sent"
                 )
             }
             return nil
@@ -203,14 +213,14 @@ final class WriteStage: RecordSource {
             while let r = try await upstream.next() { held.append(r) }
             let threshold = context.session.int("confirm_above", default: 1, range: 0...Int.max)
             if held.count > threshold {
-                var plan = "\(spec.op) \(held.count) users:\n"
+                var plan = "\(spec.op) \(spec.count(held.count)):\n"
                 for r in held.prefix(5) {
                     let (current, predicted, unknown) = await self.plan(r, fetch: true)
                     plan += "  \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted, unknown))\n"
                 }
                 if held.count > 5 { plan += "  … and \(held.count - 5) more\n" }
                 context.sink.writeMessage(context.session.scrub(plan))
-                guard await confirm("apply to \(held.count) users? [y/N] ") else {
+                guard await confirm("apply to \(spec.count(held.count))? [y/N] ") else {
                     context.message("nothing changed")
                     finished = true
                     inner = OrderedConcurrentSource(EmptySource(), concurrency: 1) { _ in .skipped }
@@ -251,7 +261,7 @@ final class WriteStage: RecordSource {
             if elapsed > .seconds(1), n % 10 == 0 {
                 let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let rate = secs > 0 ? Int(Double(n) / secs) : 0
-                sink.progress("\(spec.verb) \(n) users, \(failedHere.current) failed (\(rate)/s)")
+                sink.progress("\(spec.verb) \(spec.count(n)), \(failedHere.current) failed (\(rate)/s)")
             }
             return outcome
         }
@@ -341,7 +351,7 @@ final class WriteStage: RecordSource {
         let ok = done.current - failed
         if quiet, failed == 0, !cancelled { return }
         var s = cancelled ? "interrupted: " : ""
-        s += "\(spec.verb) \(ok) user\(ok == 1 ? "" : "s")"
+        s += "\(spec.verb) \(spec.count(ok))"
         if failed > 0 { s += ", \(failed) failed" }
         context.message(s)
     }

@@ -16,6 +16,7 @@ import Foundation
 /// | `select`, `sort` (first argument), `create` | attributes; `sort ATTR` → `desc` |
 /// | `patch` | attributes and `add`, `remove`, `replace`; after `ATTR=` a value |
 /// | `get`, `delete`, `deactivate` | ids seen |
+/// | `members`, `add-to`, `remove-from`, `rename-group`, `delete-group`, `set-members` | group names seen |
 /// | `$...` anywhere, also inside `"..."` | variables |
 /// | `source`, `import`, `save` | files from the context's lister |
 /// | `help` | help topics |
@@ -127,7 +128,7 @@ private struct Analysis {
         }
         let arguments = stage.dropFirst()
         switch command.kind == .word ? command.text.lowercased() : "" {
-        case "find", "where":
+        case "find", "where", "groups":
             return filter(arguments, parent: nil)
         case "select":
             return attributeList(arguments, position: .attribute, extra: [])
@@ -140,6 +141,12 @@ private struct Analysis {
             return attributeList(arguments, position: .attribute, extra: ["email"])
         case "get", "delete", "deactivate":
             return values(context.knownIds, alwaysQuoted: false, position: .userId)
+        case "members", "add-to", "remove-from", "rename-group", "delete-group", "set-members":
+            // The group comes first; after it, add-to and remove-from take user ids.
+            if !arguments.isEmpty, ["add-to", "remove-from"].contains(command.text.lowercased()) {
+                return values(context.knownIds, alwaysQuoted: false, position: .userId)
+            }
+            return values(context.knownGroupNames, alwaysQuoted: false, position: .groupName)
         case "import", "save":
             return files()
         case "connect":

@@ -41,7 +41,8 @@ struct Explainer {
             let inv = StageInvocation(
                 stage: stage, arguments: args, filter: filter, context: context, isFirst: i == 0,
                 mutatesDownstream: false)
-            for (label, request) in try requests(command.name, inv, client: client, hasInput: i > 0) {
+            let described = try (command as? any DescribesRequests)?.requests(inv, client: client, hasInput: i > 0)
+            for (label, request) in try described ?? requests(command.name, inv, client: client, hasInput: i > 0) {
                 out += "   \(label):\n" + describe(request, session: context.session)
             }
         }
