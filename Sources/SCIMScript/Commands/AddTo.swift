@@ -2,12 +2,13 @@ import SCIMClient
 import SCIMCore
 
 /// `… | add-to GROUP` / `add-to GROUP ID...`: adds users to a group.
-struct AddToCommand: Command, DescribesRequests {
+struct AddToCommand: Command {
     let name = "add-to"
-    let signature = "… | add-to [GROUP]   or   add-to GROUP ID..."
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.groupName, presence: .requiredWithoutInput).positional(
+            .id, presence: .withoutInput, repeated: true)
     let summary = "add each input user (or the ids given) to a group"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Adds users to the group GROUP (its displayName or id): each input user (from find, members, or import \
         of a CSV with an id or a userName column), or the user ids given after GROUP. Without GROUP, each input \
@@ -34,7 +35,12 @@ struct AddToCommand: Command, DescribesRequests {
         try MembershipCommand.stage(inv, input: input, add: true)
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
+    }
+
+    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
+    {
         try MembershipCommand.requests(inv, client: client, add: true)
     }
 }

@@ -2,12 +2,12 @@ import SCIMClient
 import SCIMCore
 
 /// `create-group NAME [externalId=X]`: creates a group.
-struct CreateGroupCommand: Command, DescribesRequests {
+struct CreateGroupCommand: Command {
     let name = "create-group"
-    let signature = "create-group NAME [externalId=ID]   or   … | create-group"
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.groupName, "NAME", presence: .withoutInput).optional(.assignment, "externalId=ID")
     let summary = "create a group (ODM: you become its Group admin); then add members with add-to"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Creates a group named NAME, or one group per input record (a `displayName` column, and `externalId` if \
         given). It passes the new group on (id, displayName, externalId). Members are added afterwards: \
@@ -95,7 +95,12 @@ struct CreateGroupCommand: Command, DescribesRequests {
         }
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
+    }
+
+    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
+    {
         var overrides = JSONObject()
         for arg in inv.arguments {
             if case .assignment(let k) = arg.kind { overrides[k] = arg.value }

@@ -2,12 +2,12 @@ import SCIMClient
 import SCIMCore
 
 /// `delete-group GROUP...`: deletes groups (their members stay).
-struct DeleteGroupCommand: Command, DescribesRequests {
+struct DeleteGroupCommand: Command {
     let name = "delete-group"
-    let signature = "delete-group GROUP...   or   … | delete-group"
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.groupName, presence: .withoutInput, repeated: true)
     let summary = "delete groups by name or id, or the input groups (members stay as they are)"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Deletes each group named (its displayName or id), or each input group (`groups … | delete-group`). The \
         users stay as they are. The journal keeps the group's name, externalId and member ids, so `undo` \
@@ -57,7 +57,12 @@ struct DeleteGroupCommand: Command, DescribesRequests {
         }
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
+    }
+
+    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
+    {
         let names = inv.positionals.map { $0.value.displayString }
         return names.flatMap { GroupSource.findRequests($0, client: client) } + [
             ("for each group", try client.groupRequest("DELETE", id: "{id}"))

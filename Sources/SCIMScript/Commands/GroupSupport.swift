@@ -258,12 +258,6 @@ final class UsersOnce: RecordSource {
     }
 }
 
-/// A command that says which requests it sends, for `explain`.
-protocol DescribesRequests {
-    /// The requests, each with a label (`for each input user`).
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
-}
-
 /// How `undo` reverts a group write from the journal's images.
 enum GroupUndo {
     /// Whether a revert record (from `undo`) is a group write: its before- or after-image holds the group keys.

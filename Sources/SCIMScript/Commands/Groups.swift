@@ -2,12 +2,12 @@ import SCIMClient
 import SCIMCore
 
 /// `groups [--limit N] [FILTER]`: lists groups; after users, the groups they belong to.
-struct GroupsCommand: Command, DescribesRequests {
+struct GroupsCommand: Command {
     let name = "groups"
-    let signature = "groups [--limit N] [FILTER]   or   … | groups [FILTER]"
+    let signature = CommandSignature(input: .recordsOrArguments, access: .reads).flag("limit", .number)
+        .optional(.filter)
     let summary = "list groups (all pages, streamed); after users, the groups they belong to"
     let category = CommandCategory.server
-    var syntax: CommandSyntax { CommandSyntax(style: .filter, valuedFlags: ["limit"]) }
     let help = """
         Lists the groups the token can see, as group records (id, displayName, externalId, members). FILTER is a \
         SCIM filter, checked before anything is sent and again on every group returned. After users \
@@ -48,12 +48,16 @@ struct GroupsCommand: Command, DescribesRequests {
             users: input, context: inv.context)
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        let hasInput = !inv.isFirst
         var q: [(String, String)] = []
         if let f = inv.filter, !hasInput { q.append(("filter", f.description)) }
         q += [("startIndex", "1"), ("count", String(inv.context.pageSize))]
         let label = hasInput ? "first page of every group (then those with an input user as member)" : "first page"
-        return [(label + ", then the next while more remain", client.request("GET", path: "/Groups", query: q))]
+        return [
+            PlannedRequest(
+                label + ", then the next while more remain", client.request("GET", path: "/Groups", query: q))
+        ]
     }
 }
 

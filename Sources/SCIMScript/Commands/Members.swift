@@ -2,9 +2,10 @@ import SCIMClient
 import SCIMCore
 
 /// `members GROUP...` / `… | members`: the users of groups, as user records.
-struct MembersCommand: Command, DescribesRequests {
+struct MembersCommand: Command {
     let name = "members"
-    let signature = "members GROUP...   or   … | members"
+    let signature = CommandSignature(input: .recordsOrArguments, access: .reads)
+        .positional(.groupName, presence: .withoutInput, repeated: true)
     let summary = "the members of groups (by name or id, or the input groups), as user records"
     let category = CommandCategory.server
     let help = """
@@ -59,14 +60,15 @@ struct MembersCommand: Command, DescribesRequests {
         }
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
-        var out: [(String, HTTPRequestData)] = []
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        var out: [PlannedRequest] = []
         for name in inv.positionals.map({ $0.value.displayString }) {
             let filter = GroupRecords.nameFilter(name)
             out.append(
-                ("find group \(name)", client.request("GET", path: "/Groups", query: [("filter", filter)])))
+                PlannedRequest(
+                    "find group \(name)", client.request("GET", path: "/Groups", query: [("filter", filter)])))
         }
-        out.append(("for each member", try client.userRequest("GET", id: "{id}")))
+        out.append(PlannedRequest("for each member", try client.userRequest("GET", id: "{id}")))
         return out
     }
 }

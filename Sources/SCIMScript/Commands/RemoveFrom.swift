@@ -2,13 +2,15 @@ import SCIMClient
 import SCIMCore
 
 /// `… | remove-from GROUP` / `… | remove-from --all`: removes users from a group, or from every group.
-struct RemoveFromCommand: Command, DescribesRequests {
+struct RemoveFromCommand: Command {
     let name = "remove-from"
-    let signature = "… | remove-from [GROUP | --all]   or   remove-from GROUP ID..."
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.groupName, presence: .requiredWithoutInput).positional(
+            .id, presence: .withoutInput, repeated: true
+        )
+        .flag("all")
     let summary = "remove each input user (or the ids given) from a group, or with --all from every group"
     let category = CommandCategory.server
-    let isMutating = true
-    var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: []) }
     let help = """
         Removes users from the group GROUP (its displayName or id), or with --all from every group they are in \
         (offboarding: `find userName eq "bjensen" | remove-from --all | patch active=false`). Users come from \
@@ -34,7 +36,12 @@ struct RemoveFromCommand: Command, DescribesRequests {
         try MembershipCommand.stage(inv, input: input, add: false)
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
+    }
+
+    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
+    {
         try MembershipCommand.requests(inv, client: client, add: false)
     }
 }

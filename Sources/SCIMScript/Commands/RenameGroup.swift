@@ -2,12 +2,12 @@ import SCIMClient
 import SCIMCore
 
 /// `rename-group GROUP NEW`: changes a group's displayName.
-struct RenameGroupCommand: Command, DescribesRequests {
+struct RenameGroupCommand: Command {
     let name = "rename-group"
-    let signature = "rename-group GROUP NEW_NAME"
+    let signature = CommandSignature(input: .none, access: .writes).required(.groupName)
+        .required(.value, "NEW_NAME")
     let summary = "rename a group (its displayName)"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Renames the group GROUP (its displayName, or its id) to NEW_NAME. Its id, externalId and members stay.
 
@@ -55,7 +55,12 @@ struct RenameGroupCommand: Command, DescribesRequests {
         }
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
+    }
+
+    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
+    {
         let args = inv.positionals.map { $0.value.displayString }
         let body = PatchOperation.body([RenameGroupCommand.operation(args.count > 1 ? args[1] : "NEW_NAME")])
         return GroupSource.findRequests(args.first, client: client) + [

@@ -2,12 +2,11 @@ import SCIMClient
 import SCIMCore
 
 /// `… | set-members [GROUP]`: makes groups' members exactly the input users.
-struct SetMembersCommand: Command, DescribesRequests {
+struct SetMembersCommand: Command {
     let name = "set-members"
-    let signature = "… | set-members [GROUP]"
+    let signature = CommandSignature(input: .records, access: .writes).optional(.groupName)
     let summary = "make a group's members exactly the input users: add the missing, remove the others"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Mirrors a list of memberships: reads all input users (find, or import of a CSV with an id or userName \
         column), and for the group GROUP (or, without it, for each group named in a `group` column) adds the \
@@ -45,7 +44,12 @@ struct SetMembersCommand: Command, DescribesRequests {
         return WriteStage(upstream: plan, context: inv.context, spec: spec, range: inv.stage.range)
     }
 
-    func requests(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)] {
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
+    }
+
+    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
+    {
         let add = GroupRecords.membershipOperation(userId: "{user id}", add: true)
         let remove = GroupRecords.membershipOperation(userId: "{user id}", add: false)
         return GroupSource.findRequests(inv.positionals.first?.value.displayString ?? "{each group}", client: client)
