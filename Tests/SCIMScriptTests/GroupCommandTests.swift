@@ -126,6 +126,23 @@ final class GroupCommandTests: InterpreterTestCase {
         XCTAssertEqual(members(h, "Engineering"), ["rkumar", "svc-pipeline", "tnguyen"])
     }
 
+    /// A plain user who is the group's "Group admin" (rkumar in Engineering) may change it, by ids (the Users API
+    /// needs "Manage organization", which it lacks); in another group it is a plain member and gets 403.
+    func testAGroupAdminChangesItsGroupOnly() async throws {
+        let h = try await makeHarness()
+        let token = try XCTUnwrap(SandboxConfiguration.defaultUserTokens.first { $0.value == Seed.rkumar }?.key)
+        await h.expectSuccess("set token = \(token)")
+        await h.expectSuccess("add-to Engineering \(Seed.bjensen)")
+        XCTAssertEqual(members(h, "Engineering"), ["bjensen", "rkumar", "svc-pipeline", "tnguyen"])
+        await h.expectSuccess(#"rename-group Engineering "Platform Engineering""#)
+        XCTAssertNotNil(members(h, "Platform Engineering"))
+        h.reset()
+        let status = await h.exitCode(#"add-to "Data Stewards" \#(Seed.tnguyen)"#)
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(h.messages.contains("403"), h.messages)
+        XCTAssertEqual(members(h, "Data Stewards"), ["bjensen", "mgarcia", "okoval", "rkumar"])
+    }
+
     // MARK: Writing, exactly once, and undo
 
     func testCreateRenameDeleteAndUndoEachStep() async throws {
