@@ -42,6 +42,20 @@ final class GroupCommandTests: InterpreterTestCase {
         XCTAssertEqual(h.data, "displayName\nEngineering\nData Stewards\n")
     }
 
+    /// ODM's excludedAttributes takes `members` only: `--no-members` asks for that and the groups come without.
+    func testGroupsWithoutMembers() async throws {
+        let h = try await makeHarness()
+        h.reset()
+        await h.expectSuccess("set output = json; groups --no-members")
+        XCTAssertTrue(h.log[0].uri.contains("excludedAttributes=members"), h.log[0].uri)
+        let groups = try XCTUnwrap(JSONParser.parse(h.data).arrayValue)
+        XCTAssertEqual(groups.count, 3)
+        XCTAssertTrue(groups.allSatisfy { $0["members"] == nil }, h.data)
+        h.reset()
+        await h.expectSuccess("set output = table; groups --no-members --limit 1")
+        XCTAssertTrue(h.data.hasPrefix("id                                    displayName  externalId  members\n"), h.data)
+    }
+
     func testGroupsTableShowsTheMembersNames() async throws {
         let h = try await makeHarness()
         await h.expectSuccess(#"groups displayName eq "Curators""#)

@@ -31,7 +31,8 @@ public enum RecordWriters {
     ///
     /// `email` is the value of the record's `email` attribute, else of its primary email, else of its first email.
     public static let defaultUserColumns = ["id", "userName", "displayName", "active", "email"]
-    /// The columns shown for group records (records with `members` and no `userName`) when none are given; the
+    /// The columns shown for group records (with `members` or the Group schema, and no `userName`) when none are
+    /// given; the
     /// `members` cell lists the members' display names (else ids).
     public static let defaultGroupColumns = ["id", "displayName", "externalId", "members"]
 
