@@ -53,7 +53,8 @@ final class GroupCommandTests: InterpreterTestCase {
         XCTAssertTrue(groups.allSatisfy { $0["members"] == nil }, h.data)
         h.reset()
         await h.expectSuccess("set output = table; groups --no-members --limit 1")
-        XCTAssertTrue(h.data.hasPrefix("id                                    displayName  externalId  members\n"), h.data)
+        XCTAssertTrue(
+            h.data.hasPrefix("id                                    displayName  externalId  members\n"), h.data)
     }
 
     func testGroupsTableShowsTheMembersNames() async throws {

@@ -108,7 +108,8 @@ final class GroupListing: RecordSource {
                 }
                 userIds = ids
             }
-            iterator = client.findAllGroups(filter: filter, pageSize: pageSize, excludeMembers: excludeMembers).makeAsyncIterator()
+            iterator = client.findAllGroups(filter: filter, pageSize: pageSize, excludeMembers: excludeMembers)
+                .makeAsyncIterator()
         }
         while true {
             try Task.checkCancellation()
