@@ -61,6 +61,14 @@ extension SCIMClient {
         }
     }
 
+    /// Applies a PATCH (`PATCH /Groups/{id}`) without reading the group back: for membership changes, where a
+    /// read-back after ODM's 204 would fetch every member of a big group once per change. The operations given
+    /// (add or remove members) are safe to repeat, so the request is retried like a GET.
+    public func updateGroup(id: String, operations: [PatchOperation]) async throws(SCIMError) {
+        let r = try groupRequest("PATCH", id: id, body: PatchOperation.body(operations))
+        _ = try await perform(r, idempotent: true)
+    }
+
     /// Deletes a group (`DELETE /Groups/{id}`); its members stay as they are.
     public func deleteGroup(id: String) async throws(SCIMError) {
         let r = try groupRequest("DELETE", id: id)

@@ -61,6 +61,7 @@ struct REPL {
                     fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
                     profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
                 context.dialect = PipelineContext.dialect(of: session)
+                context.knownGroupNames = interpreter.seen.groupNames
                 return context
             }
             var r = Completer.complete(line: line, cursor: cursor, context: context())

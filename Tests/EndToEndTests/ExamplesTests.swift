@@ -130,7 +130,48 @@ final class ExamplesTests: XCTestCase {
             checkState: { server in
                 XCTAssertEqual(E2E.usersByName(server)["bjensen"]?["displayName"]?.stringValue, "Barbara J. Jensen")
             }),
+        // Offboarding from groups: rkumar leaves Engineering and Data Stewards, then is deactivated.
+        Case(
+            name: "offboard-groups", script: "offboard-groups.scim", arguments: ["rkumar"],
+            checkState: { server in
+                XCTAssertEqual(E2E.inactiveUserNames(server), (seedInactive + ["rkumar"]).sorted())
+                XCTAssertEqual(groupMembers(server)["Engineering"], ["svc-pipeline", "tnguyen"])
+                XCTAssertEqual(groupMembers(server)["Data Stewards"], ["bjensen", "mgarcia", "okoval"])
+                XCTAssertEqual(groupMembers(server)["Curators"], ["alice.martin", "mgarcia"])
+            }),
+        // No active user of that name: `expect == 1` stops before any write.
+        Case(
+            name: "offboard-groups-unknown", script: "offboard-groups.scim", arguments: ["nobody"], status: 1,
+            checkState: { server in
+                XCTAssertFalse(server.requestLog().contains { $0.isWrite }, "nothing may be written")
+                XCTAssertEqual(groupMembers(server)["Engineering"], ["rkumar", "svc-pipeline", "tnguyen"])
+            }),
+        // The plan (a dry run: GETs only), then the changes: Engineering gains bjensen and loses svc-pipeline,
+        // Curators gains rkumar; Data Stewards, not in the CSV, stays as it was.
+        Case(
+            name: "mirror-groups", script: "mirror-groups.scim", arguments: ["$DATA/memberships.csv"],
+            checkState: { server in
+                let groups = groupMembers(server)
+                XCTAssertEqual(groups["Engineering"], ["bjensen", "rkumar", "tnguyen"])
+                XCTAssertEqual(groups["Curators"], ["alice.martin", "mgarcia", "rkumar"])
+                XCTAssertEqual(groups["Data Stewards"], ["bjensen", "mgarcia", "okoval", "rkumar"])
+                XCTAssertEqual(server.requestLog().filter(\.isWrite).count, 3, "one PATCH per change, once")
+            }),
     ]
+
+    /// Each group's members by userName (sorted), by group name.
+    static func groupMembers(_ server: SandboxServer) -> [String: [String]] {
+        let names = Dictionary(
+            server.users().compactMap { u in u["id"]?.stringValue.map { ($0, u["userName"]?.stringValue ?? $0) } },
+            uniquingKeysWith: { a, _ in a })
+        var out: [String: [String]] = [:]
+        for g in server.sandbox.groups() {
+            guard let name = g["displayName"]?.stringValue else { continue }
+            let ids = (g["members"]?.arrayValue ?? []).compactMap { $0["value"]?.stringValue }
+            out[name] = ids.map { names[$0] ?? $0 }.sorted()
+        }
+        return out
+    }
 
     /// The example scripts on disk.
     static func exampleScripts() throws -> [String] {
@@ -163,7 +204,7 @@ final class ExamplesTests: XCTestCase {
 
     /// The data files the scripts' headers and the commands' help refer to exist.
     func testExampleDataFilesExist() {
-        for name in ["new-hires.csv", "leavers.csv", "renames.csv", "logins.csv"] {
+        for name in ["new-hires.csv", "leavers.csv", "renames.csv", "logins.csv", "memberships.csv"] {
             XCTAssertTrue(
                 FileManager.default.fileExists(atPath: E2E.examplesDirectory + "/data/" + name), "examples/data/\(name)"
             )

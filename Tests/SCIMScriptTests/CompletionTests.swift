@@ -62,12 +62,12 @@ struct StageCompletionTests {
         #expect(result.position == .stageStart)
         #expect(complete("find userName eq \"x\" | pa").candidates == ["patch"])
         #expect(complete("find userName eq \"x\"|pa").candidates == ["patch"])
-        #expect(complete("find active eq true | se").candidates == ["select"])
+        #expect(complete("find active eq true | se").candidates == ["select", "set-members"])
     }
 
     @Test func afterSemicolonOffersStatementsAgain() {
         let result = complete("echo hi; se")
-        #expect(result.candidates == ["select", "set"])
+        #expect(result.candidates == ["select", "set", "set-members"])
         #expect(result.position == .statementStart)
         #expect(result.range == 9..<11)
     }

@@ -243,4 +243,57 @@ final class ConformanceTests: InterpreterTestCase {
         await odm.fresh("delete user-a user-b user-c")
         XCTAssertEqual(odm.messages.components(separatedBy: "hint: no token is set").count, 2, odm.messages)
     }
+
+    // MARK: - Groups (issue 16)
+
+    /// The same group statements on both servers: create, add, members, the groups of a user, rename, remove,
+    /// undo, delete and undo. Expected differences, asserted below: ODM makes the creator a member of the group it
+    /// creates (its "Group admin"; the sandbox's admin token speaks for a seed user that this sandbox, made
+    /// without seed users, does not hold, so `members` passes it on as a reference with a warning), and
+    /// ODM filters groups only with `displayName eq`, which the ODM dialect refuses before sending.
+    func testGroupStatementsAgree() async throws {
+        let (odm, rfc, _) = try await makeBoth()
+        let users = #"where userName sw "user" | sort userName | select userName | csv"#
+        let steps: [(statement: String, output: String)] = [
+            (
+                #"create-group "Team A" externalId=TA | select displayName externalId | csv"#,
+                "displayName,externalId\nTeam A,TA\n"
+            ),
+            (
+                #"find | where userName eq "user00001" or userName eq "user00002" | add-to "Team A" | sort userName | select userName | csv"#,
+                "userName\nuser00001\nuser00002\n"
+            ),
+            (#"members "Team A" | \#(users)"#, "userName\nuser00001\nuser00002\n"),
+            (#"find userName eq "user00002" | groups | select displayName | csv"#, "displayName\nTeam A\n"),
+            (#"rename-group "Team A" "Team B" | select displayName | csv"#, "displayName\nTeam B\n"),
+            (#"find userName eq "user00001" | remove-from "Team B" | select userName | csv"#, "userName\nuser00001\n"),
+            (#"members "Team B" | \#(users)"#, "userName\nuser00002\n"),
+            ("undo | count | csv", "count\n1\n"),
+            (#"members "Team B" | \#(users)"#, "userName\nuser00001\nuser00002\n"),
+            (#"delete-group "Team B" | count | csv"#, "count\n1\n"),
+            (#"groups displayName eq "Team B" | count | csv"#, "count\n0\n"),
+            ("undo | count | csv", "count\n1\n"),
+            (#"members "Team B" | \#(users)"#, "userName\nuser00001\nuser00002\n"),
+        ]
+        for (statement, output) in steps {
+            for (h, server) in [(odm as ScriptHarness, "sandbox"), (rfc, "scim2-server")] {
+                let r = await h.fresh(statement)
+                XCTAssertEqual(r.exitCode, 0, "\(server): \(statement)\n\(h.messages)")
+                XCTAssertEqual(h.data, output, "\(server): \(statement)\n\(h.messages)")
+            }
+        }
+        // The creator: a member on ODM (here a reference to a user this sandbox does not hold), none elsewhere.
+        await odm.fresh(#"members "Team B" | count | csv"#)
+        XCTAssertEqual(odm.data, "count\n3\n", odm.messages)
+        XCTAssertTrue(odm.messages.contains("1 member could not be read"), odm.messages)
+        await rfc.fresh(#"members "Team B" | count | csv"#)
+        XCTAssertEqual(rfc.data, "count\n2\n", rfc.messages)
+        // A filter ODM cannot run: refused before sending under the ODM dialect, sent to the RFC server.
+        let status = await odm.fresh(#"groups displayName sw "Team""#).exitCode
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(odm.log, [])
+        let r = await rfc.fresh(#"groups displayName sw "Team" | select displayName | csv"#)
+        XCTAssertEqual(r.exitCode, 0, rfc.messages)
+        XCTAssertEqual(rfc.data, "displayName\nTeam B\n")
+    }
 }

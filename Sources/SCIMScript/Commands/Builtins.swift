@@ -6,6 +6,8 @@ public enum BuiltinCommands {
             FindCommand(), GetCommand(), LookupCommand(), CreateCommand(), PatchCommand(), DeleteCommand(),
             WhereCommand(), SelectCommand(), SortCommand(), FirstCommand(), CountCommand(), ExpectCommand(),
             ImportCommand(), SaveCommand(), JournalCommand(), UndoCommand(), ConnectCommand(),
+            GroupsCommand(), MembersCommand(), CreateGroupCommand(), RenameGroupCommand(), DeleteGroupCommand(),
+            AddToCommand(), RemoveFromCommand(), SetMembersCommand(),
         ] + OutputFormat.allCases.map { OutputCommand(format: $0) }
     }
 

@@ -190,21 +190,25 @@ struct UndoCommand: Command {
         // before-image when the user cannot be read back (ODM's GET does not see deactivated users).
         var leftIn: [String: JSONValue] = [:]
         for e in lines where e["phase"]?.stringValue == "end" && e["outcome"]?.stringValue == "ok" {
-            if let id = e["id"]?.stringValue, let after = e["after"], after.objectValue != nil { leftIn[id] = after }
+            if e["id"]?.stringValue != nil, let after = e["after"], after.objectValue != nil {
+                leftIn[GroupUndo.key(e)] = after
+            }
         }
         func add(_ e: JSONObject) {
-            guard let id = e["id"]?.stringValue, seen.insert(id).inserted else { return }
+            // A user's writes and its memberships in groups are reverted separately (GroupUndo.key).
+            guard let id = e["id"]?.stringValue, seen.insert(GroupUndo.key(e)).inserted else { return }
             // Start from the state the statement left the user in, so plans show the real change.
-            var r = leftIn[id]?.objectValue ?? JSONObject()
+            let left = leftIn[GroupUndo.key(e)]
+            var r = left?.objectValue ?? JSONObject()
             r["id"] = .string(id)
             r["op"] = e["op"] ?? .null
             if r["userName"] == nil, let u = e["userName"] { r["userName"] = u }
             r["before"] = e["before"] ?? .null
-            if let after = leftIn[id] { r["left_in"] = after }
+            if let left { r["left_in"] = left }
             reverts.append(r)
         }
         for e in lines where e["phase"]?.stringValue == "end" {
-            if let id = e["id"]?.stringValue { ended.insert(id) }
+            if e["id"]?.stringValue != nil { ended.insert(GroupUndo.key(e)) }
             if e["outcome"]?.stringValue == "ok" { add(e) }
         }
         var createBegins = 0
@@ -215,8 +219,8 @@ struct UndoCommand: Command {
         // A create's begin line has no id yet (the server assigns it); only its end line can be undone.
         let unknownCreates = max(0, createBegins - createEnds)
         for e in lines where e["phase"]?.stringValue == "begin" {
-            guard let id = e["id"]?.stringValue else { continue }
-            if !ended.contains(id) { add(e) }
+            guard e["id"]?.stringValue != nil else { continue }
+            if !ended.contains(GroupUndo.key(e)) { add(e) }
         }
         return (target, reverts, unknownCreates)
     }
@@ -263,6 +267,7 @@ struct UndoCommand: Command {
                 return out
             },
             perform: { r in
+                if GroupUndo.handles(r) { return try await GroupUndo.revert(r, client: client, context: context) }
                 guard let id = r["id"]?.stringValue else { throw ScriptError("the journal entry has no id") }
                 let name = r["userName"]?.stringValue ?? id
                 guard let before = r["before"]?.objectValue else {
@@ -298,6 +303,10 @@ struct UndoCommand: Command {
             },
             before: { r, _ in
                 guard let id = r["id"]?.stringValue else { return .none }
+                if GroupUndo.handles(r), var image = r["left_in"]?.objectValue ?? r["before"]?.objectValue {
+                    image["id"] = .string(id)
+                    return .user(image)
+                }
                 if let current = try? await client.getUser(id: id).attributes { return .user(current) }
                 // Deactivated users cannot be read on ODM: they are as the undone statement left them.
                 guard var image = r["left_in"]?.objectValue else { return .none }

@@ -23,6 +23,11 @@ struct WriteSpec: Sendable {
     var mergesBeforeImage = false
     /// Whether plans read the user from the server first (not for create: that user is new).
     var plansReadServer = true
+    /// What one write is to, for summaries and plans: "user", "group", "membership".
+    var noun: String = "user"
+
+    /// `3 users`, `1 group`.
+    func count(_ n: Int) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
     ///
@@ -123,8 +128,13 @@ final class WriteStage: RecordSource {
         return "\(error)"
     }
 
-    /// `user bjensen (2819c223-…)` for messages.
+    /// `user bjensen (2819c223-…)` for messages; `user bjensen (…) in group Engineering` for a membership change,
+    /// `group Engineering (…)` for a group (see ``GroupRecords``).
     static func describe(_ record: Record) -> String {
+        if let group = record["group"]?.stringValue {
+            guard record["member"] != nil else { return "group \(group) (\(record["id"]?.stringValue ?? "new"))" }
+            return describe(GroupRecords.user(record)) + " in group \(group)"
+        }
         let name = record["userName"]?.stringValue
         let id = record["id"]?.stringValue
         switch (name, id) {
@@ -187,7 +197,7 @@ final class WriteStage: RecordSource {
             if !finished {
                 finished = true
                 context.message(
-                    "dry run: would have \(spec.verb) \(state.count) user\(state.count == 1 ? "" : "s"); nothing was sent"
+                    "dry run: would have \(spec.verb) \(spec.count(state.count)); nothing was sent"
                 )
             }
             return nil
@@ -231,14 +241,14 @@ final class WriteStage: RecordSource {
             while let r = try await upstream.next() { held.append(r) }
             let threshold = context.session.int("confirm_above", default: 1, range: 0...Int.max)
             if held.count > threshold {
-                var plan = "\(spec.op) \(held.count) users:\n"
+                var plan = "\(spec.op) \(spec.count(held.count)):\n"
                 for r in held.prefix(5) {
                     let (current, predicted, unknown) = await self.plan(r, fetch: true)
                     plan += "  \(WriteStage.describe(current)): \(WriteStage.diff(current, predicted, unknown))\n"
                 }
                 if held.count > 5 { plan += "  … and \(held.count - 5) more\n" }
                 context.sink.writeMessage(context.session.scrub(plan))
-                guard await confirm("apply to \(held.count) users? [y/N] ") else {
+                guard await confirm("apply to \(spec.count(held.count))? [y/N] ") else {
                     context.message("nothing changed")
                     finished = true
                     inner = OrderedConcurrentSource(EmptySource(), concurrency: 1) { _ in .skipped }
@@ -288,7 +298,7 @@ final class WriteStage: RecordSource {
                 if due {
                     sink.progress(
                         ProgressLine.text(
-                            verb: spec.verb, done: n, total: total.current, failed: failedHere.current,
+                            verb: spec.verb, noun: spec.noun, done: n, total: total.current, failed: failedHere.current,
                             elapsed: now - start))
                 }
             }
@@ -378,7 +388,7 @@ final class WriteStage: RecordSource {
         let ok = done.current - failed
         if quiet, failed == 0, !cancelled { return }
         var s = cancelled ? "interrupted: " : ""
-        s += "\(spec.verb) \(ok) user\(ok == 1 ? "" : "s")"
+        s += "\(spec.verb) \(spec.count(ok))"
         if failed > 0 { s += ", \(failed) failed" }
         context.message(s)
     }
@@ -431,13 +441,16 @@ final class TotalWatcher: RecordSource {
 
 /// The live line of a long write: `patched 1,204/10,000 users · 348/s · 25 s left`.
 public enum ProgressLine {
-    /// The line for `done` writes of `total` (when known) after `elapsed`; failures are named when there are any.
-    public static func text(verb: String, done: Int, total: Int?, failed: Int, elapsed: Duration) -> String {
+    /// The line for `done` writes of `total` (when known) after `elapsed`, counted in `noun`s (user, membership);
+    /// failures are named when there are any.
+    public static func text(
+        verb: String, noun: String = "user", done: Int, total: Int?, failed: Int, elapsed: Duration
+    ) -> String {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(done) / seconds : 0
         var s = "\(verb) \(grouped(done))"
         if let total, total >= done { s += "/\(grouped(total))" }
-        s += " user\((total ?? done) == 1 ? "" : "s")"
+        s += " \(noun)\((total ?? done) == 1 ? "" : "s")"
         if failed > 0 { s += " (\(grouped(failed)) failed)" }
         s += " · \(grouped(Int(rate.rounded())))/s"
         if let total, total >= done, rate > 0 {

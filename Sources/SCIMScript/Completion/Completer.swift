@@ -18,6 +18,7 @@ import Foundation
 /// | a sort direction | `desc` |
 /// | a patch operation | attributes and `add`, `remove`, `replace`; after `ATTR=` a value |
 /// | a user id (`get`, `delete`, `deactivate`, `patch ID`) | ids seen |
+/// | a group (`members`, `add-to`, `remove-from`, `rename-group`, `delete-group`, `set-members`) | group names seen |
 /// | `--` in a stage | the command's flags |
 /// | `$...` anywhere, also inside `"..."` | variables |
 /// | `source`, a file argument (`import`, `save`) | files from the context's lister |
@@ -207,7 +208,8 @@ private struct Analysis {
         case .profile: return names(context.profileNames, .profileName)
         case .direction: return names(["desc"], .sortDirection)
         case .oneOf(let words): return names(words, .keyword)
-        case .number, .value, .groupName: return nothing
+        case .groupName: return values(context.knownGroupNames, alwaysQuoted: false, position: .groupName)
+        case .number, .value: return nothing
         }
     }
 

@@ -20,6 +20,8 @@ public struct CompletionContext: Sendable {
     public var knownIds: [String]
     /// User names seen in this session, offered in `userName eq "...`.
     public var knownUserNames: [String]
+    /// Group names seen in this session, offered after the commands that take a group.
+    public var knownGroupNames: [String] = []
     /// Paths starting with the given text (directories end in `/`), for `source`, `import` and `save`.
     public var fileLister: @Sendable (String) -> [String]
     /// Connection profile names, offered after `connect`.
@@ -146,6 +148,8 @@ public struct CompletionResult: Sendable, Equatable {
         case assignmentValue
         /// A user id after `get`, `delete`, `deactivate`.
         case userId
+        /// A group name seen, after `members`, `add-to`, `remove-from`, `rename-group`, `delete-group`, `set-members`.
+        case groupName
         /// A flag of the stage's command, after `--`.
         case flag
         /// One of the fixed words an argument takes.

@@ -31,6 +31,10 @@ public enum RecordWriters {
     ///
     /// `email` is the value of the record's `email` attribute, else of its primary email, else of its first email.
     public static let defaultUserColumns = ["id", "userName", "displayName", "active", "email"]
+    /// The columns shown for group records (with `members` or the Group schema, and no `userName`) when none are
+    /// given; the
+    /// `members` cell lists the members' display names (else ids).
+    public static let defaultGroupColumns = ["id", "displayName", "externalId", "members"]
 
     /// How many records the table writer gathers before it fixes its column widths and starts printing.
     public static let tableBufferSize = 100
@@ -83,7 +87,10 @@ enum RecordColumns {
 
     /// The text of a cell: ``JSONValue/displayString`` (empty for a missing value or `null`).
     static func text(of column: String, in record: Record) -> String {
-        value(of: column, in: record)?.displayString ?? ""
+        if column == "members", let items = record["members"]?.arrayValue {
+            return items.compactMap { $0["display"]?.stringValue ?? $0["value"]?.stringValue }.joined(separator: ", ")
+        }
+        return value(of: column, in: record)?.displayString ?? ""
     }
 
     /// The keys of all records, in first-seen order, without case-insensitive duplicates.

@@ -108,6 +108,10 @@ struct TableWriter: RecordWriter {
     /// The default user columns when the first record is user-like, else every key in first-seen order.
     static func inferColumns(_ records: [Record]) -> [String] {
         guard let first = records.first else { return [] }
+        let isGroup =
+            first["members"] != nil
+            || (first["schemas"]?.arrayValue ?? []).contains { $0.stringValue == SCIMSchema.group }
+        if isGroup, first["userName"] == nil { return RecordWriters.defaultGroupColumns }
         if RecordColumns.isUserLike(first) { return RecordWriters.defaultUserColumns }
         return RecordColumns.unionOfKeys(records)
     }

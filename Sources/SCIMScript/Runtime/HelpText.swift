@@ -26,7 +26,10 @@ enum HelpText {
 
     static func overview(_ interpreter: Interpreter) -> String {
         var out = "scimsh \(SCIMClientVersion.current) — administer users over SCIM 2.0\n\n"
-        out += "Pipelines: STAGE | STAGE | ...   e.g.  find userName eq \"bjensen\" | patch active=false\n\n"
+        out += "Pipelines: STAGE | STAGE | ...   e.g.  find userName eq \"bjensen\" | patch active=false\n"
+        out +=
+            "Groups:    groups | members GROUP | … | add-to GROUP | … | remove-from GROUP (or --all) | … | set-members\n"
+        out += "           e.g.  find userName eq \"bjensen\" | remove-from --all | deactivate\n\n"
         for category in CommandCategory.allCases {
             let cmds = interpreter.commands.filter { $0.category == category }
             guard !cmds.isEmpty else { continue }

@@ -147,7 +147,7 @@ public final class SeenUsers: Sendable {
         var ordered: [String] { Array(ring[next...] + ring[..<next]) }
     }
 
-    private let state = Mutex<(ids: Recent, names: Recent)>((Recent(), Recent()))
+    private let state = Mutex<(ids: Recent, names: Recent, groups: Recent)>((Recent(), Recent(), Recent()))
     /// How many of each are kept.
     public let capacity: Int
 
@@ -164,6 +164,13 @@ public final class SeenUsers: Sendable {
         }
     }
 
+    /// Notes a group's displayName (from the group commands).
+    public func noteGroupName(_ name: String) {
+        state.withLock { $0.groups.insert(name, capacity: capacity) }
+    }
+
+    /// The group names seen, oldest first.
+    public var groupNames: [String] { state.withLock { $0.groups.ordered } }
     /// The ids seen, oldest first.
     public var ids: [String] { state.withLock { $0.ids.ordered } }
     /// The userNames seen, oldest first.
