@@ -101,7 +101,7 @@ public final class FindSource: RecordSource {
                 if mutations != nil, let id = user.id {
                     guard seen.insert(id).inserted else { continue }
                 }
-                if let check, !check.matches(user.json) {
+                if let check, !context.matches(check, user.json) {
                     dropped += 1
                     continue
                 }
