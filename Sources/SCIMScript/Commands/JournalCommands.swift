@@ -54,12 +54,14 @@ struct JournalSummary {
     var statement: String
     var ok = 0
     var failed = 0
+    /// Writes sent whose answer was lost: the server may or may not have applied them.
+    var unknown = 0
     var unfinished = 0
 
     var record: Record {
         JSONObject([
             ("no", .number(Double(number))), ("time", .string(time)), ("statement", .string(statement)),
-            ("ok", .number(Double(ok))), ("failed", .number(Double(failed))),
+            ("ok", .number(Double(ok))), ("failed", .number(Double(failed))), ("unknown", .number(Double(unknown))),
             ("unfinished", .number(Double(unfinished))), ("host", .string(host)),
         ])
     }
@@ -95,6 +97,7 @@ struct JournalSummary {
                 switch e["outcome"]?.stringValue {
                 case "ok": byNumber[n]?.ok += 1
                 case "not sent": break  // withdrawn by Ctrl-C before it left: neither done nor failed
+                case let o? where o.hasPrefix("unknown"): byNumber[n]?.unknown += 1
                 default: byNumber[n]?.failed += 1
                 }
             }
@@ -121,8 +124,9 @@ struct UndoCommand: Command {
         deactivated users are reactivated, users it created are deleted again (ODM: deactivated), and a user an \
         RFC 7644 server really deleted is created again from the journal, with a new id. It works after a restart and for users that \
         find can no longer see (ODM hides inactive users), because the journal keeps their ids. Writes whose \
-        outcome is unknown (scimsh was killed mid-request) are reverted too; failed and not-sent ones are \
-        skipped. Undo is itself journaled, so `undo` twice redoes.
+        outcome is unknown (scimsh was killed mid-request, or the answer was lost and the retry refused: \
+        `journal N` shows `unknown`) are reverted too, after reading the user as it is now, so only what \
+        differs goes back; failed and not-sent ones are skipped. Undo is itself journaled, so `undo` twice redoes.
 
         Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), \
         DELETE for created users, POST {base_path}/Users for deleted ones. Run it against the same host as the statement.
@@ -172,7 +176,9 @@ struct UndoCommand: Command {
             target = s
         } else {
             let current = inv.context.statement?.number
-            guard let s = statements.last(where: { $0.number != current && $0.ok + $0.unfinished > 0 }) else {
+            guard
+                let s = statements.last(where: { $0.number != current && $0.ok + $0.unknown + $0.unfinished > 0 })
+            else {
                 throw inv.error("nothing to undo: the journal has no changes")
             }
             target = s
@@ -203,12 +209,14 @@ struct UndoCommand: Command {
             r["op"] = e["op"] ?? .null
             if r["userName"] == nil, let u = e["userName"] { r["userName"] = u }
             r["before"] = e["before"] ?? .null
+            if let touches = e["touches"] { r["touches"] = touches }
             if let after = leftIn[id] { r["left_in"] = after }
             reverts.append(r)
         }
         for e in lines where e["phase"]?.stringValue == "end" {
             if let id = e["id"]?.stringValue { ended.insert(id) }
-            if e["outcome"]?.stringValue == "ok" { add(e) }
+            let outcome = e["outcome"]?.stringValue ?? ""
+            if outcome == "ok" || outcome.hasPrefix("unknown") { add(e) }
         }
         var createBegins = 0
         var createEnds = 0
@@ -243,6 +251,7 @@ struct UndoCommand: Command {
                 out["before"] = nil
                 out["op"] = nil
                 out["left_in"] = nil
+                out["touches"] = nil
                 return out
             },
             perform: { r in
@@ -262,7 +271,14 @@ struct UndoCommand: Command {
                     let gone = JSONObject([("id", .string(id)), ("userName", r["userName"] ?? .null)])
                     return DeleteCommand.after(gone, deletes: removes)
                 }
-                let ops = UndoCommand.operations(before: before, after: r["left_in"]?.objectValue)
+                // Where the statement's outcome is unknown (its answer lost, or scimsh stopped), the user as it is
+                // now stands for the state the statement left: only what differs from the journal goes back.
+                var after = r["left_in"]?.objectValue
+                if after == nil, let current = try? await client.getUser(id: id).attributes {
+                    let touches = r["touches"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    after = Journal.image(current, scope: .editable(plus: touches))
+                }
+                let ops = UndoCommand.operations(before: before, after: after)
                 guard !ops.isEmpty else { return r["left_in"]?.objectValue ?? before }
                 do {
                     return try await client.patchUser(id: id, operations: ops).attributes

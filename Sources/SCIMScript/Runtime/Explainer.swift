@@ -85,7 +85,8 @@ struct Explainer {
                 op.op == .remove || op.value != nil
                     ? op : PatchOperation(op: op.op, path: op.path, value: .string("<each record's \(op.path ?? "")>"))
             }
-            let body = PatchOperation.body(PatchCommand.wireOperations(shown))
+            let body = PatchOperation.body(
+                PatchCommand.wireOperations(PatchCommand.resolvingEmail(shown, user: nil, keepOthers: false)))
             return [
                 (
                     "for \(id.map { "user \($0)" } ?? "each input user")",
