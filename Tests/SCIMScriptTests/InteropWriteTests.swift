@@ -142,29 +142,44 @@ final class InteropWriteTests: InterpreterTestCase {
 
     // MARK: - item 7: outcome unknown
 
-    /// A server that takes one request, closes the connection without answering, and stops listening (so a
-    /// retry is refused): what no real server does on purpose, played by a few lines of Python.
+    /// A server that answers GETs with an empty list, takes the first write, closes the connection without
+    /// answering it, and stops listening (so a retry is refused): what no real server does on purpose, played by a few lines of Python.
     func startAnswerLosingServer(in dir: String) async throws -> (ChildProcess, Int) {
         let script = """
-            import socket, sys, time
+            import socket, time
             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", 0)); s.listen(1)
+            s.bind(("127.0.0.1", 0)); s.listen(4)
             print(s.getsockname()[1], flush=True)
-            c, _ = s.accept()
-            data = b""
-            while b"\\r\\n\\r\\n" not in data:
-                data += c.recv(65536)
-            head, _, body = data.partition(b"\\r\\n\\r\\n")
-            length = 0
-            for line in head.split(b"\\r\\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            while len(body) < length:
-                body += c.recv(65536)
-            s.close()
-            print("got", head.split(b" ")[0].decode(), flush=True)
-            c.close()
-            time.sleep(60)
+            empty = b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,' \\
+                b'"startIndex":1,"itemsPerPage":0,"Resources":[]}'
+            while True:
+                c, _ = s.accept()
+                data = b""
+                while True:
+                    while b"\\r\\n\\r\\n" not in data:
+                        chunk = c.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if b"\\r\\n\\r\\n" not in data:
+                        break  # the client closed an idle connection
+                    head, _, rest = data.partition(b"\\r\\n\\r\\n")
+                    length = 0
+                    for line in head.split(b"\\r\\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            length = int(line.split(b":")[1])
+                    while len(rest) < length:
+                        rest += c.recv(65536)
+                    data = rest[length:]
+                    method = head.split(b" ")[0].decode()
+                    if method == "GET":
+                        c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/scim+json\\r\\n"
+                                  + b"Content-Length: " + str(len(empty)).encode() + b"\\r\\n\\r\\n" + empty)
+                        continue
+                    s.close()
+                    print("got", method, flush=True)
+                    c.close()
+                    time.sleep(60)
             """
         try write(script, to: dir + "/lose.py")
         guard let python = ChildProcess.executable(named: "python3") else {
@@ -216,6 +231,22 @@ final class InteropWriteTests: InterpreterTestCase {
         XCTAssertFalse(lines[patch].contains("userName"), String(lines[patch]))
         let restored = back.users().first { $0["userName"]?.stringValue == "bjensen" }
         XCTAssertEqual(restored?["displayName"], .string("Before"))
+    }
+
+    /// A create whose answer is lost has no id to undo: undo says to check it by hand.
+    func testACreateWhoseAnswerIsLostIsLeftToThePerson() async throws {
+        let dir = try makeTemporaryDirectory()
+        let (lose, port) = try await startAnswerLosingServer(in: dir)
+        defer { _ = lose.stop() }
+        let h = try await makeHarness()
+        let r = await h.fresh(
+            "set host = http://127.0.0.1:\(port); create userName=lost displayName=L email=l@example.org")
+        XCTAssertEqual(r.exitCode, 1, h.messages)
+        XCTAssertTrue(h.messages.contains("outcome unknown"), h.messages)
+        await h.fresh("journal | select ok failed unknown | csv")
+        XCTAssertEqual(h.data, "ok,failed,unknown\n0,0,1\n", h.messages)
+        await h.fresh("undo")
+        XCTAssertTrue(h.messages.contains("1 create(s) of that statement never got an answer"), h.messages)
     }
 
     // MARK: - item 8: a bulk statement stops once

@@ -218,9 +218,14 @@ struct UndoCommand: Command {
         var createBegins = 0
         var createEnds = 0
         for e in lines where e["op"]?.stringValue == "create" {
-            if e["phase"]?.stringValue == "begin" { createBegins += 1 } else { createEnds += 1 }
+            if e["phase"]?.stringValue == "begin" {
+                createBegins += 1
+            } else if e["id"] != nil || !(e["outcome"]?.stringValue ?? "").hasPrefix("unknown") {
+                createEnds += 1
+            }
         }
-        // A create's begin line has no id yet (the server assigns it); only its end line can be undone.
+        // A create's begin line has no id yet (the server assigns it); only its end line can be undone. One whose
+        // answer was lost has none either: the server may have made the user.
         let unknownCreates = max(0, createBegins - createEnds)
         for e in lines where e["phase"]?.stringValue == "begin" {
             guard let id = e["id"]?.stringValue else { continue }
