@@ -188,6 +188,33 @@ final class ConformanceTests: InterpreterTestCase {
         }
     }
 
+    /// add, then remove, of an extension attribute through find | patch, each undone: scim2-server stores it under
+    /// the extension's object; ODM ignores it and scimsh says so (an expected difference).
+    func testExtensionAddRemoveAndUndoOnBothServers() async throws {
+        let (odm, rfc, scim2) = try await makeBoth()
+        let e = ConformanceTests.enterprise
+        for h in [odm as ScriptHarness, rfc] {
+            await h.expectSuccess(#"find userName eq "user00008" | patch add \#(e):department="R&D""#)
+        }
+        XCTAssertTrue(odm.messages.contains("ODM ignores changes to \(e):department"), odm.messages)
+        XCTAssertNil(odm.user("user00008")?[e])
+        var u = try await scim2User(scim2, "user00008")
+        XCTAssertEqual(u?[e]?["department"], .string("R&D"), rfc.messages)
+
+        await rfc.expectSuccess(#"find userName eq "user00008" | patch remove \#(e):department"#)
+        u = try await scim2User(scim2, "user00008")
+        XCTAssertNil(u?[e]?["department"], rfc.messages)
+        await rfc.fresh("journal | select ok failed unknown | csv")
+        XCTAssertEqual(rfc.data, "ok,failed,unknown\n1,0,0\n1,0,0\n", rfc.messages)
+        await rfc.expectSuccess("undo")
+        u = try await scim2User(scim2, "user00008")
+        XCTAssertEqual(u?[e]?["department"], .string("R&D"), rfc.messages)
+        await rfc.expectSuccess("undo 1")
+        u = try await scim2User(scim2, "user00008")
+        XCTAssertNil(u?[e]?["department"], rfc.messages)
+        XCTAssertEqual(u?["displayName"], .string("Generated User 8"))
+    }
+
     // MARK: - dateTime (item 3)
 
     func testDateTimeFiltersCompareInstantsOnScim2Server() async throws {
