@@ -11,8 +11,9 @@ struct JournalCommand: Command {
         Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
         (plus the attributes the write names; all of it for a delete under dialect rfc) before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
         $SCIMSH_JOURNAL overrides, SCIMSH_JOURNAL=off disables). `journal` lists the latest statements that \
-        wrote (--limit K, default 20): number, time, host, statement, writes ok and failed. `journal N` lists the \
-        writes of statement N. See `undo`.
+        wrote (--limit K, default 20): number, time, host, statement, writes ok, failed and unknown (sent, \
+        but the answer was lost: the server may have applied them). `journal N` lists the writes of statement \
+        N with their outcome. See `undo`.
         """
     var examples: [CommandExample] { [CommandExample("journal --limit 5", "the last five changes")] }
 
