@@ -57,6 +57,17 @@ final class CommandSignatureTests: InterpreterTestCase {
         XCTAssertEqual(h.user("bjensen")?["displayName"], "B", "and changes nothing")
     }
 
+    func testACommandWithoutASignatureKeepsItsOldDeclarations() async throws {
+        let h = try await makeHarness()
+        h.interpreter.register(LegacyCommand())
+        let command = try XCTUnwrap(h.interpreter.command(named: "legacy"))
+        XCTAssertTrue(command.isMutating)
+        XCTAssertEqual(command.syntax.style, .filter)
+        XCTAssertEqual(command.usage, "… | legacy")
+        await h.expectSuccess(#"explain find | legacy userName eq "x""#)
+        XCTAssertTrue(h.data.contains("2. legacy (sends writes)\n   filter: userName eq \"x\"\n"), h.data)
+    }
+
     /// A command a host program registers is parsed, completed, explained and dry-run from its signature.
     func testARegisteredCommandIsTreatedLikeABuiltIn() async throws {
         let h = try await makeHarness()
@@ -84,6 +95,20 @@ final class CommandSignatureTests: InterpreterTestCase {
         await h.expectSuccess(#"set dry_run = off; find userName eq "bjensen" | rename "B" | count"#)
         XCTAssertEqual(h.requests("PATCH").count, 1)
         XCTAssertEqual(h.user("bjensen")?["displayName"], "B")
+    }
+}
+
+/// A command written before signatures existed: it declares its usage as text and its role with the old
+/// properties, which still count.
+private struct LegacyCommand: Command {
+    let name = "legacy"
+    let signature = "… | legacy FILTER"
+    let summary = "an old-style command"
+    let isMutating = true
+    var syntax: CommandSyntax { .filter }
+
+    func makeStage(_ invocation: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        input ?? EmptySource()
     }
 }
 

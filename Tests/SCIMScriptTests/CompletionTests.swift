@@ -299,6 +299,20 @@ struct ArgumentCompletionTests {
         #expect(complete("get \"id").candidates == ["\"id with space\""])
     }
 
+    /// What a command's signature says its arguments are decides what is offered, for every command.
+    @Test func argumentKindsFromSignatures() {
+        #expect(complete("find | lookup user").candidates == ["userName"])
+        #expect(complete("find | lookup userName ").candidates == [], "lookup takes one attribute")
+        #expect(complete("find | table disp").candidates == ["displayName"])
+        #expect(complete("patch 28").candidates == ["2819c223"], "without input, patch's first word is an id")
+        #expect(complete("patch 2819c223 act").candidates == ["active"])
+        #expect(complete("find --l").candidates == ["--limit"])
+        #expect(complete("find --l").position == .flag)
+        #expect(complete("journal --limit ").candidates == [], "a flag's value")
+        #expect(complete("find | expect <").candidates == ["<", "<="])
+        #expect(complete("find | count ").candidates == [])
+    }
+
     @Test func variablesAfterDollar() {
         let result = complete("$")
         #expect(result.candidates == ["$admins", "$user_count", "$users"])

@@ -140,7 +140,7 @@ private struct Analysis {
         _ tokens: ArraySlice<CompletionToken>, _ signature: CommandSignature, hasInput: Bool
     ) -> CompletionResult {
         let valued = signature.syntax.valuedFlags
-        if word.kind == .word, word.text.hasPrefix("-") {
+        if word.kind == .word, word.text.hasPrefix("-"), !signature.flags.isEmpty {
             return names(signature.flags.map { "--" + $0.name }, .flag)
         }
         if let last = tokens.last, last.kind == .word, last.text.hasPrefix("--"),
@@ -183,12 +183,10 @@ private struct Analysis {
         } else if let repeated = positionals.firstIndex(where: \.isRepeated) {
             index = min(index, repeated)
         }
-        let attributeKinds: [ArgumentType] = [.attribute, .assignment, .patchOperation]
-        if inAttribute {
-            index =
-                positionals[min(index, positionals.count)...].firstIndex { attributeKinds.contains($0.kind) } ?? index
-        }
         guard index < positionals.count else { return nothing }
+        if inAttribute, let attribute = positionals[index...].firstIndex(where: { $0.kind.isAboutAttributes }) {
+            index = attribute
+        }
         return complete(positionals[index].kind, tokens, valuedFlags: valued)
     }
 
@@ -463,4 +461,9 @@ private struct Analysis {
         }
         return "\"" + escaped + "\""
     }
+}
+
+extension ArgumentType {
+    /// Whether it is written with attribute names (`ATTR`, `ATTR=VALUE`, `attr[...]`).
+    fileprivate var isAboutAttributes: Bool { self == .attribute || self == .assignment || self == .patchOperation }
 }

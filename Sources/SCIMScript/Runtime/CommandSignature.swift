@@ -143,10 +143,15 @@ public struct CommandSignature: Sendable {
     public var limitsInput = false
 
     /// A signature with no arguments yet; add them with ``required(_:_:)``, ``optional(_:_:)``, ``flag(_:_:_:)``.
-    public init(input: Input = .records, output: Output = .records, access: Access = .none) {
+    public init(
+        input: Input = .records, output: Output = .records, access: Access = .none, repeatsPositionals: Bool = false,
+        limitsInput: Bool = false
+    ) {
         self.input = input
         self.output = output
         self.access = access
+        self.repeatsPositionals = repeatsPositionals
+        self.limitsInput = limitsInput
     }
 
     /// Adds a positional argument.
@@ -174,20 +179,6 @@ public struct CommandSignature: Sendable {
     public func flag(_ name: String, _ value: ArgumentType? = nil, _ placeholder: String? = nil) -> Self {
         var copy = self
         copy.flags.append(Flag(name: name, value: value, placeholder: placeholder ?? value?.placeholder ?? ""))
-        return copy
-    }
-
-    /// The same signature with its positional arguments repeatable as a group.
-    public func repeatingPositionals() -> Self {
-        var copy = self
-        copy.repeatsPositionals = true
-        return copy
-    }
-
-    /// The same signature for a stage that may stop reading its input early.
-    public func limitingInput() -> Self {
-        var copy = self
-        copy.limitsInput = true
         return copy
     }
 
