@@ -220,7 +220,8 @@ public final class SCIMClient: Sendable {
         return request(method, path: collection + "/" + URLEncoding.pathSegment(id), query: query, body: body)
     }
 
-    /// Sends a request with retries and turns error statuses into ``SCIMError``.
+    /// Sends a request with retries and turns error statuses into ``SCIMError``; one thrown after an attempt
+    /// that reached the server without an answer has ``SCIMError/mayHaveApplied`` set.
     ///
     /// Retried: connection failures before anything was sent (any method); for idempotent requests also other
     /// transport failures, 429 and 503, with capped exponential backoff honouring Retry-After. POST is retried
@@ -262,6 +263,7 @@ public final class SCIMClient: Sendable {
                     return HTTPResponseData(status: 204, headers: [], body: [])
                 }
                 failure = decodeError(response, r)
+                failure.mayHaveApplied = earlierAttemptMayHaveApplied
                 let retryable = response.status == 429 || (response.status == 503 && idempotent)
                 guard retryable, attempt < policy.maxAttempts else { throw failure }
                 retryAfter = failure.retryAfterSeconds.flatMap(SCIMClient.retryDelay)
@@ -278,6 +280,7 @@ public final class SCIMClient: Sendable {
                     throw .cancelled(method: r.method, url: r.url)
                 }
                 failure = .transport(scrub(t.reason), method: r.method, url: r.url)
+                failure.mayHaveApplied = earlierAttemptMayHaveApplied
                 guard t.notSent || idempotent, attempt < policy.maxAttempts else { throw failure }
             }
             let delay = policy.delay(attempt: attempt, retryAfter: retryAfter)

@@ -27,6 +27,9 @@ public struct SCIMError: Error, Sendable, Hashable, CustomStringConvertible {
     public let url: String
     /// For rate limiting and unavailability: the server's Retry-After, in seconds.
     public let retryAfterSeconds: Double?
+    /// Whether the request may have been applied although it failed: an attempt reached the server and its
+    /// answer was lost (the connection dropped after sending), so what the server did is unknown.
+    public internal(set) var mayHaveApplied = false
 
     init(
         code: Code, status: Int? = nil, scimType: String? = nil, detail: String, method: String, url: String,

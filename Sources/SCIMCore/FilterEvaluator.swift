@@ -23,7 +23,34 @@ extension SCIMFilter {
     ///   with ``resolvingVariables(_:)``.
     public func matches(_ resource: JSONValue) -> Bool {
         guard !FilterEvaluator.containsVariable(self) else { return false }
-        return FilterEvaluator.evaluate(self, on: resource)
+        return FilterEvaluator.evaluate(self, on: resource, exact: nil)
+    }
+
+    /// ``matches(_:)`` with string comparisons case-sensitive for the attributes `caseExact` names (RFC 7643
+    /// §2.2 `caseExact`: from the server's schema when known, else ``CaseExactness/rfcDefaults``).
+    public func matches(_ resource: JSONValue, caseExact: CaseExactness) -> Bool {
+        guard !FilterEvaluator.containsVariable(self) else { return false }
+        return FilterEvaluator.evaluate(self, on: resource, exact: caseExact)
+    }
+}
+
+/// Which attributes compare their strings case-sensitively (RFC 7643 §2.2 `caseExact`).
+public struct CaseExactness: Sendable, Hashable {
+    /// Lower-cased attribute paths (`id`, `meta.version`, or a sub-attribute inside a value filter, `type`).
+    public var paths: Set<String>
+
+    /// The attributes named (any case).
+    public init(_ paths: [String]) { self.paths = Set(paths.map { $0.lowercased() }) }
+
+    /// RFC 7643's defaults for a User where no schema says otherwise: `id`, `externalId`, `meta.version` and
+    /// `meta.resourceType` are caseExact (§3.1); every other string is not.
+    public static let rfcDefaults = CaseExactness(["id", "externalId", "meta.version", "meta.resourceType"])
+
+    /// Whether `path` is caseExact.
+    public func isCaseExact(_ path: AttributePath) -> Bool {
+        var key = path.name.lowercased()
+        if let sub = path.subAttribute { key += "." + sub.lowercased() }
+        return paths.contains(key)
     }
 }
 
@@ -47,41 +74,42 @@ enum FilterEvaluator {
 
     /// Evaluates without allocating for the common shapes: and/or chains are walked down their left spine,
     /// and a comparison with a single value skips gathering values into an array.
-    static func evaluate(_ filter: SCIMFilter, on resource: JSONValue) -> Bool {
+    static func evaluate(_ filter: SCIMFilter, on resource: JSONValue, exact: CaseExactness?) -> Bool {
         switch filter {
         case .and:
             var node = filter
             while case .and(let l, let r) = node {
-                if !evaluate(r, on: resource) { return false }
+                if !evaluate(r, on: resource, exact: exact) { return false }
                 node = l
             }
-            return evaluate(node, on: resource)
+            return evaluate(node, on: resource, exact: exact)
         case .or:
             var node = filter
             while case .or(let l, let r) = node {
-                if evaluate(r, on: resource) { return true }
+                if evaluate(r, on: resource, exact: exact) { return true }
                 node = l
             }
-            return evaluate(node, on: resource)
+            return evaluate(node, on: resource, exact: exact)
         case .not(let inner):
-            return !evaluate(inner, on: resource)
+            return !evaluate(inner, on: resource, exact: exact)
         case .present(let path):
             return values(of: path, in: resource).contains(where: isPresent)
         case .compare(_, _, .variable):
             return false
         case .compare(let path, let op, .literal(let literal)):
+            let caseExact = exact?.isCaseExact(path) ?? false
             if path.subAttribute == nil {
                 switch attribute(path, in: resource) {
-                case nil: return compareSingle(nil, op, literal)
+                case nil: return compareSingle(nil, op, literal, caseExact: caseExact)
                 case .array?, .object?: break
-                case let value?: return compareSingle(value, op, literal)
+                case let value?: return compareSingle(value, op, literal, caseExact: caseExact)
                 }
             }
-            return compare(values(of: path, in: resource), op, literal)
+            return compare(values(of: path, in: resource), op, literal, caseExact: caseExact)
         case .valuePath(let path, let inner):
             switch attribute(path, in: resource) {
-            case .array(let elements)?: return elements.contains { evaluate(inner, on: $0) }
-            case .object(let object)?: return evaluate(inner, on: .object(object))
+            case .array(let elements)?: return elements.contains { evaluate(inner, on: $0, exact: exact) }
+            case .object(let object)?: return evaluate(inner, on: .object(object), exact: exact)
             default: return false
             }
         }
@@ -139,17 +167,19 @@ enum FilterEvaluator {
         }
     }
 
-    static func compare(_ values: [JSONValue], _ op: CompareOperator, _ literal: JSONValue) -> Bool {
+    static func compare(_ values: [JSONValue], _ op: CompareOperator, _ literal: JSONValue, caseExact: Bool) -> Bool {
         if let answer = decidedByPresence(values.contains { !$0.isNull }, op, literal) { return answer }
-        return values.contains { !$0.isNull && compareOne($0, op, literal) }
+        return values.contains { !$0.isNull && compareOne($0, op, literal, caseExact: caseExact) }
     }
 
     /// ``compare(_:_:_:)`` for at most one value (`nil`: the attribute is missing).
-    static func compareSingle(_ value: JSONValue?, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
+    static func compareSingle(
+        _ value: JSONValue?, _ op: CompareOperator, _ literal: JSONValue, caseExact: Bool
+    ) -> Bool {
         let present = value.map { !$0.isNull } ?? false
         if let answer = decidedByPresence(present, op, literal) { return answer }
         guard present, let value else { return false }
-        return compareOne(value, op, literal)
+        return compareOne(value, op, literal, caseExact: caseExact)
     }
 
     /// The answer when presence alone decides it (a `null` literal, or `ne` on a missing attribute), else nil.
@@ -199,18 +229,23 @@ enum FilterEvaluator {
         }
     }
 
-    /// -1, 0 or 1 when both strings are dateTimes (RFC 7643 §2.3.5), compared as instants: fractions of a second
-    /// and UTC offsets count (`03:48:15.198910Z` is after `03:48:15Z`; `04:48:15+01:00` is the same instant).
-    /// `nil` when either is not a dateTime.
-    static func chronologicalOrder(_ a: String, _ b: String) -> Int? {
-        guard let x = UTCTime.instant(a), let y = UTCTime.instant(b) else { return nil }
-        if x.seconds != y.seconds { return x.seconds < y.seconds ? -1 : 1 }
-        if x.nanoseconds != y.nanoseconds { return x.nanoseconds < y.nanoseconds ? -1 : 1 }
-        return 0
+    /// Two strings compared as they are (the caller lower-cases them for a comparison that ignores case).
+    static func compareText(_ x: String, _ op: CompareOperator, _ y: String) -> Bool {
+        switch op {
+        case .eq: return x == y
+        case .ne: return x != y
+        case .co: return y.isEmpty || x.contains(y)
+        case .sw: return x.hasPrefix(y)
+        case .ew: return x.hasSuffix(y)
+        case .gt: return x > y
+        case .ge: return x >= y
+        case .lt: return x < y
+        case .le: return x <= y
+        }
     }
 
-    /// Whether `op` holds between two values in this order (−1, 0, 1); `nil` for `co`, `sw` and `ew`.
-    static func holds(_ op: CompareOperator, order: Int) -> Bool? {
+    /// The answer of an ordering operator for an order (-1, 0, 1); `nil` for `co`, `sw` and `ew`.
+    static func decide(_ op: CompareOperator, _ order: Int) -> Bool? {
         switch op {
         case .eq: return order == 0
         case .ne: return order != 0
@@ -222,27 +257,39 @@ enum FilterEvaluator {
         }
     }
 
-    static func compareOne(_ value: JSONValue, _ op: CompareOperator, _ literal: JSONValue) -> Bool {
+    /// -1, 0 or 1 when both strings are dateTimes (RFC 7643 §2.3.5), compared as instants: fractions of a second
+    /// and UTC offsets count (`03:48:15.198910Z` is after `03:48:15Z`; `04:48:15+01:00` is the same instant).
+    /// `nil` when either is not a dateTime.
+    static func chronologicalOrder(_ a: String, _ b: String) -> Int? {
+        guard let x = UTCTime.instant(a), let y = UTCTime.instant(b) else { return nil }
+        if x.seconds != y.seconds { return x.seconds < y.seconds ? -1 : 1 }
+        if x.nanoseconds != y.nanoseconds { return x.nanoseconds < y.nanoseconds ? -1 : 1 }
+        return 0
+    }
+
+    /// Compares by SCIM type (RFC 7643 §2.3): a boolean or a number written as text on one side (`active eq
+    /// "true"`, `"42"` against 42) is compared as that type, as a lenient server reads it.
+    static func compareOne(_ value: JSONValue, _ op: CompareOperator, _ literal: JSONValue, caseExact: Bool) -> Bool {
         switch (value, literal) {
+        case (.bool, .string(let text)):
+            guard let b = SCIMValueOrder.boolean(text) else { return false }
+            return compareOne(value, op, .bool(b), caseExact: caseExact)
+        case (.string(let text), .bool):
+            guard let b = SCIMValueOrder.boolean(text) else { return false }
+            return compareOne(.bool(b), op, literal, caseExact: caseExact)
+        case (.number, .string(let text)):
+            guard let n = SCIMValueOrder.number(text) else { return false }
+            return compareOne(value, op, .number(n), caseExact: caseExact)
+        case (.string(let text), .number):
+            guard op != .co, op != .sw, op != .ew, let n = SCIMValueOrder.number(text) else { return false }
+            return compareOne(.number(n), op, literal, caseExact: caseExact)
         case (.string(let a), .string(let b)):
-            if let order = chronologicalOrder(a, b), let answer = holds(op, order: order) { return answer }
-            if let fast = asciiCompare(a, op, b) { return fast }
-            let x = a.lowercased()
-            let y = b.lowercased()
-            switch op {
-            case .eq: return x == y
-            case .ne: return x != y
-            case .co: return y.isEmpty || x.contains(y)
-            case .sw: return x.hasPrefix(y)
-            case .ew: return x.hasSuffix(y)
-            case .gt: return x > y
-            case .ge: return x >= y
-            case .lt: return x < y
-            case .le: return x <= y
-            }
+            if let order = chronologicalOrder(a, b), let answer = decide(op, order) { return answer }
+            if !caseExact, let fast = asciiCompare(a, op, b) { return fast }
+            return caseExact ? compareText(a, op, b) : compareText(a.lowercased(), op, b.lowercased())
         case (.number, _), (.bigInteger, _):
             guard let order = JSONValue.numericOrder(value, literal) else { return false }
-            return holds(op, order: order) ?? false
+            return decide(op, order) ?? false
         case (.bool(let a), .bool(let b)):
             switch op {
             case .eq: return a == b
@@ -252,5 +299,51 @@ enum FilterEvaluator {
         default:
             return false
         }
+    }
+}
+
+/// Values ordered by their SCIM type (RFC 7643 §2.3), for sorting: numbers numerically, booleans false first,
+/// dateTimes chronologically, other strings case-insensitively (or exactly, for caseExact attributes).
+public enum SCIMValueOrder {
+    /// -1, 0 or 1. A number or boolean written as text compares with a number or boolean as that type; other
+    /// mixed types compare by their text.
+    public static func compare(_ a: JSONValue, _ b: JSONValue, caseExact: Bool = false) -> Int {
+        if let order = JSONValue.numericOrder(a, b) { return order }
+        switch (a, b) {
+        case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+        case (.number, .string(let t)):
+            if let y = number(t) { return compare(a, .number(y)) }
+        case (.string(let t), .number):
+            if let x = number(t) { return compare(.number(x), b) }
+        case (.bool, .string(let t)):
+            if let y = boolean(t) { return compare(a, .bool(y)) }
+        case (.string(let t), .bool):
+            if let x = boolean(t) { return compare(.bool(x), b) }
+        case (.string(let s), .string(let t)):
+            if let order = FilterEvaluator.chronologicalOrder(s, t) { return order }
+        default:
+            break
+        }
+        let s = caseExact ? a.displayString : a.displayString.lowercased()
+        let t = caseExact ? b.displayString : b.displayString.lowercased()
+        return s < t ? -1 : s > t ? 1 : 0
+    }
+
+    /// `true` or `false` written as text (any case), else `nil`.
+    static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: return nil
+        }
+    }
+
+    /// A decimal or integer written as text (`42`, `-1.5`, `1e3`), else `nil`; not `nan`, `inf` or hex.
+    static func number(_ text: String) -> Double? {
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || (first >= 48 && first <= 57),
+            text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || "-+.eE".utf8.contains($0) }),
+            let value = Double(text), value.isFinite
+        else { return nil }
+        return value
     }
 }

@@ -596,7 +596,8 @@ final class FilterEvaluatorTests: XCTestCase {
                     default: reference = x.hasSuffix(y)
                     }
                     XCTAssertEqual(
-                        FilterEvaluator.compareOne(.string(a), op, .string(b)), reference, "\(a) \(op) \(b)")
+                        FilterEvaluator.compareOne(.string(a), op, .string(b), caseExact: false), reference,
+                        "\(a) \(op) \(b)")
                 }
             }
         }
@@ -656,13 +657,19 @@ final class FilterEvaluatorTests: XCTestCase {
         check("costCenterNumber le 4130", true)
         check("costCenterNumber ne 1", true)
         check("costCenterNumber co 41", false)
-        check(#"costCenterNumber eq "4130""#, false)
+        // A number or boolean written as text compares as that type (RFC 7643 §2.3; a lenient server's reading).
+        check(#"costCenterNumber eq "4130""#, true)
+        check(#"costCenterNumber gt "999""#, true)
+        check(#"costCenterNumber eq "4130x""#, false)
+        check(#"costCenterNumber co "41""#, false)
         check("active eq true", true)
         check("active eq TRUE", true)
         check("active ne true", false)
         check("active eq false", false)
         check("active gt false", false)
-        check(#"active eq "true""#, false)
+        check(#"active eq "true""#, true)
+        check(#"active eq "False""#, false)
+        check(#"active eq "yes""#, false)
         check("userName eq 1", false)
         check("userName ne 1", false)  // a mismatched comparison is false, even ne
         check("name eq 1", false)

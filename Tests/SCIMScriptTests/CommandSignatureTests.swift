@@ -15,7 +15,7 @@ final class CommandSignatureTests: InterpreterTestCase {
         XCTAssertEqual(usage["lookup"], "… | lookup ATTR[=FIELD]")
         XCTAssertEqual(usage["create"], "… | create [ATTR=VALUE...]   or   create ATTR=VALUE...")
         XCTAssertEqual(usage["patch"], "… | patch OPS...   or   patch ID OPS...")
-        XCTAssertEqual(usage["delete"], "… | delete   or   delete ID...")
+        XCTAssertEqual(usage["delete"], "… | delete [--force]   or   delete ID... [--force]")
         XCTAssertEqual(usage["where"], "… | where FILTER")
         XCTAssertEqual(usage["sort"], "… | sort ATTR [asc|desc] [ATTR [asc|desc]]...")
         XCTAssertEqual(usage["first"], "… | first [N]")

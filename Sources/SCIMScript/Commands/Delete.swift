@@ -7,6 +7,7 @@ struct DeleteCommand: Command {
     let aliases = ["deactivate"]
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
         .positional(.id, presence: .withoutInput, repeated: true)
+        .flag("force")
     let summary = "delete (ODM: deactivate) each input user (or the ids given)"
     let category = CommandCategory.server
 
@@ -17,13 +18,20 @@ struct DeleteCommand: Command {
         dialect it says "deactivated" and passes each user on with active=false; under `set dialect = rfc` the \
         server removes the user (RFC 7644 §3.6), so it says "deleted" and passes each user on without active.
 
+        Where the server removes users (dialect rfc) a delete cannot be taken back with the same id, so the \
+        prompt asks before deleting even one user, and a script must say `delete --force` (or `set \
+        confirm_delete = off`); under ODM, deactivation is undone by `undo`, so neither is needed.
+
         Request: DELETE {base_path}/Users/{id} (204 No Content), up to `concurrency` at once.
         ODM keeps the account but deactivates it: it no longer appears in find or get; \
         `patch ID active=true` brings it back. Elsewhere `undo` creates the user again from the journal, \
         with a new id.
         """
     var examples: [CommandExample] {
-        [CommandExample(#"find userName eq "bjensen" | delete"#, "deactivate a user")]
+        [
+            CommandExample(#"find userName eq "bjensen" | delete"#, "deactivate a user"),
+            CommandExample(#"find userName eq "bjensen" | delete --force"#, "delete without asking (any dialect)"),
+        ]
     }
 
     /// What delete passes on: the user with active=false (ODM keeps it, inactive), or, where the server removes
@@ -44,9 +52,21 @@ struct DeleteCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        var force = false
         for arg in inv.arguments {
-            if case .positional = arg.kind { continue }
-            throw inv.error("delete takes user ids only", at: arg.range)
+            switch arg.kind {
+            case .positional: continue
+            case .flag(let name) where name == "force": force = true
+            default: throw inv.error("delete takes user ids and --force only", at: arg.range)
+            }
+        }
+        // An RFC 7644 server removes the user (§3.6): a script says so explicitly, the prompt always asks.
+        let removes = inv.context.dialect == .rfc
+        let confirmsOff = inv.context.session.string("confirm_delete")?.lowercased() == "off"
+        if removes, !force, !confirmsOff, !inv.context.interactive, !inv.context.dryRun {
+            throw inv.error(
+                "delete removes users for good on this server (dialect rfc); in a script write `delete --force`, "
+                    + "or `set confirm_delete = off`")
         }
         let upstream = try inv.idsOrInput(
             input, command: "delete", usage: "input users (find ... | delete) or ids (delete ID...)")
@@ -61,7 +81,8 @@ struct DeleteCommand: Command {
                 try await client.deleteUser(id: id)
                 return DeleteCommand.after(record, deletes: deletes)
             }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect),
-            imageScope: deletes ? .whole : .editable(plus: []), mergesBeforeImage: true)
+            imageScope: deletes ? .whole : .editable(plus: []), confirmsAlways: removes && !force && !confirmsOff,
+            mergesBeforeImage: true)
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 }

@@ -11,8 +11,9 @@ struct JournalCommand: Command {
         Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
         (plus the attributes the write names; all of it for a delete under dialect rfc) before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
         $SCIMSH_JOURNAL overrides, SCIMSH_JOURNAL=off disables). `journal` lists the latest statements that \
-        wrote (--limit K, default 20): number, time, host, statement, writes ok and failed. `journal N` lists the \
-        writes of statement N. See `undo`.
+        wrote (--limit K, default 20): number, time, host, statement, writes ok, failed and unknown (sent, \
+        but the answer was lost: the server may have applied them). `journal N` lists the writes of statement \
+        N with their outcome. See `undo`.
         """
     var examples: [CommandExample] { [CommandExample("journal --limit 5", "the last five changes")] }
 
@@ -52,12 +53,14 @@ struct JournalSummary {
     var statement: String
     var ok = 0
     var failed = 0
+    /// Writes sent whose answer was lost: the server may or may not have applied them.
+    var unknown = 0
     var unfinished = 0
 
     var record: Record {
         JSONObject([
             ("no", .number(Double(number))), ("time", .string(time)), ("statement", .string(statement)),
-            ("ok", .number(Double(ok))), ("failed", .number(Double(failed))),
+            ("ok", .number(Double(ok))), ("failed", .number(Double(failed))), ("unknown", .number(Double(unknown))),
             ("unfinished", .number(Double(unfinished))), ("host", .string(host)),
         ])
     }
@@ -93,6 +96,7 @@ struct JournalSummary {
                 switch e["outcome"]?.stringValue {
                 case "ok": byNumber[n]?.ok += 1
                 case "not sent": break  // withdrawn by Ctrl-C before it left: neither done nor failed
+                case let o? where o.hasPrefix("unknown"): byNumber[n]?.unknown += 1
                 default: byNumber[n]?.failed += 1
                 }
             }
@@ -117,8 +121,9 @@ struct UndoCommand: Command {
         deactivated users are reactivated, users it created are deleted again (ODM: deactivated), and a user an \
         RFC 7644 server really deleted is created again from the journal, with a new id. It works after a restart and for users that \
         find can no longer see (ODM hides inactive users), because the journal keeps their ids. Writes whose \
-        outcome is unknown (scimsh was killed mid-request) are reverted too; failed and not-sent ones are \
-        skipped. Undo is itself journaled, so `undo` twice redoes.
+        outcome is unknown (scimsh was killed mid-request, or the answer was lost and the retry refused: \
+        `journal N` shows `unknown`) are reverted too, after reading the user as it is now, so only what \
+        differs goes back; failed and not-sent ones are skipped. Undo is itself journaled, so `undo` twice redoes.
 
         Request: PATCH {base_path}/Users/{id} with replace (and remove for attributes that were absent), \
         DELETE for created users, POST {base_path}/Users for deleted ones. Run it against the same host as the statement.
@@ -170,7 +175,9 @@ struct UndoCommand: Command {
             target = s
         } else {
             let current = inv.context.statement?.number
-            guard let s = statements.last(where: { $0.number != current && $0.ok + $0.unfinished > 0 }) else {
+            guard
+                let s = statements.last(where: { $0.number != current && $0.ok + $0.unknown + $0.unfinished > 0 })
+            else {
                 throw inv.error("nothing to undo: the journal has no changes")
             }
             target = s
@@ -204,19 +211,26 @@ struct UndoCommand: Command {
             r["op"] = e["op"] ?? .null
             if r["userName"] == nil, let u = e["userName"] { r["userName"] = u }
             r["before"] = e["before"] ?? .null
+            if let touches = e["touches"] { r["touches"] = touches }
             if let left { r["left_in"] = left }
             reverts.append(r)
         }
         for e in lines where e["phase"]?.stringValue == "end" {
             if e["id"]?.stringValue != nil { ended.insert(GroupUndo.key(e)) }
-            if e["outcome"]?.stringValue == "ok" { add(e) }
+            let outcome = e["outcome"]?.stringValue ?? ""
+            if outcome == "ok" || outcome.hasPrefix("unknown") { add(e) }
         }
         var createBegins = 0
         var createEnds = 0
         for e in lines where e["op"]?.stringValue == "create" {
-            if e["phase"]?.stringValue == "begin" { createBegins += 1 } else { createEnds += 1 }
+            if e["phase"]?.stringValue == "begin" {
+                createBegins += 1
+            } else if e["id"] != nil || !(e["outcome"]?.stringValue ?? "").hasPrefix("unknown") {
+                createEnds += 1
+            }
         }
-        // A create's begin line has no id yet (the server assigns it); only its end line can be undone.
+        // A create's begin line has no id yet (the server assigns it); only its end line can be undone. One whose
+        // answer was lost has none either: the server may have made the user.
         let unknownCreates = max(0, createBegins - createEnds)
         for e in lines where e["phase"]?.stringValue == "begin" {
             guard e["id"]?.stringValue != nil else { continue }
@@ -264,6 +278,7 @@ struct UndoCommand: Command {
                 out["before"] = nil
                 out["op"] = nil
                 out["left_in"] = nil
+                out["touches"] = nil
                 return out
             },
             perform: { r in
@@ -284,7 +299,14 @@ struct UndoCommand: Command {
                     let gone = JSONObject([("id", .string(id)), ("userName", r["userName"] ?? .null)])
                     return DeleteCommand.after(gone, deletes: removes)
                 }
-                let ops = UndoCommand.operations(before: before, after: r["left_in"]?.objectValue)
+                // Where the statement's outcome is unknown (its answer lost, or scimsh stopped), the user as it is
+                // now stands for the state the statement left: only what differs from the journal goes back.
+                var after = r["left_in"]?.objectValue
+                if after == nil, let current = try? await client.getUser(id: id).attributes {
+                    let touches = r["touches"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    after = Journal.image(current, scope: .editable(plus: touches))
+                }
+                let ops = UndoCommand.operations(before: before, after: after)
                 guard !ops.isEmpty else { return r["left_in"]?.objectValue ?? before }
                 do {
                     return try await client.patchUser(id: id, operations: ops).attributes

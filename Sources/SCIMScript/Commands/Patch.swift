@@ -11,7 +11,13 @@ struct PatchCommand: Command {
     let help = """
         Changes users. OPS are ATTR=VALUE (a SCIM replace) and the words add, replace and remove, which switch \
         the operation for the words that follow: `patch displayName="B. Jensen" remove externalId`. \
-        `email=ADDRESS` replaces the emails list with one work address. Values are typed: true/false/numbers/null \
+        A path may select elements of a multi-valued attribute with a value filter (RFC 7644 §3.5.2): \
+        `patch emails[type eq "work"].value=new@example.com`, `patch remove phoneNumbers[type eq "fax"]` \
+        (quote it when you like: `'emails[type eq "work"].value'=x`). `email=ADDRESS` sets the work address: \
+        under dialect rfc it replaces the value of the work element and keeps the others (a home address \
+        stays), or adds a work element when there is none; under ODM, which holds work addresses only, it \
+        replaces the list with that one address. The journal keeps the whole attribute as it was, so `undo` \
+        puts back every element. Values are typed: true/false/numbers/null \
         become JSON values, quoted text stays a string. Without input, the first word is the user's id. With \
         input, a bare attribute name takes each record's own value: `import renames.csv | patch displayName` \
         renames every user listed in a CSV of id,displayName.
@@ -39,7 +45,8 @@ struct PatchCommand: Command {
             op.op == .remove || op.value != nil
                 ? op : PatchOperation(op: op.op, path: op.path, value: .string("<each record's \(op.path ?? "")>"))
         }
-        let body = PatchOperation.body(PatchCommand.wireOperations(shown))
+        let body = PatchOperation.body(
+            PatchCommand.wireOperations(PatchCommand.resolvingEmail(shown, user: nil, keepOthers: false)))
         return [
             PlannedRequest(
                 "for \(id.map { "user \($0)" } ?? "each input user")",
@@ -57,29 +64,47 @@ struct PatchCommand: Command {
         } else {
             throw inv.error("patch needs input users (find ... | patch ...) or an id (patch ID ATTR=VALUE)")
         }
-        let fixedBody =
+        // Under the RFC dialect `email=` keeps the user's other addresses, so it needs the user's emails.
+        let keepsOtherEmails = inv.context.dialect == .rfc
+        let perRecord =
             operations.contains { $0.op != .remove && $0.value == nil }
-            ? nil : PatchCommand.wireOperations(operations)
+            || (keepsOtherEmails && operations.contains { $0.path == PatchCommand.emailShorthand })
+        let fixedBody =
+            perRecord
+            ? nil : PatchCommand.wireOperations(PatchCommand.resolvingEmail(operations, user: nil, keepOthers: false))
         if inv.context.dialect == .odm {
             let ignored = operations.compactMap(\.path).filter { path in
-                !PatchCommand.odmEditable.contains { $0.lowercased() == path.lowercased() }
+                let root = PatchCommand.root(of: path).lowercased()
+                return !(PatchCommand.odmEditable + ["emails", "email"]).contains { $0.lowercased() == root }
             }
             if !ignored.isEmpty {
                 inv.context.warning(
                     "ODM ignores changes to \(ignored.joined(separator: ", ")); it edits only "
-                        + PatchCommand.odmEditable.joined(separator: ", ") + " (set dialect = rfc for other servers)")
+                        + (PatchCommand.odmEditable + ["emails"]).joined(separator: ", ")
+                        + " (set dialect = rfc for other servers)")
             }
         }
         let client = try inv.context.client()
         let spec = WriteSpec(
             op: "patch", verb: "patched", sendsWrites: true,
             predict: { record in
-                (try? PatchCommand.filled(operations, from: record)).map { PatchCommand.apply($0, to: record) }
+                (try? PatchCommand.filled(operations, from: record)).map {
+                    PatchCommand.apply(
+                        PatchCommand.resolvingEmail($0, user: record, keepOthers: keepsOtherEmails), to: record)
+                }
             },
             perform: { record in
                 guard let id = record["id"]?.stringValue, !id.isEmpty else { throw ScriptError("the record has no id") }
-                let body = try fixedBody ?? PatchCommand.wireOperations(PatchCommand.filled(operations, from: record))
-                return try await client.patchUser(id: id, operations: body).attributes
+                if let fixedBody { return try await client.patchUser(id: id, operations: fixedBody).attributes }
+                var ops = try PatchCommand.filled(operations, from: record)
+                if keepsOtherEmails, ops.contains(where: { $0.path == PatchCommand.emailShorthand }) {
+                    // A user as the server sent it carries its emails; an id or an imported row is read first.
+                    let user = record["meta"] != nil ? record : try await client.getUser(id: id).attributes
+                    ops = PatchCommand.resolvingEmail(ops, user: user, keepOthers: true)
+                } else {
+                    ops = PatchCommand.resolvingEmail(ops, user: nil, keepOthers: false)
+                }
+                return try await client.patchUser(id: id, operations: PatchCommand.wireOperations(ops)).attributes
             }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect),
             imageScope: .adding(PatchCommand.topLevelAttributes(operations)))
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
@@ -91,10 +116,39 @@ struct PatchCommand: Command {
         var names: Set<String> = []
         for op in operations {
             guard let path = op.path, !path.contains(":") else { return nil }
-            let root = path.prefix { $0 != "." && $0 != "[" }
-            names.insert(root.lowercased())
+            let root = PatchCommand.root(of: path).lowercased()
+            names.insert(root == "email" ? "emails" : root)
         }
         return names
+    }
+
+    /// The attribute a path starts with: `emails` for `emails[type eq "work"].value` or `emails.value`.
+    static func root(of path: String) -> String {
+        String(path.prefix { $0 != "." && $0 != "[" })
+    }
+
+    /// The path `email=ADDRESS` stands for until it is resolved for a user (``resolvingEmail(_:user:keepOthers:)``).
+    static let emailShorthand = "email"
+
+    /// The operations with `email=ADDRESS` turned into what is sent. With `keepOthers` (the RFC dialect) and the
+    /// user's emails known, the work element's value is replaced and the other elements stay; with no work
+    /// element a work address is added (primary when it is the only one). Otherwise (ODM, which holds work
+    /// addresses only) the list is replaced by the one work address.
+    static func resolvingEmail(_ operations: [PatchOperation], user: Record?, keepOthers: Bool) -> [PatchOperation] {
+        operations.map { op in
+            guard op.path == emailShorthand, op.op != .remove, let address = op.value?.displayString else { return op }
+            guard keepOthers, let user else {
+                return PatchOperation(op: op.op, path: "emails", value: AttributeValues.emails(address))
+            }
+            let emails = user["emails"]?.arrayValue ?? []
+            let hasWork = emails.contains { $0.objectValue?["type"]?.stringValue?.lowercased() == "work" }
+            if hasWork {
+                return PatchOperation(op: .replace, path: #"emails[type eq "work"].value"#, value: .string(address))
+            }
+            var element = JSONObject([("type", "work"), ("value", .string(address))])
+            if emails.isEmpty { element["primary"] = true }
+            return PatchOperation(op: .add, path: "emails", value: .array([.object(element)]))
+        }
     }
 
     /// The operations with each value-less add/replace given the record's own value of its attribute.
@@ -103,7 +157,7 @@ struct PatchCommand: Command {
             guard op.op != .remove, op.value == nil, let path = op.path else { return op }
             guard let v = record.value(atPath: path) else { throw ScriptError("the record has no \(path)") }
             if path.lowercased() == "email" || path.lowercased() == "emails.value" {
-                return PatchOperation(op: op.op, path: "emails", value: AttributeValues.emails(v.displayString))
+                return PatchOperation(op: op.op, path: emailShorthand, value: .string(v.displayString))
             }
             return PatchOperation(op: op.op, path: path, value: AttributeValues.typed(path, v, quoted: false))
         }
@@ -114,7 +168,9 @@ struct PatchCommand: Command {
     static func topLevelAttributes(_ operations: [PatchOperation]) -> [String] {
         var out: [String] = []
         for op in operations {
-            guard let path = op.path, let parsed = AttributePath(parsing: path) else { continue }
+            guard let path = op.path,
+                let parsed = ValueFilterPath(parsing: path)?.attribute ?? AttributePath(parsing: path)
+            else { continue }
             var root = parsed.jsonPath.first ?? parsed.name
             if root.lowercased() == "email" { root = "emails" }
             if !out.contains(where: { $0.lowercased() == root.lowercased() }) { out.append(root) }
@@ -125,14 +181,25 @@ struct PatchCommand: Command {
     /// The attributes ODM's PATCH changes (others are ignored).
     static let odmEditable = ["userName", "externalId", "displayName", "active"]
 
-    /// The record as it will be after the operations (simple paths only), for plans.
+    /// The record as it will be after the operations, for plans.
     static func apply(_ operations: [PatchOperation], to record: Record) -> Record {
         var out = record
         for op in operations {
             guard let path = op.path else { continue }
+            if let valuePath = ValueFilterPath(parsing: path) {
+                out = valuePath.applying(op.op, value: op.value, to: out)
+                continue
+            }
             switch op.op {
             case .remove: out.setValue(nil, atPath: path)
-            case .add, .replace: out.setValue(op.value, atPath: path)
+            case .add:
+                // Adding to a multi-valued attribute appends (RFC 7644 §3.5.2.1).
+                if case .array(let old)? = out.value(atPath: path), case .array(let new)? = op.value {
+                    out.setValue(.array(old + new), atPath: path)
+                } else {
+                    out.setValue(op.value, atPath: path)
+                }
+            case .replace: out.setValue(op.value, atPath: path)
             }
         }
         return out
@@ -153,8 +220,7 @@ struct PatchCommand: Command {
                 }
                 if name.lowercased() == "email" {
                     operations.append(
-                        PatchOperation(op: mode, path: "emails", value: AttributeValues.emails(arg.value.displayString))
-                    )
+                        PatchOperation(op: mode, path: emailShorthand, value: .string(arg.value.displayString)))
                 } else {
                     operations.append(
                         PatchOperation(

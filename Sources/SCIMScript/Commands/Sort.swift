@@ -9,7 +9,8 @@ struct SortCommand: Command {
     let category = CommandCategory.local
     let help = """
         Sorts records by one or more attributes (dotted paths work), ascending unless followed by desc. \
-        Strings compare case-insensitively, numbers numerically; records without the attribute come last. \
+        Values compare by their SCIM type: numbers numerically (also when written as text), booleans false \
+        first, dateTimes as instants, other strings case-insensitively; records without the attribute come last. \
         Sorting needs every record, so it holds them all in memory.
         """
     var examples: [CommandExample] {
@@ -78,12 +79,7 @@ final class SortSource: RecordSource {
         case (nil, nil): return 0
         case (nil, _): return 1
         case (_, nil): return -1
-        case (let x?, let y?) where JSONValue.numericOrder(x, y) != nil: return JSONValue.numericOrder(x, y) ?? 0
-        case (.bool(let x)?, .bool(let y)?): return x == y ? 0 : (!x ? -1 : 1)
-        case (let x?, let y?):
-            let s = x.displayString.lowercased()
-            let t = y.displayString.lowercased()
-            return s < t ? -1 : s > t ? 1 : 0
+        case (let x?, let y?): return SCIMValueOrder.compare(x, y)
         }
     }
 }

@@ -8,8 +8,10 @@ struct WhereCommand: Command {
     let category = CommandCategory.local
     let help = """
         Keeps the records that match FILTER, evaluated here with the full RFC 7644 operator set: eq ne co sw \
-        ew gt ge lt le pr, and or not, parentheses, emails[...] value filters. Attribute names and string \
-        comparisons are case-insensitive. No request is sent: use it for what the server cannot filter \
+        ew gt ge lt le pr, and or not, parentheses, emails[...] value filters. Attribute names are case-insensitive; strings \
+        compare ignoring case except, under dialect rfc, the attributes RFC 7643 makes caseExact (id, \
+        externalId, meta.version). Values compare by type: numbers numerically, dateTimes as instants, and a \
+        boolean or number written as text matches as that type (`active eq "true"` is `active eq true`). No request is sent: use it for what the server cannot filter \
         (ODM supports only eq and and): find | where displayName co "Jen".
         """
     var examples: [CommandExample] {
@@ -19,6 +21,7 @@ struct WhereCommand: Command {
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         guard let filter = inv.filter else { throw inv.error("where needs a filter: where displayName co \"Jen\"") }
         guard let input else { throw inv.error("where filters input records: find | where ...") }
-        return MapSource(input) { filter.matches(.object($0)) ? $0 : nil }
+        let context = inv.context
+        return MapSource(input) { context.matches(filter, .object($0)) ? $0 : nil }
     }
 }

@@ -18,6 +18,8 @@ struct WriteSpec: Sendable {
     var before: @Sendable (_ record: Record, _ readOnly: Bool) async -> BeforeImage = { _, _ in .none }
     /// Which attributes the journal keeps of the user before and after the write (what undo can put back).
     var imageScope: Journal.ImageScope = .editable(plus: [])
+    /// Whether the prompt asks before even one write (a delete that removes users for good).
+    var confirmsAlways = false
     /// Whether the write gets the user as the server has it with the input on top (delete passes the whole user
     /// on), rather than the input as given.
     var mergesBeforeImage = false
@@ -108,6 +110,9 @@ final class WriteStage: RecordSource {
     let hinted = Locked<Bool>(false)
     /// Failures of this stage (the pipeline's counter also holds those of other stages).
     let failedHere = Locked<Int>(0)
+    /// Why the stage stopped sending (``StopReason``): set by the first failure every later request would
+    /// share (the server unreachable, 401, 403).
+    let stopped = Locked<String?>(nil)
     let start = ContinuousClock.now
     var inner: OrderedConcurrentSource?
     var finished = false
@@ -178,7 +183,10 @@ final class WriteStage: RecordSource {
         if dryRun != nil { return try await nextDryRun() }
         guard let inner else { return nil }
         do {
-            if let r = try await inner.next() { return r }
+            let r = try await inner.next()
+            // Every further request would fail the same way: start none (those under way finish).
+            if stopped.current != nil { inner.cancelAll() }
+            if let r { return r }
         } catch {
             await inner.settle()
             let cancelled = error is CancellationError || Task.isCancelled
@@ -239,7 +247,8 @@ final class WriteStage: RecordSource {
         if spec.sendsWrites, context.interactive, let confirm = context.confirm {
             var held: [Record] = []
             while let r = try await upstream.next() { held.append(r) }
-            let threshold = context.session.int("confirm_above", default: 1, range: 0...Int.max)
+            let threshold =
+                spec.confirmsAlways ? 0 : context.session.int("confirm_above", default: 1, range: 0...Int.max)
             if held.count > threshold {
                 var plan = "\(spec.op) \(spec.count(held.count)):\n"
                 for r in held.prefix(5) {
@@ -262,6 +271,7 @@ final class WriteStage: RecordSource {
         let done = self.done
         let failedHere = self.failedHere
         let hinted = self.hinted
+        let stopped = self.stopped
         let sink = context.sink
         let start = self.start
         let ctx = context
@@ -276,9 +286,11 @@ final class WriteStage: RecordSource {
         ) { record in
             // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
             // one, so a request once sent completes and the journal and the summary match what the server got.
+            if stopped.current != nil { return .skipped }
             mutations.begin()
             let (outcome, sent) = await WriteStage.performOne(
-                record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted)
+                record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted,
+                stopped: stopped)
             mutations.end()
             // Withdrawn before it left (Ctrl-C while it waited for a connection): like an operation not started.
             guard sent else { return outcome }
@@ -310,7 +322,7 @@ final class WriteStage: RecordSource {
     /// was withdrawn before it left (the stage was interrupted while it waited for a connection).
     static func performOne(
         _ record: Record, spec: WriteSpec, context: PipelineContext, journal: Journal?, statement: StatementInfo?,
-        hinted: Locked<Bool>? = nil
+        hinted: Locked<Bool>? = nil, stopped: Locked<String?>? = nil
     ) async -> (outcome: StageOutcome, sent: Bool) {
         let before: Record? =
             journal == nil ? (record["meta"] != nil ? record : nil) : await spec.before(record, false).record
@@ -352,13 +364,25 @@ final class WriteStage: RecordSource {
             }
             return (.skipped, false)
         } catch {
+            // Sent, and its answer lost: the server may have applied it (undo reads the user first).
+            let unknown = (error as? SCIMError)?.mayHaveApplied == true && spec.sendsWrites
             if let journal, let e = entry {
-                try? journal.append(
-                    line: e.line(phase: "end", after: nil, outcome: "failed: \(text(of: error))"), deferrable: true)
+                let outcome = (unknown ? "unknown: " : "failed: ") + text(of: error)
+                try? journal.append(line: e.line(phase: "end", after: nil, outcome: outcome), deferrable: true)
             }
             context.mutations.fail()
+            // The first failure that every later request would share stops the stage; the others say nothing.
+            if let stopped, let reason = StopReason.of(error) {
+                let first = stopped.withLock { (r: inout String?) -> Bool in
+                    defer { r = r ?? reason }
+                    return r == nil
+                }
+                Withdrawal.current?.withdraw()
+                guard first else { return (.failed, true) }
+            }
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
-            context.message("error: \(describe(who)): \(text(of: error))")
+            let fate = unknown ? " (the request reached the server and its answer was lost: outcome unknown)" : ""
+            context.message("error: \(describe(who)): \(text(of: error))\(fate)")
             // A hint (how to set a token) once per stage, not once per user.
             if let e = error as? SCIMError, let hint = context.session.hint(for: e) {
                 let first =
@@ -390,7 +414,22 @@ final class WriteStage: RecordSource {
         var s = cancelled ? "interrupted: " : ""
         s += "\(spec.verb) \(spec.count(ok))"
         if failed > 0 { s += ", \(failed) failed" }
+        if let reason = stopped.current { s += "; stopped: \(reason), so the rest were not sent" }
         context.message(s)
+    }
+}
+
+/// Failures that every later request of a statement would share, so a bulk write stops at the first.
+enum StopReason {
+    /// Why the stage stops after `error` (`nil` for a failure of one user: a 404, a 400, a 409).
+    static func of(_ error: any Error) -> String? {
+        guard let e = error as? SCIMError else { return nil }
+        if e.isTransportError { return "the server cannot be reached" }
+        switch e.status {
+        case 401: return "the server refused the credentials (401)"
+        case 403: return "the server refused the request for lack of permission (403)"
+        default: return nil
+        }
     }
 }
 

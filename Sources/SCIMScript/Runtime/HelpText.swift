@@ -102,6 +102,8 @@ enum HelpText {
           dry_run       on: write stages print their plan (before -> after) and send no write
           dialect       odm (default for base_path /api/v1/scim: find allows only eq/and) or rfc
           confirm_above at the prompt, show the plan and ask before changing more users than this (default 1)
+          confirm_delete on (default): under dialect rfc, delete asks at the prompt and needs --force in
+                        scripts; off: neither
 
         Every write is journaled; see help journal and help undo. explain PIPELINE shows the requests a
         pipeline would send without sending any write.

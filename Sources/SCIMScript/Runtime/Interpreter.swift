@@ -396,6 +396,10 @@ public final class Interpreter: Sendable {
             guard ["odm", "rfc"].contains(text.lowercased()) else {
                 throw ScriptError("dialect must be odm or rfc (not '\(text)')", range: range)
             }
+        case "confirm_delete":
+            guard ["on", "off"].contains(text.lowercased()) else {
+                throw ScriptError("confirm_delete must be on or off (not '\(text)')", range: range)
+            }
         case "on_error":
             guard ["stop", "continue"].contains(text.lowercased()) else {
                 throw ScriptError("on_error must be stop or continue (not '\(text)')", range: range)

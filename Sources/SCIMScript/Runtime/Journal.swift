@@ -40,10 +40,13 @@ public final class Journal: Sendable {
     }
 
     /// The editable attributes of a user record (absent ones omitted).
-    public static func image(_ record: Record?) -> JSONObject? {
+    public static func image(_ record: Record?) -> JSONObject? { image(record, scope: .editable(plus: [])) }
+
+    /// The attributes of a user record a scope keeps (absent ones omitted).
+    static func image(_ record: Record?, scope: ImageScope) -> JSONObject? {
         guard let record else { return nil }
         var o = JSONObject()
-        for k in editable {
+        for k in scope.keys(of: record) {
             if let v = record[k] { o[k] = v }
         }
         return o
@@ -339,7 +342,8 @@ struct JournalWrite: Sendable {
         (-1, "", "", []))
 
     /// The line for one phase, without its newline: `time`, `statement_no`, `statement`, `host`, `phase`, `op`,
-    /// `id`, `userName`, `before`, and for `end` also `after` (the image of the user the server answered with)
+    /// `id`, `userName`, `before`, `touches` (the attributes besides ``Journal/editable`` the images cover, when
+    /// there are any), and for `end` also `after` (the image of the user the server answered with)
     /// and `outcome`, and `note` when one is given (what happened on the way, such as a token refreshed).
     func line(phase: String, after: Record?, outcome: String?, note: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
@@ -361,6 +365,12 @@ struct JournalWrite: Sendable {
         if let userName { string("userName", userName) }
         key("before")
         out.append(contentsOf: beforeJSON)
+        // The attributes beyond the editable ones that the image covers, so that undo knows which to compare
+        // with the user's current state when the outcome is unknown (an absent one was absent before).
+        if case .editable(let plus) = scope, !plus.isEmpty {
+            key("touches")
+            JSONEncoderFast.writeCompact(.array(plus.map { .string($0) }), into: &out)
+        }
         if phase == "end" {
             key("after")
             out.append(contentsOf: Journal.imageJSON(after, scope: scope))

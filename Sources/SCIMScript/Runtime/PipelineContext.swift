@@ -90,6 +90,17 @@ public struct PipelineContext: Sendable {
         }
     }
 
+    /// Which attributes compare their strings case-sensitively in local filters (`where`, find's check):
+    /// RFC 7643's defaults under the RFC dialect (`id`, `externalId`, …), none under ODM, which compares every
+    /// string ignoring case. The hook for a server's `/Schemas` (`caseExact` per attribute) when it is read.
+    public var caseExactness: CaseExactness? { dialect == .rfc ? .rfcDefaults : nil }
+
+    /// Whether a record matches a filter here: ``caseExactness`` applied.
+    func matches(_ filter: SCIMFilter, _ record: JSONValue) -> Bool {
+        guard let exact = caseExactness else { return filter.matches(record) }
+        return filter.matches(record, caseExact: exact)
+    }
+
     /// The page size for listings.
     public var pageSize: Int { session.int("page_size", default: 100, range: 1...10_000) }
     /// Parallel requests in mutating stages.

@@ -56,3 +56,34 @@ extension JSONValue {
         }
     }
 }
+
+extension ValueFilterPath {
+    /// The resource with the operation applied locally (for plans and predictions): `remove` drops the selected
+    /// elements (or their sub-attribute), `add` and `replace` set the sub-attribute of each selected element (or
+    /// replace the elements with `value`). Elements that are not objects, and resources without the attribute,
+    /// are left as they are.
+    func applying(_ op: PatchOperation.Op, value: JSONValue?, to resource: JSONObject) -> JSONObject {
+        let parts = attribute.jsonPath
+        guard let items = JSONValue.object(resource).value(atPath: parts[...])?.arrayValue else { return resource }
+        var out: [JSONValue] = []
+        for item in items {
+            guard var element = item.objectValue, filter.matches(item) else {
+                out.append(item)
+                continue
+            }
+            switch (op, subAttribute) {
+            case (.remove, nil): continue
+            case (.remove, let sub?): element[sub] = nil
+            case (_, let sub?): element[sub] = value
+            case (_, nil):
+                guard let value else { break }
+                out.append(value)
+                continue
+            }
+            out.append(.object(element))
+        }
+        var result = resource
+        result.setValue(.array(out), atParts: parts[...])
+        return result
+    }
+}

@@ -29,6 +29,7 @@ public struct Session: Sendable {
         ("dry_run", .string("off"), "on: mutating stages print their plan and send no write"),
         ("dialect", nil, "odm (default for base_path /api/v1/scim) or rfc: which filters the server takes"),
         ("confirm_above", .number(1), "at the prompt, ask before changing more users than this"),
+        ("confirm_delete", .string("on"), "on: under dialect rfc, delete asks at the prompt, needs --force in scripts"),
         ("ca_file", nil, "PEM file of the CAs to trust for https (default: the system's; or $SSL_CERT_FILE)"),
         ("cert_file", nil, "PEM client certificate for servers that require one (mutual TLS)"),
         ("key_file", nil, "PEM private key of cert_file"),

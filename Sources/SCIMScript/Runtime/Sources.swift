@@ -104,7 +104,7 @@ public final class FindSource: CountedSource {
             while position < buffer.count {
                 let user = buffer[position]
                 position += 1
-                if let check, !check.matches(user.json) {
+                if let check, !context.matches(check, user.json) {
                     dropped += 1
                     continue
                 }

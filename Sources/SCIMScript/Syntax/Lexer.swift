@@ -246,6 +246,11 @@ struct Lexer: Sendable {
         }
         if Lexer.isWordByte(b) {
             while let c = currentByte, Lexer.isWordByte(c) { position += 1 }
+            // An attribute path with a value filter (`emails[type eq "work"].value`) is one word.
+            while currentByte == UInt8(ascii: "["), let close = valueFilterEnd(from: position) {
+                position = close + 1
+                while let c = currentByte, Lexer.isWordByte(c) { position += 1 }
+            }
             return Token(kind: .word(text(start..<position)), range: SourceRange(start..<position), spaceBefore: spaced)
         }
         let range = characterRange(at: start)
@@ -261,6 +266,30 @@ struct Lexer: Sendable {
         throw Diagnostic.make(
             .unexpectedCharacter, "unexpected \(shown) (put text with special characters in quotes)", at: range,
             in: file)
+    }
+
+    /// The offset of the `]` that closes the value filter opening at `open` (`[type eq "work"]`), skipping
+    /// quoted text; `nil` when the line ends first (then `[` stays an unexpected character).
+    func valueFilterEnd(from open: Int) -> Int? {
+        var i = open + 1
+        var quote: UInt8?
+        while let c = byte(at: i), c != UInt8(ascii: "\n") {
+            if let q = quote {
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                } else if c == q {
+                    quote = nil
+                }
+            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                quote = c
+            } else if c == UInt8(ascii: "]") {
+                return i > open + 1 ? i : nil
+            } else if c == UInt8(ascii: "[") || c == UInt8(ascii: "|") || c == UInt8(ascii: ";") {
+                return nil
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Reads a `"..."` string whose opening quote is at `position`.

@@ -506,10 +506,34 @@ private struct ParserState {
             return Argument(
                 kind: .assignment(name: text, value: expr),
                 range: SourceRange(lowerBound: token.range.lowerBound, upperBound: lastEnd))
-        default:
+        case .string(let parts, _) where lexer.currentByte == UInt8(ascii: "="):
+            // A quoted attribute path before `=`: `'emails[type eq "work"].value'=x`.
+            guard let name = ParserState.plainText(parts) else { break }
+            try consume()
+            try consume()
+            let valueToken = try current()
+            guard valueToken.isValue, !valueToken.spaceBefore else {
+                throw error(.expectedValue, "expected a value after '\(name)='", at: valueToken.range)
+            }
             let expr = try value()
-            return Argument(kind: .positional(expr), range: expr.range)
+            return Argument(
+                kind: .assignment(name: name, value: expr),
+                range: SourceRange(lowerBound: token.range.lowerBound, upperBound: lastEnd))
+        default:
+            break
         }
+        let expr = try value()
+        return Argument(kind: .positional(expr), range: expr.range)
+    }
+
+    /// The text of a string without variables (`nil` when it has one, or is empty).
+    static func plainText(_ parts: [StringPart]) -> String? {
+        var out = ""
+        for part in parts {
+            guard case .text(let t) = part else { return nil }
+            out += t
+        }
+        return out.isEmpty ? nil : out
     }
 
     private static func isFlag(_ word: String) -> Bool {
