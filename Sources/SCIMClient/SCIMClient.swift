@@ -207,7 +207,11 @@ public final class SCIMClient: Sendable {
             let noun = collection.dropFirst().dropLast().lowercased()
             throw .invalidRequest("empty \(noun) id", method: method, url: configuration.baseURL + collection + "/")
         }
-        return request(method, path: collection + "/" + URLEncoding.pathSegment(id), query: query, body: body)
+        var r = request(method, path: collection + "/" + URLEncoding.pathSegment(id), query: query, body: body)
+        if let ifMatch = ExpectedVersion.header(method: method, collection: collection, id: id) {
+            r.headers.append(ifMatch)
+        }
+        return r
     }
 
     /// Sends a request with retries and turns error statuses into ``SCIMError``.
@@ -310,7 +314,7 @@ public final class SCIMClient: Sendable {
     }
 
     func decodeUser(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError) -> SCIMUser {
-        try decodeResource(response, r)
+        ExpectedVersion.addingETag(of: response, to: try decodeResource(response, r))
     }
 
     func decodeResource<Resource: SCIMResource>(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError)

@@ -44,13 +44,13 @@ struct REPL {
             let context = CompletionContext(
                 commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
                 statements: BuiltinCommands.statements + ["exit", "quit", "history"],
-                attributes: CompletionContext.standardAttributes,
+                attributes: interpreter.completionAttributes,
                 variables: Array(
                     Set(session.variables.keys).union(session.recordLists.keys)
                         .union(Session.knownVariables.map(\.name))
                 ).sorted(),
                 helpTopics: (interpreter.commands.map(\.name) + [
-                    "filter", "variables", "syntax", "statements", "exit-codes",
+                    "filter", "variables", "syntax", "statements", "exit-codes", "server",
                 ])
                 .sorted(),
                 knownIds: interpreter.seen.ids,

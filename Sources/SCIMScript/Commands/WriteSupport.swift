@@ -286,7 +286,11 @@ final class WriteStage: RecordSource {
             let raw = ["create", "patch", "undo"].contains(spec.op)
             let input = raw ? record : (before.map { merge($0, record) } ?? record)
             let notes = RequestNotes()
-            let out = try await RequestNotes.$current.withValue(notes) { try await spec.perform(input) }
+            // A write after a read sends If-Match with the version read (where the server versions users).
+            let expected = context.expectedVersion(of: before, record)
+            let out = try await RequestNotes.$current.withValue(notes) {
+                try await ExpectedVersion.$current.withValue(expected) { try await spec.perform(input) }
+            }
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }
                 let note = notes.tokenRefreshed ? "the token had expired (401); token_command gave a fresh one" : nil
@@ -311,7 +315,8 @@ final class WriteStage: RecordSource {
             }
             context.mutations.fail()
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
-            context.message("error: \(describe(who)): \(text(of: error))")
+            let why = (error as? SCIMError)?.preconditionExplanation.map { "; " + $0 } ?? ""
+            context.message("error: \(describe(who)): \(text(of: error))\(why)")
             // A hint (how to set a token) once per stage, not once per user.
             if let e = error as? SCIMError, let hint = context.session.hint(for: e) {
                 let first =
