@@ -85,6 +85,14 @@ final class DiscoveryScriptTests: InterpreterTestCase {
         await h.fresh(#"find | where displayName eq "User 1" | count"#)
         XCTAssertFalse(h.messages.contains("warning"), h.messages)
         XCTAssertEqual(h.data, "count\n-----\n1\n")
+
+        await h.fresh(#"find userName eq "user00001" | patch nickNam="N" name.givenName="G""#)
+        XCTAssertTrue(
+            h.messages.contains("no user attribute 'nickNam' (did you mean 'nickName'?) in patch"), h.messages)
+        XCTAssertFalse(h.messages.contains("'name.givenName'"), h.messages)
+        await h.fresh(#"create userName=new.one displayName="New" tittle="Boss" email=new@example.com"#)
+        XCTAssertTrue(h.messages.contains("no user attribute 'tittle' (did you mean 'title'?) in create"), h.messages)
+        XCTAssertFalse(h.messages.contains("'email'"), "email= is scimsh's shorthand: \(h.messages)")
     }
 
     func testWhatTheServerLacksIsDoneHereOrRefusedBeforeSending() async throws {
@@ -92,7 +100,7 @@ final class DiscoveryScriptTests: InterpreterTestCase {
             #"{"patch":{"supported":false},"filter":{"supported":false,"maxResults":2},"#
             + #""etag":{"supported":false},"sort":{"supported":false},"bulk":{"supported":false},"#
             + #""changePassword":{"supported":false}}"#
-        let (h, scim2) = try await makeScim2Harness(
+        let (h, _) = try await makeScim2Harness(
             users: DiscoveryScriptTests.users, serviceProviderConfig: config)
         let r = await h.fresh(#"find userName eq "user00002" | select userName | csv"#)
         XCTAssertEqual(r.exitCode, 0, h.messages)
@@ -106,8 +114,9 @@ final class DiscoveryScriptTests: InterpreterTestCase {
             h.messages.contains(
                 "the server does not support PATCH (its /ServiceProviderConfig says patch.supported = false)"),
             h.messages)
-        let user = try await scim2.users().first { $0["userName"] == "user00002" }
-        XCTAssertEqual(user?["displayName"], "User 2")
+        // Read through scimsh: the server answers at most maxResults (2) users per page.
+        await h.fresh(#"find | where userName eq "user00002" | select displayName | csv"#)
+        XCTAssertEqual(h.data, "displayName\nUser 2\n", h.messages)
 
         await h.fresh("help server")
         XCTAssertTrue(h.data.contains("patch           not supported: patch and undo are refused"), h.data)

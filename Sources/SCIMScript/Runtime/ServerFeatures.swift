@@ -80,6 +80,26 @@ extension PipelineContext {
         return ExpectedVersion(collection: "/Users", id: id, version: version)
     }
 
+    /// ``warnUnknownAttributes(_:in:)`` for attribute paths as written in arguments (`ATTR=VALUE`, patch paths):
+    /// a value filter is left out (`emails[type eq "work"].value` is checked as `emails.value`), and so are
+    /// scimsh's own shorthands (`email`) and `schemas`.
+    func warnUnknownAttributes(written texts: [String], in command: String) {
+        let paths = texts.compactMap { text -> AttributePath? in
+            var plain = ""
+            var depth = 0
+            for c in text {
+                switch c {
+                case "[": depth += 1
+                case "]": depth = max(0, depth - 1)
+                default: if depth == 0 { plain.append(c) }
+                }
+            }
+            guard !["email", "schemas"].contains(plain.lowercased()) else { return nil }
+            return AttributePath(parsing: plain)
+        }
+        warnUnknownAttributes(paths, in: command)
+    }
+
     /// A warning for each attribute of a filter that the server's User schemas do not define, with the closest
     /// name they do; nothing when the schemas are not known.
     func warnUnknownAttributes(_ paths: [AttributePath], in command: String) {
