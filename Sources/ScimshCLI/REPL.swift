@@ -43,6 +43,7 @@ struct REPL {
             let session = interpreter.session
             let context = CompletionContext(
                 commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
+                signatures: CommandSignature.table(interpreter.commands),
                 statements: BuiltinCommands.statements + ["exit", "quit", "history"],
                 attributes: interpreter.completionAttributes,
                 variables: Array(

@@ -5,9 +5,11 @@ import SCIMTestSupport
 import XCTest
 
 /// Runs the built `embed-example` (examples/embed/main.swift): a program that embeds the interpreter, adds the
-/// `domain-count` command and reads results both as printed text and as values.
+/// `domain-count` command and reads results both as printed text and as values, and adds the `copy-attribute`
+/// write, which `explain` lists the PATCH of, completion offers attributes for, and a dry run plans while the
+/// sandbox's request log shows no request other than GET (a real run then sends one PATCH).
 final class EmbedExampleTests: XCTestCase {
-    func testEmbedExamplePrintsDomainCountsAndExitsZero() throws {
+    func testEmbedExampleCountsDomainsAndItsWriteIsExplainedCompletedAndDryRun() throws {
         try E2E.requireBinary(E2E.embedExamplePath)
         let r = try Fixtures.run(E2E.embedExamplePath, [], timeout: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -26,6 +28,18 @@ final class EmbedExampleTests: XCTestCase {
               example.org: 5 users
             active users: 9
             error as a value: domain-count takes no arguments
+            explain:
+              2. copy-attribute (sends writes)
+              argument: "externalId"
+              PATCH {host}/api/v1/scim/Users/{id}
+              "externalId": "<each record's userName>"
+            completion of 'find | copy-attribute userName ext': externalId
+            dry run:
+              would copy user bjensen (2819c223-7f76-453a-919d-413861904646): externalId: "701984" → "bjensen"
+              dry run: would have copied 1 user; nothing was sent
+              requests other than GET: 0
+            real run: copied 1 user, status success
+              PATCH requests: 1
 
             """)
     }

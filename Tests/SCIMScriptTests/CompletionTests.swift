@@ -47,7 +47,7 @@ struct StageCompletionTests {
     }
 
     @Test func statementPrefixAtStartOfLine() {
-        #expect(complete("ex").candidates == ["exit", "explain"])
+        #expect(complete("ex").candidates == ["exit", "expect", "explain"])
         #expect(complete("  he").candidates == ["help"])
         #expect(complete("  he").range == 2..<4)
     }
@@ -75,13 +75,13 @@ struct StageCompletionTests {
     @Test func afterExplainOffersCommands() {
         #expect(complete("explain ").candidates == allCommands)
         #expect(complete("explain fi").candidates == ["find", "first"])
-        #expect(complete("explain e").candidates == [])
+        #expect(complete("explain ec").candidates == [])
     }
 
     @Test func afterLetOffersCommands() {
         #expect(complete("let admins = ").candidates == allCommands)
         #expect(complete("let admins = fi").candidates == ["find", "first"])
-        #expect(complete("let admins = find active eq true | co").candidates == ["count"])
+        #expect(complete("let admins = find active eq true | co").candidates == ["connect", "count"])
         #expect(complete("let ").candidates == [])
         #expect(complete("let admins ").candidates == [])
     }
@@ -251,14 +251,15 @@ struct ArgumentCompletionTests {
         #expect(complete("sort meta.l").candidates == ["meta.lastModified", "meta.location"])
         #expect(complete("sort userName ").candidates == ["desc"])
         #expect(complete("sort userName ").position == .sortDirection)
-        #expect(complete("sort userName desc ").candidates == [])
+        // The next sort key.
+        #expect(complete("sort userName desc ").candidates == allAttributes)
     }
 
     @Test func patchOffersAttributesAndOperations() {
         let result = complete("find userName eq \"bjensen\" | patch ")
         #expect(result.candidates == (allAttributes + ["add", "remove", "replace"]).sorted())
         #expect(result.position == .patchOperation)
-        #expect(complete("patch a").candidates == ["active", "add"])
+        #expect(complete("find | patch a").candidates == ["active", "add"])
         #expect(complete("patch displayName=\"B. Jensen\" re").candidates == ["remove", "replace"])
         #expect(complete("patch remove ext").candidates == ["externalId"])
         #expect(complete("patch add em").candidates == ["emails", "emails.primary", "emails.type", "emails.value"])

@@ -19,7 +19,8 @@ final class InterpreterExampleTests: InterpreterTestCase {
                 command.summary.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(command.name): summary")
             XCTAssertFalse(
                 command.help.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(command.name): help")
-            XCTAssertFalse(command.signature.isEmpty, "\(command.name): signature")
+            XCTAssertTrue(
+                command.usage.hasPrefix(command.name) || command.usage.hasPrefix("… | \(command.name)"), command.usage)
             XCTAssertFalse(command.examples.isEmpty, "\(command.name): no example")
             for example in command.examples {
                 XCTAssertFalse(example.summary.isEmpty, "\(command.name): example \(example.source) has no summary")
@@ -93,7 +94,7 @@ final class InterpreterExampleTests: InterpreterTestCase {
                 let result = await interpreter.run("help \(name)")
                 XCTAssertEqual(result.exitCode, 0, name)
                 XCTAssertEqual(sink.messages, "", name)
-                XCTAssertTrue(sink.data.hasPrefix(command.signature + "\n\n" + command.summary + "\n\n"), name)
+                XCTAssertTrue(sink.data.hasPrefix(command.usage + "\n\n" + command.summary + "\n\n"), name)
                 for example in command.examples {
                     XCTAssertTrue(sink.data.contains("  " + example.source + "\n      " + example.summary + "\n"), name)
                 }

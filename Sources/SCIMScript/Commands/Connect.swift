@@ -4,11 +4,9 @@ import SCIMCore
 /// `connect [PROFILE]`: switches the session to a server named in `profiles.toml`, or lists the profiles.
 struct ConnectCommand: Command {
     let name = "connect"
-    let signature = "connect [PROFILE]"
+    let signature = CommandSignature(input: .none, output: .printed).optional(.profile)
     let summary = "connect to a server named in profiles.toml, or list the profiles"
     let category = CommandCategory.local
-    let isSourceOnly = true
-    let isOutput = true
     var help: String {
         let width = ConnectionProfile.keys.map(\.name.count).max() ?? 0
         let keys = ConnectionProfile.keys.map { key in

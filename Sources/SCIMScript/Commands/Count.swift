@@ -3,7 +3,7 @@ import SCIMCore
 /// `count`: counts records.
 struct CountCommand: Command {
     let name = "count"
-    let signature = "… | count"
+    let signature = CommandSignature()
     let summary = "count the records (one record: {count: N})"
     let category = CommandCategory.local
     let help = "Counts the input records and passes on one record {\"count\": N}. Holds nothing but the number."

@@ -4,10 +4,10 @@ import SCIMCore
 /// `create ATTR=VALUE...`: creates (on ODM: upserts) users.
 struct CreateCommand: Command {
     let name = "create"
-    let signature = "create ATTR=VALUE... | … | create [ATTR=VALUE...]"
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.assignment, presence: .requiredWithoutInput, repeated: true)
     let summary = "create a user (ODM: update if the userName exists)"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Creates one user from ATTR=VALUE arguments, or one user per input record (e.g. from `import users.csv`); \
         arguments then fill in or override attributes of every record. `email=ADDRESS` builds the emails list \
@@ -23,6 +23,16 @@ struct CreateCommand: Command {
                 #"create userName=ajohnson displayName="Alice Johnson" email=ajohnson@example.com"#,
                 "create one user")
         ]
+    }
+
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        var overrides = JSONObject()
+        for a in inv.arguments {
+            if case .assignment(let n) = a.kind { overrides[n] = a.value }
+        }
+        let user = CreateCommand.user(from: JSONObject(), overrides: overrides)
+        let label = inv.isFirst ? "request" : "for each input record"
+        return [PlannedRequest(label, client.request("POST", path: "/Users", body: user.json))]
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
@@ -66,7 +76,7 @@ struct CreateCommand: Command {
                 let filter = SCIMFilter.compare(AttributePath(name: "userName"), .eq, .literal(.string(name)))
                 let found = try? await client.findUsers(filter: filter.description, count: 1).resources.first
                 return found.map { .user($0.attributes) } ?? .none
-            })
+            }, plansReadServer: false)
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 

@@ -5,10 +5,10 @@ import SCIMCore
 struct DeleteCommand: Command {
     let name = "delete"
     let aliases = ["deactivate"]
-    let signature = "… | delete   or   delete ID..."
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.id, presence: .withoutInput, repeated: true)
     let summary = "delete (ODM: deactivate) each input user (or the ids given)"
     let category = CommandCategory.server
-    let isMutating = true
 
     /// Deactivation: the user leaves ODM's listing.
     func attributesWritten(by invocation: StageInvocation) -> Set<String>? { ["active"] }
@@ -39,6 +39,10 @@ struct DeleteCommand: Command {
         return out
     }
 
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try inv.userRequests { try client.userRequest("DELETE", id: $0) }
+    }
+
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         for arg in inv.arguments {
             if case .positional = arg.kind { continue }
@@ -57,7 +61,7 @@ struct DeleteCommand: Command {
                 try await client.deleteUser(id: id)
                 return DeleteCommand.after(record, deletes: deletes)
             }, before: WriteSpec.recordOrFetched(client, dialect: inv.context.dialect),
-            imageScope: deletes ? .whole : .editable(plus: []))
+            imageScope: deletes ? .whole : .editable(plus: []), mergesBeforeImage: true)
         return WriteStage(upstream: upstream, context: inv.context, spec: spec, range: inv.stage.range)
     }
 }

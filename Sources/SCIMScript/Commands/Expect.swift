@@ -3,7 +3,8 @@ import SCIMCore
 /// `expect N` / `expect <= N`: guards a pipeline against matching more (or fewer) records than planned.
 struct ExpectCommand: Command {
     let name = "expect"
-    let signature = "… | expect [<=|>=|<|>|==] N | …"
+    let signature = CommandSignature(output: .sameRecords).optional(.oneOf(["<=", ">=", "<", ">", "=="]))
+        .required(.number)
     let summary = "abort before any write unless the record count is as expected"
     let category = CommandCategory.local
     let help = """

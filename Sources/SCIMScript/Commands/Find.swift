@@ -4,11 +4,9 @@ import SCIMCore
 /// `find [--limit N] [FILTER]`: lists users, all pages, streaming.
 struct FindCommand: Command {
     let name = "find"
-    let signature = "find [--limit N] [FILTER]"
+    let signature = CommandSignature(input: .none, access: .reads).flag("limit", .number).optional(.filter)
     let summary = "list users matching a SCIM filter (all pages, streamed)"
     let category = CommandCategory.server
-    let isSourceOnly = true
-    var syntax: CommandSyntax { CommandSyntax(style: .filter, valuedFlags: ["limit"]) }
     let help = """
         Lists users. FILTER is a SCIM filter (RFC 7644 §3.4.2.2), checked before anything is sent; $var inside \
         it is inserted as a quoted string. Pages of page_size users are fetched as later stages ask for more \
@@ -73,6 +71,18 @@ struct FindCommand: Command {
         case .not(let a): return plainAttribute(a, name)
         case .compare, .present: return true
         }
+    }
+
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        let page = inv.context.pageSize
+        var query: [(String, String)] = []
+        if let f = inv.filter { query.append(("filter", f.description)) }
+        query += [("startIndex", "1"), ("count", String(page))]
+        return [
+            PlannedRequest(
+                "first page (then startIndex=\(page + 1), ... while more remain)",
+                client.request("GET", path: "/Users", query: query))
+        ]
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {

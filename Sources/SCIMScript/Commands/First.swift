@@ -3,7 +3,7 @@ import SCIMCore
 /// `first N`: passes on the first N records and stops reading.
 struct FirstCommand: Command {
     let name = "first"
-    let signature = "… | first N"
+    let signature = CommandSignature(output: .sameRecords, limitsInput: true).optional(.number)
     let summary = "pass on the first N records (stops the listing early)"
     let category = CommandCategory.local
     let help = """

@@ -4,7 +4,8 @@ import SCIMCore
 /// `get ID...`: fetches users by id, or re-fetches each input user.
 struct GetCommand: Command {
     let name = "get"
-    let signature = "get ID... | … | get"
+    let signature = CommandSignature(input: .recordsOrArguments, access: .reads)
+        .positional(.id, presence: .withoutInput, repeated: true)
     let summary = "fetch users by id (or re-fetch each input user)"
     let category = CommandCategory.server
     let help = """
@@ -16,6 +17,10 @@ struct GetCommand: Command {
         """
     var examples: [CommandExample] {
         [CommandExample(#"find userName eq "bjensen" | get"#, "re-fetch a user")]
+    }
+
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try inv.userRequests { try client.userRequest("GET", id: $0) }
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {

@@ -3,10 +3,9 @@ import SCIMCore
 /// `import FILE`: reads records from a CSV, JSON or JSON-lines file.
 struct ImportCommand: Command {
     let name = "import"
-    let signature = "import FILE"
+    let signature = CommandSignature(input: .none).required(.file)
     let summary = "read records from a .csv, .json or .jsonl file"
     let category = CommandCategory.local
-    let isSourceOnly = true
     let help = """
         Reads records from FILE; the format comes from the extension (.csv, .json, .jsonl). CSV needs a header \
         row; dotted headers (name.familyName) build nested attributes, empty cells are left out. JSON holds an \
@@ -54,7 +53,7 @@ final class FileSource: RecordSource {
 /// `save FILE`: writes records to a file and passes them on.
 struct SaveCommand: Command {
     let name = "save"
-    let signature = "… | save FILE"
+    let signature = CommandSignature(output: .sameRecords).required(.file)
     let summary = "write records to a .csv, .json or .jsonl file, passing them on"
     let category = CommandCategory.local
     let help = """

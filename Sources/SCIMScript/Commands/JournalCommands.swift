@@ -4,11 +4,9 @@ import SCIMCore
 /// `journal [N]`: lists recent mutating statements, or the writes of statement N.
 struct JournalCommand: Command {
     let name = "journal"
-    let signature = "journal [N] [--limit K]"
+    let signature = CommandSignature(input: .none).optional(.number).flag("limit", .number, "K")
     let summary = "list recent changes (from the write journal), or the writes of statement N"
     let category = CommandCategory.local
-    let isSourceOnly = true
-    var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: ["limit"]) }
     let help = """
         Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
         (plus the attributes the write names; all of it for a delete under dialect rfc) before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
@@ -110,11 +108,9 @@ struct JournalSummary {
 /// `undo [N]`: reverts the last mutating statement, or statement N, from the journal.
 struct UndoCommand: Command {
     let name = "undo"
-    let signature = "undo [N]"
+    let signature = CommandSignature(input: .none, access: .writes).optional(.number)
     let summary = "revert the last change (or statement N) from the write journal"
     let category = CommandCategory.server
-    let isSourceOnly = true
-    let isMutating = true
     let help = """
         Reverts the writes of the latest statement in the journal that wrote (or of statement N, see \
         `journal`): each changed user gets back the attributes the statement changed (and only those), \
@@ -157,7 +153,9 @@ struct UndoCommand: Command {
         return (values.isEmpty ? [] : [PatchOperation(op: .replace, path: nil, value: .object(values))]) + removals
     }
 
-    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+    /// The statement to undo, one record per user to put back (`id`, `op`, `userName`, `before`, and `left_in`,
+    /// the state the statement left it in), and how many of its creates never got an answer.
+    static func reverts(_ inv: StageInvocation) throws -> (target: JournalSummary, reverts: [Record], lost: Int) {
         guard let journal = inv.context.journalStore else {
             throw inv.error("the journal is off (SCIMSH_JOURNAL=off, or no home folder), so there is nothing to undo")
         }
@@ -182,7 +180,6 @@ struct UndoCommand: Command {
             throw inv.error(
                 "statement \(target.number) ran against \(target.host), not \(host); set host to that first")
         }
-        inv.context.message("undoing statement \(target.number): \(target.statement)")
         // One revert per user: its earliest before-image in the statement, for every write that may have reached
         // the server (outcome ok, or unknown because scimsh stopped mid-request). Failed writes changed nothing.
         let lines = entries.filter { Journal.statementNumber($0) == target.number }
@@ -221,6 +218,26 @@ struct UndoCommand: Command {
             guard let id = e["id"]?.stringValue else { continue }
             if !ended.contains(id) { add(e) }
         }
+        return (target, reverts, unknownCreates)
+    }
+
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        try UndoCommand.reverts(inv).reverts.compactMap { r in
+            guard let id = r["id"]?.stringValue else { return nil }
+            let who = "for user \(r["userName"]?.stringValue ?? id)"
+            guard let before = r["before"]?.objectValue else {
+                return r["op"]?.stringValue == "create"
+                    ? PlannedRequest(who, try client.userRequest("DELETE", id: id)) : nil
+            }
+            let ops = UndoCommand.operations(before: before, after: r["left_in"]?.objectValue)
+            guard !ops.isEmpty else { return nil }
+            return PlannedRequest(who, try client.userRequest("PATCH", id: id, body: PatchOperation.body(ops)))
+        }
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        let (target, reverts, unknownCreates) = try UndoCommand.reverts(inv)
+        inv.context.message("undoing statement \(target.number): \(target.statement)")
         if unknownCreates > 0 {
             inv.context.warning("\(unknownCreates) create(s) of that statement never got an answer; check them by hand")
         }

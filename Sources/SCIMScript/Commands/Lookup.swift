@@ -4,7 +4,7 @@ import SCIMCore
 /// `lookup ATTR` / `lookup ATTR=FIELD`: finds the server's user for each input record by one attribute.
 struct LookupCommand: Command {
     let name = "lookup"
-    let signature = "… | lookup ATTR   or   … | lookup ATTR=FIELD"
+    let signature = CommandSignature(access: .reads).required(.attribute, "ATTR[=FIELD]")
     let summary = "find the user for each input record by an attribute (e.g. a CSV of logins)"
     let category = CommandCategory.server
     let help = """
@@ -23,7 +23,8 @@ struct LookupCommand: Command {
         ]
     }
 
-    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+    /// The attribute to match (parsed as a SCIM attribute path) and the input field that holds its value.
+    static func target(_ inv: StageInvocation) throws -> (path: AttributePath, field: String) {
         guard inv.arguments.count == 1, let arg = inv.arguments.first else {
             throw inv.error("lookup takes one attribute: lookup userName (or lookup userName=login)")
         }
@@ -39,11 +40,27 @@ struct LookupCommand: Command {
         case .flag(let f):
             throw inv.error("lookup has no option --\(f)", at: arg.range)
         }
-        guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
         // The attribute must be a valid SCIM attribute path: parse it as the left side of a comparison.
         guard case .compare(let path, _, _)? = try? FilterParser.parse("\(attribute) eq 1") else {
             throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
         }
+        return (path, field)
+    }
+
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        let (path, field) = try LookupCommand.target(inv)
+        let filter = SCIMFilter.compare(path, .eq, .literal(.string("VALUE")))
+        let query = [("filter", filter.description), ("startIndex", "1"), ("count", "2")]
+        return [
+            PlannedRequest(
+                "for each input record, VALUE being its \(field)", client.request("GET", path: "/Users", query: query))
+        ]
+    }
+
+    func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        // Checks the arguments before the input, so that a bad attribute is reported first.
+        let (path, field) = try LookupCommand.target(inv)
+        guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
         let client = try inv.context.client()
         let spec = WriteSpec(
             op: "lookup", verb: "found", sendsWrites: false, predict: { $0 },

@@ -5,12 +5,9 @@ struct OutputCommand: Command {
     let format: OutputFormat
     var name: String { format.rawValue }
     let category = CommandCategory.output
-    let isOutput = true
-    var signature: String {
-        switch format {
-        case .table, .csv: return "… | \(name) [ATTR...]"
-        default: return "… | \(name)"
-        }
+    var signature: CommandSignature {
+        let s = CommandSignature(output: .printed)
+        return format == .table || format == .csv ? s.optional(.attribute, repeated: true) : s
     }
     var summary: String {
         switch format {

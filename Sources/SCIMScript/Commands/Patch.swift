@@ -4,10 +4,10 @@ import SCIMCore
 /// `patch OPS...`: changes attributes of each input user (or of one user by id).
 struct PatchCommand: Command {
     let name = "patch"
-    let signature = "… | patch OPS...   or   patch ID OPS..."
+    let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
+        .positional(.id, presence: .withoutInput).required(.patchOperation, repeated: true)
     let summary = "change attributes of each input user (SCIM PATCH)"
     let category = CommandCategory.server
-    let isMutating = true
     let help = """
         Changes users. OPS are ATTR=VALUE (a SCIM replace) and the words add, replace and remove, which switch \
         the operation for the words that follow: `patch displayName="B. Jensen" remove externalId`. \
@@ -30,6 +30,20 @@ struct PatchCommand: Command {
             CommandExample(
                 "import examples/data/renames.csv | patch displayName | count",
                 "rename the users of a CSV of id,displayName"),
+        ]
+    }
+
+    func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
+        let (id, ops) = try PatchCommand.operations(inv, hasInput: !inv.isFirst)
+        let shown = ops.map { op in
+            op.op == .remove || op.value != nil
+                ? op : PatchOperation(op: op.op, path: op.path, value: .string("<each record's \(op.path ?? "")>"))
+        }
+        let body = PatchOperation.body(PatchCommand.wireOperations(shown))
+        return [
+            PlannedRequest(
+                "for \(id.map { "user \($0)" } ?? "each input user")",
+                try client.userRequest("PATCH", id: id ?? "{id}", body: body))
         ]
     }
 

@@ -3,7 +3,7 @@ import SCIMCore
 /// `select ATTR...`: keeps only some attributes.
 struct SelectCommand: Command {
     let name = "select"
-    let signature = "… | select ATTR..."
+    let signature = CommandSignature(output: .columns).required(.attribute, repeated: true)
     let summary = "keep only these attributes (dotted paths like emails.value work)"
     let category = CommandCategory.local
     let help = """

@@ -3,7 +3,8 @@ import SCIMCore
 /// `sort ATTR [desc]...`: sorts records.
 struct SortCommand: Command {
     let name = "sort"
-    let signature = "… | sort ATTR [asc|desc] [ATTR [asc|desc]]..."
+    let signature = CommandSignature(output: .sameRecords, repeatsPositionals: true).required(.attribute)
+        .optional(.direction)
     let summary = "sort records by attributes"
     let category = CommandCategory.local
     let help = """

@@ -3,10 +3,9 @@ import SCIMCore
 /// `where FILTER`: keeps records matching a SCIM filter, evaluated locally.
 struct WhereCommand: Command {
     let name = "where"
-    let signature = "… | where FILTER"
+    let signature = CommandSignature(output: .sameRecords).required(.filter)
     let summary = "keep records matching a SCIM filter (evaluated locally, every operator)"
     let category = CommandCategory.local
-    var syntax: CommandSyntax { .filter }
     let help = """
         Keeps the records that match FILTER, evaluated here with the full RFC 7644 operator set: eq ne co sw \
         ew gt ge lt le pr, and or not, parentheses, emails[...] value filters. Attribute names and string \

@@ -18,6 +18,11 @@ struct WriteSpec: Sendable {
     var before: @Sendable (_ record: Record, _ readOnly: Bool) async -> BeforeImage = { _, _ in .none }
     /// Which attributes the journal keeps of the user before and after the write (what undo can put back).
     var imageScope: Journal.ImageScope = .editable(plus: [])
+    /// Whether the write gets the user as the server has it with the input on top (delete passes the whole user
+    /// on), rather than the input as given.
+    var mergesBeforeImage = false
+    /// Whether plans read the user from the server first (not for create: that user is new).
+    var plansReadServer = true
 
     /// A before-image from the input record when it is a whole user, else fetched by id.
     ///
@@ -41,6 +46,29 @@ struct WriteSpec: Sendable {
                 return (try? await client.patchUser(id: id, operations: [probe]).attributes).map { .user($0) } ?? .none
             }
         }
+    }
+}
+
+extension StageInvocation {
+    /// A stage that writes each user of `input` with the machinery of the built-in writes: `concurrency` requests
+    /// at once with the order kept, an error report per user, progress and a summary (`copied 3 users`), the
+    /// journal (so `undo` can revert it), the confirmation plan at the prompt and dry runs, which send no write and
+    /// print `would OPERATION user …: before → after` from `predict`.
+    ///
+    /// - Parameters:
+    ///   - operation: the journal's and the plan's name for the write (`copy`).
+    ///   - pastTense: for the summary (`copied`).
+    ///   - predict: the user as it will be after the write, or `nil` when that cannot be known; it sends nothing.
+    ///   - perform: sends the write for one user and returns what to pass on (usually the user the server returns).
+    public func writeStage(
+        _ input: any RecordSource, operation: String, pastTense: String,
+        predict: @escaping @Sendable (Record) -> Record?,
+        perform: @escaping @Sendable (Record) async throws -> Record?
+    ) throws -> any RecordSource {
+        let spec = WriteSpec(
+            op: operation, verb: pastTense, sendsWrites: true, predict: predict, perform: perform,
+            before: WriteSpec.recordOrFetched(try context.client(), dialect: context.dialect))
+        return WriteStage(upstream: input, context: context, spec: spec, range: stage.range)
     }
 }
 
@@ -184,7 +212,7 @@ final class WriteStage: RecordSource {
     func plan(_ r: Record, fetch: Bool) async -> (current: Record, predicted: Record?, unknown: String?) {
         var current = r
         var unknown: String?
-        if r["meta"] == nil, fetch, spec.op != "create" {
+        if r["meta"] == nil, fetch, spec.plansReadServer {
             switch await spec.before(r, true) {
             case .user(let fetched): current = fetched
             case .unknown(let why): unknown = why
@@ -282,9 +310,7 @@ final class WriteStage: RecordSource {
             entry = e
         }
         do {
-            // create, patch and undo send what the input says; delete passes the whole user on.
-            let raw = ["create", "patch", "undo"].contains(spec.op)
-            let input = raw ? record : (before.map { merge($0, record) } ?? record)
+            let input = spec.mergesBeforeImage ? (before.map { merge($0, record) } ?? record) : record
             let notes = RequestNotes()
             // A write after a read sends If-Match with the version read (where the server versions users).
             let expected = context.expectedVersion(of: before, record)

@@ -13,11 +13,14 @@ import Foundation
 /// | after an attribute in a filter | `co eq ew ge gt le lt ne pr sw` |
 /// | a comparison value | `userName` → quoted user names seen, `id` → quoted ids, `active` → `false true` |
 /// | after a complete comparison | `and`, `or` |
-/// | `select`, `sort` (first argument), `create` | attributes; `sort ATTR` → `desc` |
-/// | `patch` | attributes and `add`, `remove`, `replace`; after `ATTR=` a value |
-/// | `get`, `delete`, `deactivate` | ids seen |
+/// | a stage's arguments | what the kind of the argument at the cursor (its command's ``CommandSignature``) calls for |
+/// | an attribute (`select`, `sort`, `lookup`), `ATTR=VALUE` (`create`) | attributes; after `ATTR=` a value |
+/// | a sort direction | `desc` |
+/// | a patch operation | attributes and `add`, `remove`, `replace`; after `ATTR=` a value |
+/// | a user id (`get`, `delete`, `deactivate`, `patch ID`) | ids seen |
+/// | `--` in a stage | the command's flags |
 /// | `$...` anywhere, also inside `"..."` | variables |
-/// | `source`, `import`, `save` | files from the context's lister |
+/// | `source`, a file argument (`import`, `save`) | files from the context's lister |
 /// | `help` | help topics |
 /// | `set`, `unset` | variable names; `set output =` → formats, `set on_error =` → `continue stop` |
 ///
@@ -125,27 +128,86 @@ private struct Analysis {
             }
             return names(context.commands, .stageStart)
         }
-        let arguments = stage.dropFirst()
-        switch command.kind == .word ? command.text.lowercased() : "" {
-        case "find", "where":
-            return filter(arguments, parent: nil)
-        case "select":
-            return attributeList(arguments, position: .attribute, extra: [])
-        case "sort":
-            if arguments.isEmpty { return names(context.attributes, .attribute) }
-            return arguments.count == 1 && arguments.first?.kind == .word ? names(["desc"], .sortDirection) : nothing
-        case "patch":
-            return attributeList(arguments, position: .patchOperation, extra: ["add", "remove", "replace"])
-        case "create":
-            return attributeList(arguments, position: .attribute, extra: ["email"])
-        case "get", "delete", "deactivate":
-            return values(context.knownIds, alwaysQuoted: false, position: .userId)
-        case "import", "save":
-            return files()
-        case "connect":
-            return arguments.isEmpty ? names(context.profileNames, .profileName) : nothing
-        default:
+        guard command.kind == .word, let signature = context.signatures[command.text.lowercased()] else {
             return nothing
+        }
+        return arguments(stage.dropFirst(), signature, hasInput: afterPipe)
+    }
+
+    /// Completion of a stage's arguments from its command's signature: a flag's name or value, else what the
+    /// kind of the positional argument at the cursor calls for.
+    func arguments(
+        _ tokens: ArraySlice<CompletionToken>, _ signature: CommandSignature, hasInput: Bool
+    ) -> CompletionResult {
+        let valued = signature.syntax.valuedFlags
+        if word.kind == .word, word.text.hasPrefix("-") {
+            return names(signature.flags.map { "--" + $0.name }, .flag)
+        }
+        if let last = tokens.last, last.kind == .word, last.text.hasPrefix("--"),
+            valued.contains(String(last.text.dropFirst(2)).lowercased())
+        {
+            return nothing  // the value of a flag such as --limit N
+        }
+        let positionals = signature.positionals(hasInput: hasInput)
+        if let filter = positionals.first(where: { $0.kind == .filter }) {
+            return complete(filter.kind, tokens, valuedFlags: valued)
+        }
+        // Count the arguments before the cursor: `ATTR=VALUE` and `attr[...]` are one each, flags none.
+        var count = 0
+        var depth = 0
+        var skipNext = false
+        for (index, token) in zip(tokens.indices, tokens) {
+            if skipNext {
+                skipNext = false
+                continue
+            }
+            switch token.kind {
+            case .openBracket: depth += 1
+            case .closeBracket: depth = max(0, depth - 1)
+            case .word where token.text.hasPrefix("--"):
+                skipNext = valued.contains(String(token.text.dropFirst(2)).lowercased())
+            case .word, .string, .variable:
+                let afterEquals = index > tokens.startIndex && tokens[index - 1].kind == .equals
+                if depth == 0, !afterEquals { count += 1 }
+            default: break
+            }
+        }
+        // Inside `attr[` or after `ATTR=`, the cursor is still in the last argument, and that is one about attributes
+        // (`patch active=` gives no id).
+        let inAttribute = unclosedBracket(in: tokens) != nil || tokens.last?.kind == .equals
+        if inAttribute { count -= 1 }
+        guard !positionals.isEmpty, count >= 0 else { return nothing }
+        var index = count
+        if signature.repeatsPositionals {
+            index %= positionals.count
+        } else if let repeated = positionals.firstIndex(where: \.isRepeated) {
+            index = min(index, repeated)
+        }
+        let attributeKinds: [ArgumentType] = [.attribute, .assignment, .patchOperation]
+        if inAttribute {
+            index =
+                positionals[min(index, positionals.count)...].firstIndex { attributeKinds.contains($0.kind) } ?? index
+        }
+        guard index < positionals.count else { return nothing }
+        return complete(positionals[index].kind, tokens, valuedFlags: valued)
+    }
+
+    /// What an argument of `kind` offers.
+    func complete(_ kind: ArgumentType, _ tokens: ArraySlice<CompletionToken>, valuedFlags: Set<String>)
+        -> CompletionResult
+    {
+        switch kind {
+        case .filter: return filter(tokens, parent: nil, valuedFlags: valuedFlags)
+        case .attribute: return attributeList(tokens, position: .attribute, extra: [])
+        case .assignment: return attributeList(tokens, position: .attribute, extra: ["email"])
+        case .patchOperation:
+            return attributeList(tokens, position: .patchOperation, extra: ["add", "remove", "replace"])
+        case .id: return values(context.knownIds, alwaysQuoted: false, position: .userId)
+        case .file: return files()
+        case .profile: return names(context.profileNames, .profileName)
+        case .direction: return names(["desc"], .sortDirection)
+        case .oneOf(let words): return names(words, .keyword)
+        case .number, .value, .groupName: return nothing
         }
     }
 
@@ -173,7 +235,9 @@ private struct Analysis {
     }
 
     /// Completion inside a SCIM filter; `parent` is the attribute whose `[...]` the filter is in, if any.
-    func filter(_ tokens: ArraySlice<CompletionToken>, parent: String?) -> CompletionResult {
+    func filter(
+        _ tokens: ArraySlice<CompletionToken>, parent: String?, valuedFlags: Set<String> = []
+    ) -> CompletionResult {
         var state = FilterState.attribute
         var parents: [String?] = [parent]
         var lastAttribute = ""
@@ -200,7 +264,7 @@ private struct Analysis {
                 continue
             case .word where token.text.hasPrefix("--"):
                 // `find --limit N`: a flag and its value are not part of the filter.
-                skipNext = token.text.lowercased() == "--limit"
+                skipNext = valuedFlags.contains(String(token.text.dropFirst(2)).lowercased())
                 continue
             default:
                 break

@@ -5,6 +5,8 @@ import Foundation
 public struct CompletionContext: Sendable {
     /// Stage names offered at the start of a stage (`find`, `patch`, ...).
     public var commands: [String]
+    /// The signature of each command by lowercased name and alias: what its arguments are decides what is offered.
+    public var signatures: [String: CommandSignature]
     /// Statement names offered at the start of a statement only (`set`, `let`, `help`, ...).
     public var statements: [String]
     /// Attribute paths (`userName`, `emails.value`, ...): the standard ones plus any seen from the server.
@@ -26,6 +28,7 @@ public struct CompletionContext: Sendable {
     /// A context with the given lists; every argument has a sensible default.
     public init(
         commands: [String] = CompletionContext.standardCommands,
+        signatures: [String: CommandSignature] = CommandSignature.table(BuiltinCommands.all),
         statements: [String] = CompletionContext.standardStatements,
         attributes: [String] = CompletionContext.standardAttributes,
         variables: [String] = [],
@@ -36,6 +39,7 @@ public struct CompletionContext: Sendable {
         profileNames: [String] = []
     ) {
         self.commands = commands
+        self.signatures = signatures
         self.statements = statements
         self.attributes = attributes
         self.variables = variables
@@ -46,11 +50,8 @@ public struct CompletionContext: Sendable {
         self.profileNames = profileNames
     }
 
-    /// The language's stage names.
-    public static let standardCommands = [
-        "count", "create", "csv", "deactivate", "delete", "find", "first", "get", "import", "json", "jsonl",
-        "patch", "save", "select", "show", "sort", "table", "where",
-    ]
+    /// The language's stage names: the built-in commands and their aliases.
+    public static let standardCommands = BuiltinCommands.all.flatMap { [$0.name] + $0.aliases }.sorted()
 
     /// The statement names of the language and the interactive shell.
     public static let standardStatements = [
@@ -142,6 +143,10 @@ public struct CompletionResult: Sendable, Equatable {
         case assignmentValue
         /// A user id after `get`, `delete`, `deactivate`.
         case userId
+        /// A flag of the stage's command, after `--`.
+        case flag
+        /// One of the fixed words an argument takes.
+        case keyword
         /// A variable after `$` (also inside a double-quoted string).
         case variable
         /// A file name after `source`, `import`, `save`.

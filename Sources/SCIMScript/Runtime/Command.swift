@@ -32,53 +32,68 @@ public enum CommandCategory: String, Sendable, CaseIterable {
     case custom = "Added by the host program"
 }
 
-/// A pipeline stage command: its name, syntax, help and behaviour.
+/// A pipeline stage command: its name, its ``CommandSignature``, help and behaviour — all in one file.
 ///
-/// Embedders add their own with ``Interpreter/register(_:)``. The interpreter resolves arguments (variables,
-/// strings) before calling ``makeStage(_:input:)``.
+/// The signature drives parsing, completion, the usage line of `help`, `explain`, dry runs and the pipeline's
+/// rules, so nothing else in the runtime needs to know a command by name. Embedders add their own with
+/// ``Interpreter/register(_:)``; they are treated exactly like the built-in ones. The interpreter resolves
+/// arguments (variables, strings) before calling ``makeStage(_:input:)``.
 public protocol Command: Sendable {
     /// The name typed in a pipeline.
     var name: String { get }
     /// Other names for the same command.
     var aliases: [String] { get }
-    /// The usage line: `find [--limit N] [FILTER]`.
-    var signature: String { get }
+    /// Its arguments, flags, input, output and server access.
+    var signature: CommandSignature { get }
     /// One line for the command table.
     var summary: String { get }
     /// Longer help, including the SCIM request(s) it sends.
     var help: String { get }
     /// Runnable examples.
     var examples: [CommandExample] { get }
-    /// How its arguments are parsed.
-    var syntax: CommandSyntax { get }
     /// Where it is listed in `help`.
     var category: CommandCategory { get }
-    /// Whether it sends writes (create, patch, delete).
-    var isMutating: Bool { get }
-    /// Whether it must be the first stage (it ignores input) — `find`, `import`.
-    var isSourceOnly: Bool { get }
-    /// Whether it consumes records and prints them (table, json, ...), so no implicit output follows.
-    var isOutput: Bool { get }
 
     /// Builds the running stage.
     func makeStage(_ invocation: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource
+
+    /// The requests the stage would send, for `explain`; sends nothing. `invocation.isFirst` is false when the
+    /// stage has input.
+    func requests(for invocation: StageInvocation, client: SCIMClient) throws -> [PlannedRequest]
 
     /// For a mutating command: the top-level attributes (lowercased) its writes can change, or `nil` when that
     /// is not known. A `find` before it pages plainly when none of them is one its filter tests or `active`
     /// (nobody can leave the listing); otherwise, or with `nil`, it pages so that users leaving are not skipped.
     func attributesWritten(by invocation: StageInvocation) -> Set<String>?
+
+    // Derived from the signature. They stay requirements so that a command written before signatures existed
+    // (declaring them itself) keeps its meaning; new commands declare a signature only.
+
+    /// How its arguments are parsed: ``CommandSignature/syntax``.
+    var syntax: CommandSyntax { get }
+    /// Whether it sends writes: the signature's access is `.writes`.
+    var isMutating: Bool { get }
+    /// Whether it must be the first stage: the signature's input is `.none`.
+    var isSourceOnly: Bool { get }
+    /// Whether it prints records and passes none on: the signature's output is `.printed`.
+    var isOutput: Bool { get }
 }
 
 extension Command {
     public var aliases: [String] { [] }
-    public var syntax: CommandSyntax { CommandSyntax(style: .words, valuedFlags: []) }
+    public var signature: CommandSignature { CommandSignature() }
     public var category: CommandCategory { .custom }
-    public var isMutating: Bool { false }
-    public var isSourceOnly: Bool { false }
-    public var isOutput: Bool { false }
     public var examples: [CommandExample] { [] }
     public var help: String { summary }
+    public func requests(for invocation: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] { [] }
     public func attributesWritten(by invocation: StageInvocation) -> Set<String>? { nil }
+    public var syntax: CommandSyntax { signature.syntax }
+    public var isMutating: Bool { signature.access == .writes }
+    public var isSourceOnly: Bool { signature.input == .none }
+    public var isOutput: Bool { signature.output == .printed }
+
+    /// The usage line `help` shows, made from the signature: `find [--limit N] [FILTER]`.
+    public var usage: String { signature.usage(name) }
 }
 
 /// A resolved argument: its value and where it was written.
@@ -148,6 +163,12 @@ public struct StageInvocation: Sendable {
         }
         guard let input else { throw error("\(command) needs \(usage)") }
         return input
+    }
+
+    /// For `explain`: one request per id argument, else one for `{id}` (each input record).
+    public func userRequests(_ make: (String) throws -> HTTPRequestData) rethrows -> [PlannedRequest] {
+        let ids = positionals.map { $0.value.displayString }
+        return try (ids.isEmpty ? ["{id}"] : ids).map { PlannedRequest("for user \($0)", try make($0)) }
     }
 
     /// The value of a whole-number flag (`--limit 5`), or `nil` when absent.

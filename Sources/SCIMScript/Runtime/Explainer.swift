@@ -18,8 +18,8 @@ struct Explainer {
             guard let command = interpreter.command(named: stage.name) else {
                 throw ScriptError("unknown command '\(stage.name)'", range: stage.nameRange)
             }
-            let kind =
-                command.isMutating ? "sends writes" : command.category == .server ? "sends reads" : "local, no request"
+            let access: CommandSignature.Access = command.isMutating ? .writes : command.signature.access
+            let kind = access == .writes ? "sends writes" : access == .reads ? "sends reads" : "local, no request"
             out += "\(i + 1). \(command.name) (\(kind))\n"
             let args = try interpreter.resolveArguments(stage)
             let filter = try interpreter.resolveFilter(stage)
@@ -34,72 +34,18 @@ struct Explainer {
                 case .positional: out += "   argument: \(JSONEncoderFast.encode(a.value))\n"
                 }
             }
-            guard command.category == .server, let client else {
-                if command.category == .server { out += "   (no host set: set host = ... to see the URL)\n" }
+            guard access != .none, let client else {
+                if access != .none { out += "   (no host set: set host = ... to see the URL)\n" }
                 continue
             }
             let inv = StageInvocation(
                 stage: stage, arguments: args, filter: filter, context: context, isFirst: i == 0,
                 mutatesDownstream: false)
-            for (label, request) in try requests(command.name, inv, client: client, hasInput: i > 0) {
-                out += "   \(label):\n" + describe(request, session: context.session)
+            for planned in try command.requests(for: inv, client: client) {
+                out += "   \(planned.label):\n" + describe(planned.request, session: context.session)
             }
         }
         return out
-    }
-
-    func requests(_ name: String, _ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws
-        -> [(String, HTTPRequestData)]
-    {
-        let page = inv.context.pageSize
-        switch name {
-        case "find":
-            var q: [(String, String)] = []
-            if let f = inv.filter { q.append(("filter", f.description)) }
-            q.append(("startIndex", "1"))
-            q.append(("count", String(page)))
-            return [
-                (
-                    "first page (then startIndex=\(page + 1), ... while more remain)",
-                    client.request("GET", path: "/Users", query: q)
-                )
-            ]
-        case "get":
-            let ids = inv.positionals.map { $0.value.displayString }
-            return try (ids.isEmpty ? ["{id}"] : ids).map { ("for user \($0)", try client.userRequest("GET", id: $0)) }
-        case "create":
-            var o = JSONObject()
-            for a in inv.arguments {
-                if case .assignment(let n) = a.kind { o[n] = a.value }
-            }
-            let user = CreateCommand.user(from: JSONObject(), overrides: o)
-            return [
-                (
-                    hasInput ? "for each input record" : "request",
-                    client.request("POST", path: "/Users", body: user.json)
-                )
-            ]
-        case "patch":
-            let (id, ops) = try PatchCommand.operations(inv, hasInput: hasInput)
-            let shown = ops.map { op in
-                op.op == .remove || op.value != nil
-                    ? op : PatchOperation(op: op.op, path: op.path, value: .string("<each record's \(op.path ?? "")>"))
-            }
-            let body = PatchOperation.body(PatchCommand.wireOperations(shown))
-            return [
-                (
-                    "for \(id.map { "user \($0)" } ?? "each input user")",
-                    try client.userRequest("PATCH", id: id ?? "{id}", body: body)
-                )
-            ]
-        case "delete", "deactivate":
-            let ids = inv.positionals.map { $0.value.displayString }
-            return try (ids.isEmpty ? ["{id}"] : ids).map {
-                ("for user \($0)", try client.userRequest("DELETE", id: $0))
-            }
-        default:
-            return []
-        }
     }
 
     func describe(_ r: HTTPRequestData, session: Session) -> String {

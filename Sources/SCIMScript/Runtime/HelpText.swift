@@ -54,7 +54,7 @@ enum HelpText {
     }
 
     static func commandHelp(_ c: any Command) -> String {
-        var out = "\(c.signature)\n\n\(c.summary)\n\n\(c.help)\n"
+        var out = "\(c.usage)\n\n\(c.summary)\n\n\(c.help)\n"
         if !c.aliases.isEmpty { out += "\nAlso: \(c.aliases.joined(separator: ", "))\n" }
         if !c.examples.isEmpty {
             out += "\nExamples:\n"

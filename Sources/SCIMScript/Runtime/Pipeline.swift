@@ -34,10 +34,12 @@ extension Interpreter {
     /// The attributes of the last `select`, when only stages that keep record shapes follow it: they are the
     /// columns of table and csv output (even for user records).
     func selectedColumns(_ pipeline: Pipeline) -> [String]? {
-        guard let i = pipeline.stages.lastIndex(where: { !$0.isVariableSource && $0.name.lowercased() == "select" })
-        else { return nil }
-        let shapeKeeping: Set<String> = ["where", "sort", "first", "save", "expect", "table", "csv"]
-        for stage in pipeline.stages[(i + 1)...] where !shapeKeeping.contains(stage.name.lowercased()) {
+        func output(_ stage: Stage) -> CommandSignature.Output? {
+            stage.isVariableSource ? nil : command(named: stage.name)?.signature.output
+        }
+        guard let i = pipeline.stages.lastIndex(where: { output($0) == .columns }) else { return nil }
+        // Stages that pass records on unchanged, and the printing stage at the end, keep the columns.
+        for stage in pipeline.stages[(i + 1)...] where output(stage) != .sameRecords && output(stage) != .printed {
             return nil
         }
         let columns = pipeline.stages[i].arguments.compactMap { arg -> String? in
@@ -74,7 +76,7 @@ extension Interpreter {
         }
         let lastMutating = commands.lastIndex { $0?.isMutating ?? false }
         if let firstWrite = commands.firstIndex(where: { $0?.isMutating ?? false }),
-            let limit = commands[(firstWrite + 1)...].first(where: { $0?.name == "first" }) ?? nil
+            let limit = commands[(firstWrite + 1)...].first(where: { $0?.signature.limitsInput ?? false }) ?? nil
         {
             // The write stage works ahead of what `first` takes, so `first` cannot limit the writes.
             context.warning(
@@ -101,13 +103,11 @@ extension Interpreter {
             var invocation = StageInvocation(
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
-            if invocation.mutatesDownstream, command.name == "find" {
+            if invocation.mutatesDownstream, command.isSourceOnly {
                 invocation.writtenDownstream = writtenAttributes(after: i, pipeline, commands, context)
             }
-            if command.isOutput || command.name == "save" {
-                invocation.selectedColumns = selectedColumns(
-                    Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
-            }
+            invocation.selectedColumns = selectedColumns(
+                Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
             source = try command.makeStage(invocation, input: source)
         }
         return source ?? EmptySource()

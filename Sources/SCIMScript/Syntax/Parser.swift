@@ -9,14 +9,10 @@ public struct Parser: Sendable {
     /// The variables whose values are never shown: `set token = ...` lines are masked in diagnostics.
     public static let secretVariableNames: Set<String> = ["token", "api_token"]
 
-    /// The built-in syntax: `find` (filter style, `--limit N`) and `where` (filter style); everything else words.
-    public static let builtinSyntax: @Sendable (String) -> CommandSyntax? = { name in
-        switch name {
-        case "find": return CommandSyntax(style: .filter, valuedFlags: ["limit"])
-        case "where": return CommandSyntax(style: .filter)
-        default: return nil
-        }
-    }
+    /// The syntax of the built-in commands (``BuiltinCommands``), from their signatures.
+    public static let builtinSyntax: @Sendable (String) -> CommandSyntax? = { name in builtinTable[name.lowercased()] }
+
+    private static let builtinTable = CommandSignature.table(BuiltinCommands.all).mapValues(\.syntax)
 
     private let syntax: @Sendable (String) -> CommandSyntax?
 
