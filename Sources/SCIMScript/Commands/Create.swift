@@ -47,7 +47,6 @@ struct CreateCommand: Command {
                 throw inv.error("create has no option --\(f)", at: arg.range)
             }
         }
-        inv.context.warnUnknownAttributes(written: overrides.keys, in: "create")
         let upstream: any RecordSource
         if let input {
             upstream = input

@@ -50,7 +50,6 @@ struct PatchCommand: Command {
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         try inv.context.require(.patch, for: "patch", at: inv.stage.nameRange)
         let (id, operations) = try PatchCommand.operations(inv, hasInput: input != nil)
-        inv.context.warnUnknownAttributes(written: operations.compactMap(\.path), in: "patch")
         let upstream: any RecordSource
         if let id {
             upstream = ArraySource([JSONObject([("id", .string(id))])])

@@ -8,7 +8,7 @@ extension Interpreter {
         let writes = pipeline.stages.contains { !$0.isVariableSource && (command(named: $0.name)?.isMutating ?? false) }
         var context = makeContext(statement: statement, writes: writes)
         let talksToServer = pipeline.stages.contains { stage in
-            !stage.isVariableSource && [.server, .custom].contains(command(named: stage.name)?.category)
+            !stage.isVariableSource && (command(named: stage.name).map { $0.signature.access != .none } ?? false)
         }
         if context.discovery == nil, talksToServer { context.discovery = await discovery() }
         var source = try buildStages(pipeline, context: context, stopBeforeWrites: false)
@@ -103,6 +103,13 @@ extension Interpreter {
             var invocation = StageInvocation(
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
+            if command.signature.writesAttributes {
+                context.warnUnknownAttributes(
+                    written: invocation.arguments.compactMap {
+                        guard case .assignment(let name) = $0.kind else { return nil }
+                        return name
+                    }, in: command.name)
+            }
             if invocation.mutatesDownstream, command.isSourceOnly {
                 invocation.writtenDownstream = writtenAttributes(after: i, pipeline, commands, context)
             }

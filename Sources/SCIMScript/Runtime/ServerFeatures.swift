@@ -19,6 +19,14 @@ extension Interpreter {
     }
 }
 
+extension CommandSignature {
+    /// Whether the command writes users' attributes named in its arguments (`ATTR=VALUE` of `create`, `patch`):
+    /// those names are checked against the server's schemas.
+    var writesAttributes: Bool {
+        access == .writes && positionals.contains { $0.kind == .assignment || $0.kind == .patchOperation }
+    }
+}
+
 /// A feature a server may lack (RFC 7643 §5), for refusing a stage before it sends anything.
 enum ServerFeature: String {
     case patch, filter, sort, etag
