@@ -173,3 +173,27 @@ final class DiscoveryScriptTests: InterpreterTestCase {
         XCTAssertFalse(h.messages.contains("If-Match"), h.messages)
     }
 }
+
+/// Completion offers the attributes the server's `/Schemas` define, once a statement has read them.
+final class DiscoveryCompletionTests: XCTestCase {
+    func testExtensionAttributesFromTheSchemasComplete() {
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        let discovery = ServerDiscovery(
+            config: ServiceProviderConfig(patch: true),
+            schemas: [
+                SchemaDefinition(
+                    id: SCIMSchema.user,
+                    attributes: [SchemaAttribute(name: "userName"), SchemaAttribute(name: "title")]
+                ),
+                SchemaDefinition(id: urn, attributes: [SchemaAttribute(name: "employeeNumber")]),
+            ])
+        let context = CompletionContext(attributes: discovery.userAttributePaths)
+        for line in ["find ti", "find | select ti", "find | patch ti"] {
+            let r = Completer.complete(line: line, cursor: line.utf8.count, context: context)
+            XCTAssertEqual(r.candidates, ["title"], line)
+        }
+        let line = "find | select \(urn):emp"
+        let r = Completer.complete(line: line, cursor: line.utf8.count, context: context)
+        XCTAssertEqual(r.candidates, ["\(urn):employeeNumber"], line)
+    }
+}
