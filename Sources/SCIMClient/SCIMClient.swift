@@ -252,6 +252,14 @@ public final class SCIMClient: Sendable {
                     // it deactivated. The delete happened: report it as done.
                     return HTTPResponseData(status: 204, headers: [], body: [])
                 }
+                let conditional = r.headers.contains { $0.name == "If-Match" }
+                if response.status == 412, earlierAttemptMayHaveApplied, conditional {
+                    // The lost attempt most likely applied and changed the version the retry still names.
+                    throw SCIMError.transport(
+                        "the answer was lost after the request was sent, and the retry got 412 Precondition "
+                            + "Failed: the first attempt has probably applied; read the resource to check",
+                        method: r.method, url: r.url)
+                }
                 failure = decodeError(response, r)
                 let retryable = response.status == 429 || (response.status == 503 && idempotent)
                 guard retryable, attempt < policy.maxAttempts else { throw failure }
