@@ -118,6 +118,12 @@ final class DiscoveryScriptTests: InterpreterTestCase {
         await h.fresh(#"find | where userName eq "user00002" | select displayName | csv"#)
         XCTAssertEqual(h.data, "displayName\nUser 2\n", h.messages)
 
+        // A delete goes through (DELETE needs no PATCH); undoing it would PATCH, so undo is refused up front.
+        await h.expectSuccess(#"find userName eq "user00003" | delete"#)
+        let u = await h.fresh("undo")
+        XCTAssertEqual(u.exitCode, 1)
+        XCTAssertTrue(h.messages.contains("so undo cannot work there; nothing was sent"), h.messages)
+
         await h.fresh("help server")
         XCTAssertTrue(h.data.contains("patch           not supported: patch and undo are refused"), h.data)
         XCTAssertTrue(h.data.contains("etag            not supported"), h.data)
