@@ -313,6 +313,22 @@ public struct ServerDiscovery: Sendable, Hashable {
         return out.filter { seen.insert($0.lowercased()).inserted }
     }
 
+    /// The user attributes whose strings compare case-sensitively, as `name` or `name.sub` without a schema
+    /// prefix (`id`, `externalId`, `meta.version`, `groups.value`, `manager.value`): the common attributes' RFC
+    /// defaults plus every attribute and sub-attribute the schemas mark `caseExact`. Empty when no schema was read.
+    public var caseExactUserPaths: [String] {
+        let (core, extensions) = userSchemas
+        guard core != nil || !extensions.isEmpty else { return [] }
+        var out = ["id", "externalId", "meta.resourceType", "meta.location", "meta.version"]
+        for schema in [core].compactMap({ $0 }) + extensions {
+            for a in schema.attributes {
+                if a.caseExact { out.append(a.name) }
+                for s in a.subAttributes where s.caseExact { out.append(a.name + "." + s.name) }
+            }
+        }
+        return out
+    }
+
     /// The common attributes every resource has (RFC 7643 §3.1), which schemas do not list.
     static func commonAttribute(_ path: AttributePath) -> SchemaAttribute? {
         switch path.name.lowercased() {

@@ -78,6 +78,10 @@ final class DiscoveryTests: XCTestCase {
             XCTAssertNil(d.userAttribute(AttributePath(name: "dispayName")))
             XCTAssertNil(d.userAttribute(AttributePath(name: "name", subAttribute: "nickName")))
             XCTAssertTrue(d.userAttributePaths.contains("name.givenName"))
+            let exact = Set(d.caseExactUserPaths)
+            XCTAssertTrue(exact.isSuperset(of: ["id", "externalId", "groups.value", "manager.value"]), "\(exact)")
+            XCTAssertFalse(exact.contains("userName"))
+            XCTAssertFalse(exact.contains("emails.value"))
             XCTAssertTrue(d.userAttributePaths.contains(DiscoveryTests.enterprise + ":employeeNumber"))
         }
     }
