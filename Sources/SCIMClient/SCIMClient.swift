@@ -217,7 +217,11 @@ public final class SCIMClient: Sendable {
             let noun = collection.dropFirst().dropLast().lowercased()
             throw .invalidRequest("empty \(noun) id", method: method, url: configuration.baseURL + collection + "/")
         }
-        return request(method, path: collection + "/" + URLEncoding.pathSegment(id), query: query, body: body)
+        var r = request(method, path: collection + "/" + URLEncoding.pathSegment(id), query: query, body: body)
+        if let ifMatch = ExpectedVersion.header(method: method, collection: collection, id: id) {
+            r.headers.append(ifMatch)
+        }
+        return r
     }
 
     /// Sends a request with retries and turns error statuses into ``SCIMError``; one thrown after an attempt
@@ -261,6 +265,14 @@ public final class SCIMClient: Sendable {
                     // An earlier attempt reached the server but its answer was lost; ODM now hides the user
                     // it deactivated. The delete happened: report it as done.
                     return HTTPResponseData(status: 204, headers: [], body: [])
+                }
+                let conditional = r.headers.contains { $0.name == "If-Match" }
+                if response.status == 412, earlierAttemptMayHaveApplied, conditional {
+                    // The lost attempt most likely applied and changed the version the retry still names.
+                    throw SCIMError.transport(
+                        "the answer was lost after the request was sent, and the retry got 412 Precondition "
+                            + "Failed: the first attempt has probably applied; read the resource to check",
+                        method: r.method, url: r.url)
                 }
                 failure = decodeError(response, r)
                 failure.mayHaveApplied = earlierAttemptMayHaveApplied
@@ -326,7 +338,7 @@ public final class SCIMClient: Sendable {
     }
 
     func decodeUser(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError) -> SCIMUser {
-        try decodeResource(response, r)
+        ExpectedVersion.addingETag(of: response, to: try decodeResource(response, r))
     }
 
     func decodeResource<Resource: SCIMResource>(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError)

@@ -44,7 +44,11 @@ public final class Scim2Server: @unchecked Sendable {
     }
 
     /// Starts a server with an empty store and waits until it answers (at most `timeout` seconds per attempt).
-    public static func start(token: String = "scim2-test-token", timeout: Double = 20) async throws -> Scim2Server {
+    /// `serviceProviderConfig` (JSON text) replaces what it announces at `/ServiceProviderConfig` (default: every
+    /// feature supported); the server then also behaves so (no filter, no PATCH, no ETags when it says so).
+    public static func start(
+        token: String = "scim2-test-token", timeout: Double = 20, serviceProviderConfig: String? = nil
+    ) async throws -> Scim2Server {
         guard isInstalled else {
             throw StartError(description: "scim2-server is not installed at \(executablePath): run `make test-deps`")
         }
@@ -52,9 +56,15 @@ public final class Scim2Server: @unchecked Sendable {
         for _ in 0..<5 {
             let port = try LoopbackPort.free()
             let directory = try Fixtures.temporaryDirectory()
-            let process = try ChildProcess.start(
-                [executablePath, "--hostname", "127.0.0.1", "--port", String(port), "--bearer-token", token],
-                in: directory, name: "scim2-server")
+            var arguments = [
+                executablePath, "--hostname", "127.0.0.1", "--port", String(port), "--bearer-token", token,
+            ]
+            if let serviceProviderConfig {
+                let path = directory + "/service-provider-config.json"
+                try serviceProviderConfig.write(toFile: path, atomically: true, encoding: .utf8)
+                arguments += ["--service-provider-config", path]
+            }
+            let process = try ChildProcess.start(arguments, in: directory, name: "scim2-server")
             let server = Scim2Server(port: port, token: token, process: process, directory: directory)
             if try await server.waitUntilAnswering(timeout: timeout) { return server }
             lastProblem = server.logTail()

@@ -47,20 +47,20 @@ struct REPL {
                     commands: interpreter.commands.flatMap { [$0.name] + $0.aliases }.sorted(),
                     signatures: CommandSignature.table(interpreter.commands),
                     statements: BuiltinCommands.statements + ["exit", "quit", "history", "tutorial"],
-                    attributes: CompletionContext.standardAttributes,
+                    attributes: interpreter.completionAttributes,
                     variables: Array(
                         Set(session.variables.keys).union(session.recordLists.keys)
                             .union(Session.knownVariables.map(\.name))
                     ).sorted(),
                     helpTopics: (interpreter.commands.map(\.name) + [
-                        "filter", "variables", "syntax", "statements", "exit-codes",
+                        "filter", "variables", "syntax", "statements", "exit-codes", "server",
                     ])
                     .sorted(),
                     knownIds: interpreter.seen.ids,
                     knownUserNames: interpreter.seen.userNames,
                     fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),
                     profileNames: (try? ProfileFile.load(environment: environment))?.profiles.map(\.name) ?? [])
-                context.dialect = PipelineContext.dialect(of: session)
+                context.dialect = interpreter.completionDialect
                 context.knownGroupNames = interpreter.seen.groupNames
                 return context
             }

@@ -67,7 +67,9 @@ final class SafetyCLITests: XCTestCase {
         XCTAssertFalse(result.stderr.contains(Self.token), "the token leaked: \(result.stderr)", file: file, line: line)
         XCTAssertFalse(result.stdout.contains(Self.token), file: file, line: line)
 
-        let curls = result.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("curl ") }
+        let curls = result.stderr.split(separator: "\n").map(String.init).filter {
+            $0.hasPrefix("curl ") && !$0.contains("/ServiceProviderConfig")
+        }
         XCTAssertEqual(curls.count, 2, result.stderr, file: file, line: line)
         guard let patch = curls.first(where: { $0.contains("-X PATCH") }),
             let get = curls.first(where: { !$0.contains("-X ") })

@@ -40,6 +40,23 @@ final class LostAnswerTests: XCTestCase {
         }
     }
 
+    func testARetryRefusedWith412AfterALostAnswerSaysTheFirstAttemptProbablyApplied() async throws {
+        let (client, transport) = client(then: 412)
+        let expected = ExpectedVersion(collection: "/Users", id: "u-1", version: #"W/"3""#)
+        do {
+            _ = try await ExpectedVersion.$current.withValue(expected) {
+                try await client.patchUser(
+                    id: "u-1", operations: [PatchOperation(op: .replace, path: "displayName", value: "B")])
+            }
+            XCTFail("the retry's 412 must not count as success")
+        } catch let error as SCIMError {
+            XCTAssertTrue(error.isTransportError, "\(error)")
+            XCTAssertTrue(error.detail.contains("the first attempt has probably applied"), error.detail)
+        }
+        XCTAssertEqual(transport.requests.map(\.method), ["PATCH", "PATCH"])
+        XCTAssertEqual(transport.requests.last?.headers.first { $0.name == "If-Match" }?.value, #"W/"3""#)
+    }
+
     func testRetriedGetKeeps404AsAnError() async throws {
         let (client, _) = client(then: 404)
         do {

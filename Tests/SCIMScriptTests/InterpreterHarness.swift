@@ -70,8 +70,11 @@ final class InterpreterHarness: ScriptHarness, @unchecked Sendable {
         server.clearLog()
     }
 
-    /// The requests the sandbox answered.
-    var log: [SandboxRequest] { server.requestLog() }
+    /// The requests the sandbox answered, without the one to `/ServiceProviderConfig` by which the interpreter
+    /// learns that the sandbox, like ODM, offers no discovery (``fullLog`` has it).
+    var log: [SandboxRequest] { server.requestLogWithoutDiscovery() }
+    /// Every request the sandbox answered.
+    var fullLog: [SandboxRequest] { server.requestLog() }
     /// Only the writes.
     var writes: [SandboxRequest] { log.filter(\.isWrite) }
     /// Requests with the given method.
@@ -118,16 +121,18 @@ class InterpreterTestCase: XCTestCase {
     /// not installed (``Scim2Server/start(token:timeout:)`` says so): `make test-deps` installs it, so a missing one
     /// is a broken set-up, not a reason to skip.
     func makeScim2Harness(
-        users: [JSONObject] = [], environment: [String: String] = [:]
+        users: [JSONObject] = [], environment: [String: String] = [:], dialect: String? = "rfc",
+        serviceProviderConfig: String? = nil
     ) async throws -> (ScriptHarness, Scim2Server) {
-        let server = try await Scim2Server.start()
+        let server = try await Scim2Server.start(serviceProviderConfig: serviceProviderConfig)
         var env = environment
         if env["SCIMSH_JOURNAL"] == nil { env["SCIMSH_JOURNAL"] = try makeTemporaryDirectory() + "/journal.jsonl" }
         let h = ScriptHarness(
             host: server.host, token: server.token, environment: env, arguments: [], interactive: false)
         remotes.append((h, server))
         try await server.seed(users)
-        let setup = await h.run("set base_path = \(Scim2Server.basePath); set dialect = rfc")
+        let setup = await h.run(
+            "set base_path = \(Scim2Server.basePath)" + (dialect.map { "; set dialect = \($0)" } ?? ""))
         XCTAssertEqual(setup.exitCode, 0, h.messages)
         h.reset()
         return (h, server)

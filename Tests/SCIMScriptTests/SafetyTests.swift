@@ -247,6 +247,8 @@ final class SafetyTests: XCTestCase {
     func testTraceOfAFailedRequestNeverShowsTheToken() async throws {
         let server = try await makeServer()
         let (shell, sink) = makeShell(server, journal: try makeJournalPath())
+        // The first statement learns that the sandbox has no discovery; the fault is for the GET after it.
+        await runOK(shell, sink, "find --limit 1 | count")
         server.failNext(.internalServerError)
 
         _ = await shell.run(#"set trace = on; get \#(Self.bjensen)"#)
@@ -261,7 +263,9 @@ final class SafetyTests: XCTestCase {
 
         await runOK(shell, sink, #"set trace = curl; find userName eq "bjensen" | patch displayName="Curl""#)
 
-        let curls = sink.messages.split(separator: "\n").filter { $0.hasPrefix("curl ") }
+        let curls = sink.messages.split(separator: "\n").filter {
+            $0.hasPrefix("curl ") && !$0.contains("/ServiceProviderConfig")
+        }
         XCTAssertEqual(curls.count, 2, sink.messages)
         let patch = curls.first { $0.contains("-X PATCH") }.map(String.init) ?? ""
         XCTAssertTrue(patch.contains(#"-H "Authorization: Bearer $SCIMSH_TOKEN""#), patch)
@@ -359,7 +363,7 @@ final class SafetyTests: XCTestCase {
         let r = await shell.run(#"find displayName co "Jen""#)
 
         XCTAssertEqual(r.status, .failed)
-        XCTAssertEqual(server.requestLog(), [], "the filter must be rejected before anything is sent")
+        XCTAssertEqual(server.requestLogWithoutDiscovery(), [], "the filter must be rejected before anything is sent")
         let m = sink.messages
         XCTAssertTrue(m.contains("ODM does not support the operator co in filters"), m)
         XCTAssertTrue(m.contains(#"find | where displayName co "Jen""#), m)
@@ -368,7 +372,7 @@ final class SafetyTests: XCTestCase {
         // The same filter goes out under rfc (the sandbox, like ODM, answers 400).
         sink.reset()
         _ = await shell.run(#"set dialect = rfc; find displayName co "Jen""#)
-        XCTAssertEqual(server.requestLog().map(\.status), [400])
+        XCTAssertEqual(server.requestLogWithoutDiscovery().map(\.status), [400])
     }
 
     func testOdmDialectRejectsOrNotAndPresent() async throws {
@@ -384,7 +388,7 @@ final class SafetyTests: XCTestCase {
             XCTAssertEqual(r.status, .failed, filter)
             XCTAssertTrue(sink.messages.contains("ODM does not support"), "\(filter): \(sink.messages)")
         }
-        XCTAssertEqual(server.requestLog(), [])
+        XCTAssertEqual(server.requestLogWithoutDiscovery(), [])
     }
 
     func testOdmDialectWarnsAboutIgnoredPatchAttributes() async throws {

@@ -99,7 +99,14 @@ struct FindCommand: Command {
                     + " — or set dialect = rfc for other servers", at: inv.stage.filterRange)
         }
         let client = try inv.context.client()
-        let filterText = inv.filter.map(\.description)
+        // A server that says it cannot filter gets no filter: every user is listed and the filter applied here.
+        let filtersHere = inv.filter != nil && inv.context.serverLacks(.filter)
+        if filtersHere {
+            inv.context.message(
+                "note: the server does not support filtering (its /ServiceProviderConfig says so); "
+                    + "listing every user and filtering here")
+        }
+        let filterText = filtersHere ? nil : inv.filter.map(\.description)
         let context = inv.context
         let pageSize = limit.map { min($0 == 0 ? 1 : $0, inv.context.pageSize) } ?? inv.context.pageSize
         return FindSource(
@@ -107,6 +114,7 @@ struct FindCommand: Command {
             mutations: FindCommand.writesCanMoveUsers(inv) ? inv.context.mutations : nil, check: inv.filter,
             context: context
         ) { dropped in
+            guard !filtersHere else { return }
             context.warning(
                 "the server returned \(dropped) user\(dropped == 1 ? "" : "s") that do not match the filter; "
                     + "dropped them (the server probably ignored part of the filter)")

@@ -259,6 +259,10 @@ struct UndoCommand: Command {
         if unknownCreates > 0 {
             inv.context.warning("\(unknownCreates) create(s) of that statement never got an answer; check them by hand")
         }
+        // Reverting a change is a PATCH (only a create is reverted with a DELETE).
+        if reverts.contains(where: { $0["before"]?.objectValue != nil }) {
+            try inv.context.require(.patch, for: "undo", at: inv.stage.nameRange)
+        }
         let client = try inv.context.client()
         let context = inv.context
         let number = target.number

@@ -55,6 +55,7 @@ struct PatchCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
+        try inv.context.require(.patch, for: "patch", at: inv.stage.nameRange)
         let (id, operations) = try PatchCommand.operations(inv, hasInput: input != nil)
         let upstream: any RecordSource
         if let id {

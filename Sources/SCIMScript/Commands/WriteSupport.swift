@@ -345,7 +345,11 @@ final class WriteStage: RecordSource {
         do {
             let input = spec.mergesBeforeImage ? (before.map { merge($0, record) } ?? record) : record
             let notes = RequestNotes()
-            let out = try await RequestNotes.$current.withValue(notes) { try await spec.perform(input) }
+            // A write after a read sends If-Match with the version read (where the server versions users).
+            let expected = context.expectedVersion(of: before, record)
+            let out = try await RequestNotes.$current.withValue(notes) {
+                try await ExpectedVersion.$current.withValue(expected) { try await spec.perform(input) }
+            }
             if let journal, var e = entry {
                 if e.id == nil { e.id = out?["id"]?.stringValue }
                 let note = notes.tokenRefreshed ? "the token had expired (401); token_command gave a fresh one" : nil
@@ -382,7 +386,8 @@ final class WriteStage: RecordSource {
             }
             let who = before ?? (record["userName"] == nil ? spec.predict(record) ?? record : record)
             let fate = unknown ? " (the request reached the server and its answer was lost: outcome unknown)" : ""
-            context.message("error: \(describe(who)): \(text(of: error))\(fate)")
+            let why = (error as? SCIMError)?.preconditionExplanation.map { "; " + $0 } ?? ""
+            context.message("error: \(describe(who)): \(text(of: error))\(fate)\(why)")
             // A hint (how to set a token) once per stage, not once per user.
             if let e = error as? SCIMError, let hint = context.session.hint(for: e) {
                 let first =

@@ -73,7 +73,7 @@ public final class ServerValueLookup: Sendable {
         guard let configuration = session.clientConfiguration()?.applyingEnvironment(interpreter.environment) else {
             return false
         }
-        let rfc = PipelineContext.dialect(of: session) == .rfc
+        let rfc = interpreter.completionDialect == .rfc
         var filter: String?
         if case .userName(let prefix) = want, rfc, !prefix.isEmpty {
             filter = "userName sw " + JSONEncoderFast.encode(.string(prefix))

@@ -4,7 +4,7 @@ import SCIMCore
 /// The text of `help` and `help TOPIC`.
 enum HelpText {
     /// Topics other than command names.
-    static let topics = ["filter", "variables", "syntax", "statements", "exit-codes"]
+    static let topics = ["filter", "variables", "syntax", "statements", "exit-codes", "server"]
 
     static func render(topic: String?, interpreter: Interpreter) throws -> String {
         guard let topic, !topic.isEmpty else { return overview(interpreter) }
@@ -49,7 +49,8 @@ enum HelpText {
               source FILE        run a script file here              echo ARGS...          print
               explain PIPELINE   show the requests without sending   help TOPIC            more help
 
-            Topics: help filter, help variables, help syntax, help statements, help exit-codes, help COMMAND
+            Topics: help filter, help variables, help syntax, help statements, help exit-codes, help COMMAND,
+                    help server (what the server supports, from its discovery endpoints)
 
             """
         return out
@@ -100,7 +101,8 @@ enum HelpText {
           trace         off (default), on: print every HTTP exchange on stderr (secrets masked),
                         curl: print each request as a curl command that reads $SCIMSH_TOKEN
           dry_run       on: write stages print their plan (before -> after) and send no write
-          dialect       odm (default for base_path /api/v1/scim: find allows only eq/and) or rfc
+          dialect       auto (default): odm when the server offers no discovery endpoints and base_path is
+                        /api/v1/scim (find allows only eq/and), rfc otherwise; or set odm or rfc (help server)
           confirm_above at the prompt, show the plan and ask before changing more users than this (default 1)
           confirm_delete on (default): under dialect rfc, delete asks at the prompt and needs --force in
                         scripts; off: neither

@@ -69,6 +69,8 @@ public final class Interpreter: Sendable {
     let confirmer = Locked<(@Sendable (String) async -> Bool)?>(nil)
     /// The write journal (`nil` when journaling is off).
     public let journal: Journal?
+    /// What each server said at its discovery endpoints, read once per base URL (see ``discovery()``).
+    public let discoveryCache = DiscoveryCache()
 
     /// A new interpreter with the built-in commands.
     ///
@@ -298,6 +300,9 @@ public final class Interpreter: Sendable {
             let text = try exprs.map { try resolve($0).displayString }.joined(separator: " ")
             sink.writeData(state.current.scrub(text) + "\n")
             return []
+        case .help(let topic) where topic?.lowercased() == "server":
+            sink.writeData(try await HelpText.server(interpreter: self))
+            return []
         case .help(let topic):
             sink.writeData(try HelpText.render(topic: topic, interpreter: self))
             return []
@@ -393,8 +398,8 @@ public final class Interpreter: Sendable {
                     range: range)
             }
         case "dialect":
-            guard ["odm", "rfc"].contains(text.lowercased()) else {
-                throw ScriptError("dialect must be odm or rfc (not '\(text)')", range: range)
+            guard ["auto", "odm", "rfc"].contains(text.lowercased()) else {
+                throw ScriptError("dialect must be auto, odm or rfc (not '\(text)')", range: range)
             }
         case "confirm_delete":
             guard ["on", "off"].contains(text.lowercased()) else {
@@ -543,6 +548,7 @@ public final class Interpreter: Sendable {
             clientProvider: { [self] in try self.client() })
         let dry = session.string("dry_run")?.lowercased()
         context.dryRun = dry == "on" || dry == "true"
+        context.discovery = session.clientConfiguration().flatMap { discoveryCache.known(baseURL: $0.baseURL) }
         context.confirm = confirmer.current
         context.journalStore = journal
         context.environment = environment

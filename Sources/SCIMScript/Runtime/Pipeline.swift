@@ -6,7 +6,11 @@ extension Interpreter {
     /// format (unless the pipeline ends in an output stage) and returns nothing.
     func runPipeline(_ pipeline: Pipeline, collect: Bool, statement: String = "") async throws -> [Record] {
         let writes = pipeline.stages.contains { !$0.isVariableSource && (command(named: $0.name)?.isMutating ?? false) }
-        let context = makeContext(statement: statement, writes: writes)
+        var context = makeContext(statement: statement, writes: writes)
+        let talksToServer = pipeline.stages.contains { stage in
+            !stage.isVariableSource && (command(named: stage.name).map { $0.signature.access != .none } ?? false)
+        }
+        if context.discovery == nil, talksToServer { context.discovery = await discovery() }
         var source = try buildStages(pipeline, context: context, stopBeforeWrites: false)
         let last = pipeline.stages.last.flatMap { $0.isVariableSource ? nil : command(named: $0.name) }
         if !collect, !(last?.isOutput ?? false) {
@@ -94,9 +98,19 @@ extension Interpreter {
                     "'\(command.name)' prints records and passes none on, so it must be the last stage",
                     range: stage.nameRange)
             }
+            if let filter = try resolveFilter(stage) {
+                context.warnUnknownAttributes(filter.features.attributePaths, in: command.name)
+            }
             var invocation = StageInvocation(
                 stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
+            if command.signature.writesAttributes {
+                context.warnUnknownAttributes(
+                    written: invocation.arguments.compactMap {
+                        guard case .assignment(let name) = $0.kind else { return nil }
+                        return name
+                    }, in: command.name)
+            }
             if invocation.mutatesDownstream, command.isSourceOnly {
                 invocation.writtenDownstream = writtenAttributes(after: i, pipeline, commands, context)
             }

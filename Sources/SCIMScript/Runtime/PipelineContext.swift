@@ -75,25 +75,26 @@ public struct PipelineContext: Sendable {
     /// The client for the session's server; throws when no host is set.
     public func client() throws -> SCIMClient { try clientProvider() }
 
-    /// Which filters and patches the server understands: `dialect`, else ODM when `base_path` is ODM's.
-    public var dialect: Dialect { PipelineContext.dialect(of: session) }
+    /// What the server said about itself at its discovery endpoints (RFC 7644 §4), when read in this session
+    /// (``DiscoveryCache``); `nil` when not read (yet), as in a pipeline that sends nothing.
+    public var discovery: ServerDiscovery?
 
-    /// The dialect of a session: `dialect`, else ODM when `base_path` is ODM's.
-    public static func dialect(of session: Session) -> Dialect {
-        switch session.string("dialect")?.lowercased() {
-        case "odm": return .odm
-        case "rfc": return .rfc
-        default:
-            var p = session.string("base_path") ?? SCIMConfiguration.odmBasePath
-            while p.hasSuffix("/") { p.removeLast() }
-            return p == SCIMConfiguration.odmBasePath ? .odm : .rfc
-        }
+    /// Which filters and patches the server understands: `dialect` when it says `odm` or `rfc`; otherwise
+    /// (`auto`, the default) ODM when the server offers no discovery and `base_path` is ODM's, RFC 7644 else.
+    public var dialect: Dialect { PipelineContext.dialect(of: session, discovery: discovery) }
+
+    /// The dialect of a session, by the rule of ``dialect``.
+    public static func dialect(of session: Session, discovery: ServerDiscovery? = nil) -> Dialect {
+        Dialect.resolve(setting: session.string("dialect"), basePath: session.string("base_path"), discovery: discovery)
     }
 
-    /// Which attributes compare their strings case-sensitively in local filters (`where`, find's check):
-    /// RFC 7643's defaults under the RFC dialect (`id`, `externalId`, …), none under ODM, which compares every
-    /// string ignoring case. The hook for a server's `/Schemas` (`caseExact` per attribute) when it is read.
-    public var caseExactness: CaseExactness? { dialect == .rfc ? .rfcDefaults : nil }
+    /// Which attributes compare their strings case-sensitively in local filters (`where`, find's check): those
+    /// the server's `/Schemas` mark `caseExact` when it was read, else RFC 7643's defaults under the RFC dialect
+    /// (`id`, `externalId`, …), none under ODM, which compares every string ignoring case.
+    public var caseExactness: CaseExactness? {
+        if let paths = discovery?.caseExactUserPaths, !paths.isEmpty { return CaseExactness(paths) }
+        return dialect == .rfc ? .rfcDefaults : nil
+    }
 
     /// Whether a record matches a filter here: ``caseExactness`` applied.
     func matches(_ filter: SCIMFilter, _ record: JSONValue) -> Bool {
@@ -101,8 +102,12 @@ public struct PipelineContext: Sendable {
         return filter.matches(record, caseExact: exact)
     }
 
-    /// The page size for listings.
-    public var pageSize: Int { session.int("page_size", default: 100, range: 1...10_000) }
+    /// The page size for listings: `page_size`, at most the server's `filter.maxResults` when it gives one.
+    public var pageSize: Int {
+        let size = session.int("page_size", default: 100, range: 1...10_000)
+        guard let most = discovery?.config?.maxResults, most > 0 else { return size }
+        return min(size, most)
+    }
     /// Parallel requests in mutating stages.
     public var concurrency: Int { session.int("concurrency", default: 8, range: 1...256) }
 
@@ -124,6 +129,21 @@ public enum Dialect: String, Sendable {
     case odm
     /// Any RFC 7644 server: the full filter grammar.
     case rfc
+
+    /// The dialect for a `dialect` setting (`odm`, `rfc`, `auto` or unset), a base path and what discovery found:
+    /// an explicit `odm` or `rfc` wins; else a server with discovery endpoints is RFC 7644, and one without is ODM
+    /// when the base path is ODM's (`/api/v1/scim`). Discovery not read yet counts as none.
+    public static func resolve(setting: String?, basePath: String?, discovery: ServerDiscovery?) -> Dialect {
+        switch setting?.lowercased() {
+        case "odm": return .odm
+        case "rfc": return .rfc
+        default:
+            if discovery?.isOffered == true { return .rfc }
+            var p = basePath ?? SCIMConfiguration.odmBasePath
+            while p.hasSuffix("/") { p.removeLast() }
+            return p == SCIMConfiguration.odmBasePath ? .odm : .rfc
+        }
+    }
 }
 
 /// The statement a pipeline belongs to, as the journal records it.

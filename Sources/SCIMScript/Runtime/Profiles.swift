@@ -33,7 +33,7 @@ public struct ConnectionProfile: Sendable, Hashable {
     public var host: String
     /// The SCIM base path (`base_path`; default ODM's).
     public var basePath: String?
-    /// `odm` or `rfc` (`dialect`).
+    /// `auto`, `odm` or `rfc` (`dialect`).
     public var dialect: String?
     /// PEM file of the certificate authorities to trust (`ca_file`).
     public var caFile: String?
@@ -72,7 +72,7 @@ public struct ConnectionProfile: Sendable, Hashable {
     public static let keys: [(name: String, summary: String)] = [
         ("host", "the server's origin, https://odm.example.com (required)"),
         ("base_path", "the SCIM base path (default /api/v1/scim)"),
-        ("dialect", "odm or rfc"),
+        ("dialect", "auto (the default), odm or rfc"),
         ("ca_file", "PEM file of the certificate authorities to trust (an internal CA)"),
         ("cert_file", "PEM client certificate, for mutual TLS"),
         ("key_file", "PEM private key of the client certificate"),
@@ -342,7 +342,9 @@ struct ProfileTableReader {
                 profile.basePath = p
             case "dialect":
                 let d = try string(key, value).lowercased()
-                guard d == "odm" || d == "rfc" else { throw error(key, "dialect must be odm or rfc (got '\(d)')") }
+                guard ["auto", "odm", "rfc"].contains(d) else {
+                    throw error(key, "dialect must be auto, odm or rfc (got '\(d)')")
+                }
                 profile.dialect = d
             case "ca_file": profile.caFile = try path(key, value)
             case "cert_file": profile.certFile = try path(key, value)

@@ -27,7 +27,10 @@ public struct Session: Sendable {
         ("timeout", .number(30), "seconds to wait for one request"),
         ("trace", .string("off"), "on: print every HTTP exchange; curl: print requests as curl commands"),
         ("dry_run", .string("off"), "on: mutating stages print their plan and send no write"),
-        ("dialect", nil, "odm (default for base_path /api/v1/scim) or rfc: which filters the server takes"),
+        (
+            "dialect", .string("auto"),
+            "auto (ODM when the server has no discovery and base_path is /api/v1/scim, else rfc), odm or rfc"
+        ),
         ("confirm_above", .number(1), "at the prompt, ask before changing more users than this"),
         ("confirm_delete", .string("on"), "on: under dialect rfc, delete asks at the prompt, needs --force in scripts"),
         ("ca_file", nil, "PEM file of the CAs to trust for https (default: the system's; or $SSL_CERT_FILE)"),
