@@ -211,7 +211,10 @@ public enum JSONParser {
             while pos < bytes.count {
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+                    // JSON text is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, not repaired, so a value
+                    // read from a server is never written back changed.
+                    guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+                    else { throw error("invalid UTF-8 in a string") }
                     pos += 1
                     return s
                 }
@@ -223,8 +226,11 @@ public enum JSONParser {
             while pos < bytes.count {
                 let c = bytes[pos]
                 if c == UInt8(ascii: "\"") {
+                    guard let s = String(validating: out, as: UTF8.self) else {
+                        throw error("invalid UTF-8 in a string")
+                    }
                     pos += 1
-                    return String(decoding: out, as: UTF8.self)
+                    return s
                 }
                 if c < 0x20 { throw error("control character in string") }
                 if c != UInt8(ascii: "\\") {

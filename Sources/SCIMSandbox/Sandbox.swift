@@ -54,6 +54,8 @@ public final class Sandbox: Sendable {
     let faultState: NIOLockedValueBox<FaultState>
     /// How many requests each token has been honoured for (kept only with ``SandboxConfiguration/tokenLifetime``).
     let tokenUses = NIOLockedValueBox<[String: Int]>([:])
+    /// `--rate-limit`: a token bucket in front of every request (RateLimit.swift).
+    let rateLimit: RateLimitMiddleware<BasicRequestContext>
 
     /// A sandbox with the seed users (if configured) and `generatedUsers` generated ones.
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) {
@@ -68,6 +70,7 @@ public final class Sandbox: Sendable {
         self.store = NIOLockedValueBox(store)
         log = NIOLockedValueBox(RequestLog(limit: max(1, configuration.requestLogLimit)))
         faultState = NIOLockedValueBox(FaultState(faults: configuration.faults, seed: configuration.seed))
+        rateLimit = RateLimitMiddleware(requestsPerSecond: configuration.rateLimit)
     }
 
     /// `https` when the configuration has ``SandboxConfiguration/tls``, else `http`.
@@ -238,7 +241,7 @@ public struct SandboxResponder: HTTPResponder {
 
     /// Answers a request; never throws (every failure is an HTTP answer).
     public func respond(to request: Request, context: Context) async throws -> Response {
-        await sandbox.respond(to: request)
+        try await sandbox.respondLimited(to: request, context: context)
     }
 }
 

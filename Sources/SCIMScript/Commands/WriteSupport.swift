@@ -77,6 +77,8 @@ final class WriteStage: RecordSource {
     let failedHere = Locked<Int>(0)
     let start = ContinuousClock.now
     var inner: OrderedConcurrentSource?
+    /// The concurrency as the server's 429/503 answers and latency allow (up to `concurrency`).
+    var adaptive: AdaptiveConcurrency?
     var finished = false
     var quiet = false
     var dryRun: (count: Int, shown: Int)?
@@ -231,14 +233,18 @@ final class WriteStage: RecordSource {
         let journal = spec.sendsWrites ? context.journal : nil
         let statement = context.statement
         let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
+        let adaptive = AdaptiveConcurrency(maximum: context.concurrency)
+        self.adaptive = adaptive
         inner = OrderedConcurrentSource(
             source, concurrency: context.concurrency, onEnqueue: enqueue
         ) { record in
             // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
             // one, so a request once sent completes and the journal and the summary match what the server got.
             mutations.begin()
-            let (outcome, sent) = await WriteStage.performOne(
-                record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted)
+            let (outcome, sent) = await adaptive.run {
+                await WriteStage.performOne(
+                    record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted)
+            }
             mutations.end()
             // Withdrawn before it left (Ctrl-C while it waited for a connection): like an operation not started.
             guard sent else { return outcome }
@@ -251,7 +257,8 @@ final class WriteStage: RecordSource {
             if elapsed > .seconds(1), n % 10 == 0 {
                 let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let rate = secs > 0 ? Int(Double(n) / secs) : 0
-                sink.progress("\(spec.verb) \(n) users, \(failedHere.current) failed (\(rate)/s)")
+                let pace = adaptive.throttledCount > 0 ? ", concurrency \(adaptive.limits.now)" : ""
+                sink.progress("\(spec.verb) \(n) users, \(failedHere.current) failed (\(rate)/s\(pace))")
             }
             return outcome
         }
@@ -343,7 +350,7 @@ final class WriteStage: RecordSource {
         var s = cancelled ? "interrupted: " : ""
         s += "\(spec.verb) \(ok) user\(ok == 1 ? "" : "s")"
         if failed > 0 { s += ", \(failed) failed" }
-        context.message(s)
+        context.message(s + (adaptive?.summary ?? ""))
     }
 }
 
