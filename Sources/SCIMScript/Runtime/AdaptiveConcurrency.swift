@@ -3,10 +3,11 @@ import Synchronization
 
 /// The concurrency of a bulk statement, adapted to what the server takes: additive increase (one more request in
 /// flight per round of successes), multiplicative decrease (halved) when the server answers 429 or 503, and a
-/// gentler decrease (× 0.8) when the latency of successful requests rises above twice the lowest seen, never above
-/// `concurrency` nor below 1. A decrease counts once per half second, so a burst of 429s to requests already in
-/// flight halves the limit once, and the limit grows again only a second after a decrease (a server's
-/// `Retry-After` is whole seconds: the requests it turned away come back then, and should find room).
+/// gentler decrease (× 0.8) when the latency of successful requests rises above twice the lowest seen plus 50 ms
+/// (a loaded machine's jitter is not a server's overload); never above `concurrency` nor below 1. A decrease
+/// counts once per half second, so a burst of 429s to requests already in flight halves the limit once, and the
+/// limit grows again only a second after a 429 or 503 (a server's `Retry-After` is whole seconds: the requests it
+/// turned away come back then, and should find room).
 ///
 /// It starts at 2 (or `concurrency`, if lower): against a server that does not push back it reaches `concurrency`
 /// within a few dozen requests.
@@ -21,6 +22,7 @@ final class AdaptiveConcurrency: Sendable {
         var lowest: Int
         var throttled = 0
         var lastDecrease: ContinuousClock.Instant?
+        var lastThrottle: ContinuousClock.Instant?
         var baseLatency: Double?
         var smoothedLatency: Double?
     }
@@ -80,9 +82,9 @@ final class AdaptiveConcurrency: Sendable {
                 s.baseLatency = base
                 let smoothed = (s.smoothedLatency ?? seconds) * 0.9 + seconds * 0.1
                 s.smoothedLatency = smoothed
-                if smoothed > 2 * base + 0.02 {
+                if smoothed > 2 * base + 0.05 {
                     decrease(&s, factor: 0.8)
-                } else if s.lastDecrease.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
+                } else if s.lastThrottle.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
                     s.limit = min(Double(maximum), s.limit + 1 / s.limit)
                 }
             }
@@ -99,6 +101,7 @@ final class AdaptiveConcurrency: Sendable {
     fileprivate func throttle() {
         state.withLock { s in
             s.throttled += 1
+            s.lastThrottle = ContinuousClock.now
             decrease(&s, factor: 0.5)
         }
     }
