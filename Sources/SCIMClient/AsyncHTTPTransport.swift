@@ -183,6 +183,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
         if let body = request.body {
             r.body = .bytes(ByteBuffer(bytes: body))
         }
+        let ticket = largeAnswers.enter()
+        defer { largeAnswers.leave(ticket) }
         do {
             let response = try await client.execute(r, timeout: .nanoseconds(AsyncHTTPTransport.nanos(timeout)))
             // A large answer waits for the gate's permit before more of it is read (the connection is not read
@@ -191,13 +193,13 @@ public final class AsyncHTTPTransport: HTTPTransport {
             if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }),
                 length > largeAnswers.threshold
             {
-                lease = await largeAnswers.acquire()
+                lease = await largeAnswers.acquire(ticket)
             }
             var buffer = ByteBuffer()
             for try await var chunk in response.body {
                 let size = buffer.readableBytes + chunk.readableBytes
                 guard size <= settings.maxBodyBytes else { throw TransportErrors.tooLarge(settings.maxBodyBytes) }
-                if lease == nil, size > largeAnswers.threshold { lease = await largeAnswers.acquire() }
+                if lease == nil, size > largeAnswers.threshold { lease = await largeAnswers.acquire(ticket) }
                 buffer.writeBuffer(&chunk)
             }
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -27,40 +27,70 @@ public struct StatementDeadline: Sendable {
     @TaskLocal public static var current: StatementDeadline?
 }
 
-/// Keeps the bytes of answers in memory bounded across concurrent requests: an answer larger than
-/// ``threshold`` is read, and then decoded, only while it holds the gate's one permit, so that N requests in
-/// flight hold at most N × `threshold` bytes plus one large answer (and what decoding it takes), rather than
-/// N large answers (64 concurrent answers of 64 MiB reached 2.25 GB).
+/// Keeps the answers in memory bounded across concurrent requests: an answer larger than ``threshold`` is read,
+/// and then decoded, only while it holds the gate's one permit, and the permit goes to large answers in the order
+/// their requests were sent (a large answer waits until every request sent before it has its answer). N requests
+/// in flight then hold at most N × `threshold` bytes plus one large answer being decoded, and large results come
+/// out in request order, so a stage that passes results on in order (a write stage) does not pile up decoded
+/// results behind a slow first one: 64 concurrent gets of large answers reached 2.25 GB.
 final class LargeAnswerGate: Sendable {
     /// Answers up to this many bytes need no permit.
     let threshold: Int
-    private let state = Mutex<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    private struct State {
+        var busy = false
+        var nextTicket = 0
+        var inFlight: Set<Int> = []
+        var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// The waiter that may have the permit now, removed from the waiters.
+        mutating func eligible() -> CheckedContinuation<Void, Never>? {
+            guard !busy, let first = inFlight.min(), let i = waiters.firstIndex(where: { $0.ticket == first })
+            else { return nil }
+            busy = true
+            return waiters.remove(at: i).continuation
+        }
+    }
+
+    private let state = Mutex(State())
 
     init(threshold: Int) { self.threshold = threshold }
 
-    /// Waits for the permit; it is given back when the returned lease goes away (with the answer that holds it).
-    func acquire() async -> Lease {
+    /// A request is being sent: its place in the order.
+    func enter() -> Int {
+        state.withLock { s in
+            s.nextTicket += 1
+            s.inFlight.insert(s.nextTicket)
+            return s.nextTicket
+        }
+    }
+
+    /// The request `ticket` has its answer (or failed).
+    func leave(_ ticket: Int) {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.inFlight.remove(ticket)
+            return s.eligible()
+        }
+        next?.resume()
+    }
+
+    /// Waits for the permit for the answer to request `ticket`; it is given back when the returned lease goes away
+    /// (with the answer that holds it).
+    func acquire(_ ticket: Int) async -> Lease {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if !s.busy {
-                    s.busy = true
-                    return true
-                }
-                s.waiters.append(c)
-                return false
+            let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.waiters.append((ticket, c))
+                return s.eligible()
             }
-            if now { c.resume() }
+            next?.resume()
         }
         return Lease(gate: self)
     }
 
     fileprivate func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if s.waiters.isEmpty {
-                s.busy = false
-                return nil
-            }
-            return s.waiters.removeFirst()
+            s.busy = false
+            return s.eligible()
         }
         next?.resume()
     }

@@ -9,8 +9,8 @@ import Synchronization
 /// limit grows again only a second after a 429 or 503 (a server's `Retry-After` is whole seconds: the requests it
 /// turned away come back then, and should find room).
 ///
-/// It starts at 2 (or `concurrency`, if lower): against a server that does not push back it reaches `concurrency`
-/// within a few dozen requests.
+/// It starts at `concurrency`: a server that does not push back sees the concurrency asked for from the first
+/// request, as before.
 final class AdaptiveConcurrency: Sendable {
     /// The most requests in flight (`concurrency`).
     let maximum: Int
@@ -31,8 +31,7 @@ final class AdaptiveConcurrency: Sendable {
 
     init(maximum: Int) {
         self.maximum = max(1, maximum)
-        let start = Double(min(2, max(1, maximum)))
-        state = Mutex(State(limit: start, lowest: Int(start)))
+        state = Mutex(State(limit: Double(self.maximum), lowest: self.maximum))
     }
 
     /// How often the server answered 429 or 503.
