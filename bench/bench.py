@@ -92,16 +92,18 @@ class Sandbox:
     exit. With a latency, the sandbox sleeps that long before it answers each request (a `Task.sleep`, so the
     wait costs it no CPU), as a server across a network would."""
 
-    def __init__(self, users, log_dir, latency_ms=0):
+    def __init__(self, users, log_dir, latency_ms=0, rate_limit=None):
         self.users = users
         self.latency_ms = latency_ms
-        self.log = log_dir / f"sandbox-{users}-{latency_ms}ms.log"
+        self.rate_limit = rate_limit
+        self.log = log_dir / f"sandbox-{users}-{latency_ms}ms{f'-rate{rate_limit}' if rate_limit else ''}.log"
 
     def __enter__(self):
         self.out = open(self.log, "w")
         self.proc = subprocess.Popen(
             [str(SCIMSH), "sandbox", "--port", "0", "--users", str(self.users), "--no-seed",
-             "--latency-ms", str(self.latency_ms)],
+             "--latency-ms", str(self.latency_ms)]
+            + (["--rate-limit", str(self.rate_limit)] if self.rate_limit else []),
             stdout=self.out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True,
         )
         deadline = time.monotonic() + 120
@@ -342,6 +344,35 @@ def bench_patch(sb, ids_file, n_users, latency_ms, c, runs, library=False, odm=F
                 key=f"odm-import-{latency_ms}ms")
 
 
+def bench_rate_limit(n_users, rate, latency_ms, c, runs):
+    """`find | patch` of every user against `--rate-limit RATE` (a token bucket, 429 + Retry-After): the wall time
+    against the ideal n_users / RATE, and the writes that failed (the target: none). The client honours Retry-After
+    and adapts its concurrency (at most c); with a latency, as across a network, concurrency is what sets the pace."""
+    section = f"Rate limit {rate}/s"
+    print(f"bulk patch against --rate-limit {rate}, {latency_ms} ms latency, concurrency up to {c}", flush=True)
+    CTX.note_load(f"rate limit {rate}/s")
+    walls, failed = [], []
+    for r in range(runs):
+        # A fresh sandbox per run: the bucket starts full and every user unpatched.
+        with Sandbox(n_users, CTX.dir, latency_ms=latency_ms, rate_limit=rate) as sb:
+            env = clean_env(SCIMSH_HOST=sb.host, SCIMSH_TOKEN=TOKEN,
+                            SCIMSH_JOURNAL=str(CTX.dir / "journals" / f"rate-{rate}-run{r}.jsonl"))
+            script = f'set concurrency = {c}; find | patch displayName="rate-limited run {r}"'
+            t0 = time.perf_counter()
+            p = subprocess.run([str(SCIMSH), "-c", script], env=env, capture_output=True, text=True, timeout=900)
+            walls.append(time.perf_counter() - t0)
+            (CTX.dir / f"scimsh-rate-{rate}-run{r}.stderr").write_text(p.stderr)
+            m = re.search(r"patched (\d+) users?(?:, (\d+) failed)?", p.stderr)
+            if not m:
+                raise BenchError(f"rate-limited patch: no summary (exit {p.returncode}): {p.stderr[-500:]}")
+            failed.append(int(m.group(2) or 0) + (n_users - int(m.group(1)) - int(m.group(2) or 0)))
+    ideal = n_users / rate
+    CTX.rate_limit = (ideal, walls, failed)
+    CTX.add(section, f"scimsh `find | patch` of {n_users:,} users, concurrency up to {c}, {latency_ms} ms latency",
+            walls, "s", note=f"ideal {ideal:.0f} s; failed writes per run: {', '.join(map(str, failed))}",
+            key=f"rate-{rate}")
+
+
 def bench_interpreter():
     print("interpreter", flush=True)
     CTX.note_load("interpreter")
@@ -401,6 +432,7 @@ WRK_SHARE = 0.90
 ODM_FACTOR = 20
 CURL_FACTOR = 3
 RSS_GROWTH = 0.10
+RATE_FACTOR = 1.1
 
 
 def ratio(a, b):
@@ -436,6 +468,13 @@ def targets():
     if "get" in v and "curl" in v:
         r = ratio(v["get"], v["curl"])
         target(f"`scimsh -c 'get ID'` ≤ {CURL_FACTOR}× curl", f"{r:.2f}×", r <= CURL_FACTOR)
+    if getattr(CTX, "rate_limit", None):
+        ideal, walls, failed = CTX.rate_limit
+        worst = max(walls)
+        target(f"`find | patch` of {CTX.args.rate_users:,} users against --rate-limit {CTX.args.rate}: no failed "
+               f"write, within {RATE_FACTOR}× the ideal {ideal:.0f} s",
+               f"slowest run {worst:.1f} s ({worst / ideal:.2f}×), {sum(failed)} failed",
+               worst <= RATE_FACTOR * ideal and sum(failed) == 0)
     big, small = f"list-rss-{CTX.args.big_users}", f"list-rss-{CTX.args.list_users}"
     if big in v and small in v:
         r = ratio(v[big], v[small])
@@ -558,7 +597,7 @@ def with_ids(sb, expected):
     return ids_file
 
 
-SECTIONS = "5ms,20ms,startup,listing,zero,interpreter"
+SECTIONS = "5ms,20ms,startup,listing,zero,interpreter,ratelimit"
 
 
 def main():
@@ -577,6 +616,9 @@ def main():
     ap.add_argument("--odm-users", type=int, default=300,
                     help="users the odm_api loop patches at 20 ms (extrapolated to --users)")
     ap.add_argument("--script-lines", type=int, default=10_000)
+    ap.add_argument("--rate", type=int, default=500, help="the sandbox's --rate-limit in the ratelimit section")
+    ap.add_argument("--rate-users", type=int, default=10_000, help="users patched in the ratelimit section")
+    ap.add_argument("--rate-latency-ms", type=int, default=20, help="the sandbox's latency in the ratelimit section")
     ap.add_argument("--only", default=SECTIONS, help=f"comma-separated sections to run, of {SECTIONS}")
     ap.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, 1 run each")
     ap.add_argument("--binary", help="the scimsh to measure (default .build-release/release/scimsh)")
@@ -587,6 +629,7 @@ def main():
     if args.quick:
         args.runs, args.patch_runs, args.startup_runs, args.wrk_seconds = 1, 1, 3, 1
         args.users, args.list_users, args.big_users, args.odm_users, args.script_lines = 500, 1_000, 2_000, 100, 500
+        args.rate_users = 1_000
     only = set(args.only.split(","))
     unknown = only - set(SECTIONS.split(","))
     if unknown:
@@ -610,23 +653,26 @@ def main():
             with Sandbox(args.users, CTX.dir, latency_ms=lat) as sb:
                 bench_patch(sb, with_ids(sb, args.users), args.users, lat, c, args.patch_runs, odm=True)
         # Then what latency would change nothing of but the wall time, on a sandbox without it.
-        with Sandbox(args.list_users, CTX.dir) as sb:
-            ids_file = with_ids(sb, args.list_users)
-            ids = ids_file.read_text().split()
-            # echo's startup feeds the interpreter's per-line figure; measure it even when skipping startup.
-            if "startup" in only:
-                bench_startup(sb, ids)
-            elif "interpreter" in only:
-                CTX.add("Startup", "`scimsh -c 'echo ok'`",
-                        [x * 1000 for x in time_runs([str(SCIMSH), "-c", "echo ok"], 5, env=clean_env())], "ms",
-                        key="echo")
-            if "listing" in only:
-                print("listing", flush=True)
-                CTX.note_load("listing")
-                bench_listing(sb, args.list_users, f"{args.list_users:,}")
-            if "zero" in only:
-                # The client-CPU-bound case, as a figure: client and sandbox share the two cores.
-                bench_patch(sb, ids_file, args.list_users, 0, 8, args.runs)
+        if only & {"startup", "listing", "zero", "interpreter"}:
+            with Sandbox(args.list_users, CTX.dir) as sb:
+                ids_file = with_ids(sb, args.list_users)
+                ids = ids_file.read_text().split()
+                # echo's startup feeds the interpreter's per-line figure; measure it even when skipping startup.
+                if "startup" in only:
+                    bench_startup(sb, ids)
+                elif "interpreter" in only:
+                    CTX.add("Startup", "`scimsh -c 'echo ok'`",
+                            [x * 1000 for x in time_runs([str(SCIMSH), "-c", "echo ok"], 5, env=clean_env())], "ms",
+                            key="echo")
+                if "listing" in only:
+                    print("listing", flush=True)
+                    CTX.note_load("listing")
+                    bench_listing(sb, args.list_users, f"{args.list_users:,}")
+                if "zero" in only:
+                    # The client-CPU-bound case, as a figure: client and sandbox share the two cores.
+                    bench_patch(sb, ids_file, args.list_users, 0, 8, args.runs)
+        if "ratelimit" in only:
+            bench_rate_limit(args.rate_users, args.rate, args.rate_latency_ms, 32, args.runs)
         if "interpreter" in only:
             bench_interpreter()
         if "listing" in only:

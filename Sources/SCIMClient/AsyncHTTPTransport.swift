@@ -24,6 +24,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
     let isShutDown = Atomic<Bool>(false)
     /// The settings the transport was made with.
     public let settings: TransportSettings
+    /// Answers over 1 MiB are read and decoded one at a time, whatever the concurrency (memory stays bounded).
+    let largeAnswers = LargeAnswerGate(threshold: 1 << 20)
 
     /// A transport with these settings. Settings that cannot be used (a CA file that is missing or holds no
     /// certificate) do not throw here: every request then fails with a message that says what to fix.
@@ -181,14 +183,32 @@ public final class AsyncHTTPTransport: HTTPTransport {
         if let body = request.body {
             r.body = .bytes(ByteBuffer(bytes: body))
         }
+        let ticket = largeAnswers.enter()
+        defer { largeAnswers.leave(ticket) }
         do {
             let response = try await client.execute(r, timeout: .nanoseconds(AsyncHTTPTransport.nanos(timeout)))
-            var buffer = try await response.body.collect(upTo: settings.maxBodyBytes)
+            // A large answer waits for the gate's permit before more of it is read (the connection is not read
+            // meanwhile), and keeps it until it has been decoded: see LargeAnswerGate.
+            var lease: LargeAnswerGate.Lease?
+            if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }),
+                length > largeAnswers.threshold
+            {
+                lease = await largeAnswers.acquire(ticket)
+            }
+            var buffer = ByteBuffer()
+            for try await var chunk in response.body {
+                let size = buffer.readableBytes + chunk.readableBytes
+                guard size <= settings.maxBodyBytes else { throw TransportErrors.tooLarge(settings.maxBodyBytes) }
+                if lease == nil, size > largeAnswers.threshold { lease = await largeAnswers.acquire(ticket) }
+                buffer.writeBuffer(&chunk)
+            }
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             var headers: [(name: String, value: String)] = []
             headers.reserveCapacity(response.headers.count)
             for h in response.headers { headers.append((h.name, h.value)) }
-            return HTTPResponseData(status: Int(response.status.code), headers: headers, body: bytes)
+            var data = HTTPResponseData(status: Int(response.status.code), headers: headers, body: bytes)
+            data.lease = lease
+            return data
         } catch is CancellationError {
             throw CancellationError()
         } catch let e as HTTPClientError where e == .cancelled {
@@ -255,10 +275,17 @@ enum TransportErrors {
                 notSent: true)
         }
         if let e = error as? NIOSSLError { return classify(e) }
-        if error is NIOTooManyBytesError {
+        if error is NIOTooManyBytesError { return tooLarge(maxBodyBytes) }
+        if let e = error as? HTTPParserError {
+            if e == .invalidEOFState {
+                return TransportFailure(reason: "the server's answer was cut short (\(e))", notSent: false)
+            }
+            return TransportFailure(reason: "the server's answer is not valid HTTP (\(e))", notSent: false)
+        }
+        if let e = error as? NIOHTTPDecompression.DecompressionError {
             return TransportFailure(
-                reason: "the answer is larger than \(maxBodyBytes >> 20) MiB; ask for smaller pages (set page_size)",
-                notSent: false)
+                reason: "the server's compressed answer is broken or unpacks to more than \(maxBodyBytes >> 20) MiB "
+                    + "(\(e))", notSent: false)
         }
         if let e = error as? ChannelError {
             switch e {
@@ -271,6 +298,13 @@ enum TransportErrors {
             }
         }
         return TransportFailure(reason: "\(error)", notSent: false)
+    }
+
+    /// An answer over the body limit.
+    static func tooLarge(_ maxBodyBytes: Int) -> TransportFailure {
+        TransportFailure(
+            reason: "the answer is larger than \(maxBodyBytes >> 20) MiB; ask for smaller pages (set page_size)",
+            notSent: false)
     }
 
     static func classify(_ e: HTTPClientError, maxBodyBytes: Int) -> TransportFailure {

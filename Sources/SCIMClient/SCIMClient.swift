@@ -185,6 +185,16 @@ public final class SCIMClient: Sendable {
         query += extraQuery
         let r = request("GET", path: path, query: query)
         let response = try await perform(r, idempotent: true)
+        // Only a large page is counted: a small one is cheap to parse whatever it holds.
+        if let count, response.body.count > 1 << 20, let n = ResourceCounter.count(response.body),
+            n > SCIMClient.maxResourcesPerPage(asked: count)
+        {
+            throw .invalidResponse(
+                status: response.status,
+                detail: "the server sent \(n) Resources for a page of \(count) (count=\(count)); a server must not "
+                    + "send more than asked (RFC 7644 §3.4.2.4): scimsh stopped before reading them",
+                method: r.method, url: r.url)
+        }
         let json = try decodeJSON(response, r)
         guard let page = SCIMListResponse<Resource>(json: json) else {
             throw .invalidResponse(
@@ -243,16 +253,25 @@ public final class SCIMClient: Sendable {
         var attempt = 1
         var refreshed = false
         var earlierAttemptMayHaveApplied = false
+        let deadline = StatementDeadline.current
         while true {
             if Task.isCancelled || (!earlierAttemptMayHaveApplied && Withdrawal.current?.isWithdrawn == true) {
                 throw .cancelled(method: r.method, url: r.url)
+            }
+            var timeout = configuration.timeout
+            if let deadline {
+                guard deadline.remaining > .zero else {
+                    throw .transport(
+                        "the statement ran out of time (\(deadline.setting))", method: r.method, url: r.url)
+                }
+                timeout = min(timeout, deadline.remaining)
             }
             observer?.willSend(r, attempt: attempt)
             let start = ContinuousClock.now
             var retryAfter: Duration?
             var failure: SCIMError
             do {
-                let response = try await transport.send(r, timeout: configuration.timeout)
+                let response = try await transport.send(r, timeout: timeout)
                 observer?.didReceive(response, for: r, duration: ContinuousClock.now - start)
                 if (200..<300).contains(response.status) { return response }
                 if response.status == 401, !refreshed, credential.command != nil {
@@ -266,6 +285,7 @@ public final class SCIMClient: Sendable {
                     // it deactivated. The delete happened: report it as done.
                     return HTTPResponseData(status: 204, headers: [], body: [])
                 }
+                if response.status == 429 || response.status == 503 { Throttle.observer?.serverThrottled() }
                 let conditional = r.headers.contains { $0.name == "If-Match" }
                 if response.status == 412, earlierAttemptMayHaveApplied, conditional {
                     // The lost attempt most likely applied and changed the version the retry still names.
@@ -291,11 +311,17 @@ public final class SCIMClient: Sendable {
                 if t.notSent, !earlierAttemptMayHaveApplied, Withdrawal.current?.isWithdrawn == true {
                     throw .cancelled(method: r.method, url: r.url)
                 }
-                failure = .transport(scrub(t.reason), method: r.method, url: r.url)
+                var reason = scrub(t.reason)
+                if let deadline, deadline.remaining <= .zero {
+                    reason += " (the statement ran out of time: \(deadline.setting))"
+                }
+                failure = .transport(reason, method: r.method, url: r.url)
                 failure.mayHaveApplied = earlierAttemptMayHaveApplied
                 guard t.notSent || idempotent, attempt < policy.maxAttempts else { throw failure }
             }
             let delay = policy.delay(attempt: attempt, retryAfter: retryAfter)
+            // No retry that could not finish in time: the last failure ends the request now.
+            if let deadline, delay >= deadline.remaining { throw failure }
             do {
                 try await Task.sleep(for: delay)
             } catch {
@@ -327,9 +353,15 @@ public final class SCIMClient: Sendable {
 
     // MARK: - Decoding
 
+    /// The most Resources a page asked with `count` may hold: servers that ignore `count` and send a whole small
+    /// listing at once are tolerated, a page of a million is not.
+    static func maxResourcesPerPage(asked count: Int) -> Int { max(10 * count, 10_000) }
+
     func decodeJSON(_ response: HTTPResponseData, _ r: HTTPRequestData) throws(SCIMError) -> JSONValue {
         do {
-            return try JSONParser.parse(response.body)
+            // The answer (and the large-answer permit it may hold) lives until it is decoded.
+            return try withExtendedLifetime(response) { () throws(JSONParseError) in try JSONParser.parse(response.body)
+            }
         } catch {
             throw .invalidResponse(
                 status: response.status, detail: SCIMClient.describeBody(response, problem: error.message),

@@ -76,6 +76,8 @@ public struct HTTPResponseData: Sendable, Hashable {
     public var headers: [(name: String, value: String)]
     /// The body (possibly empty).
     public var body: [UInt8]
+    /// The large-answer permit the body holds while it is decoded (``LargeAnswerGate``), if it needed one.
+    var lease: LargeAnswerGate.Lease?
 
     /// A response.
     public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {

@@ -29,6 +29,7 @@ extension Sandbox {
     func makeRouter() -> Router<SandboxContext> {
         let router = Router(context: SandboxContext.self)
         router.add(middleware: RequestLogMiddleware(sandbox: self))
+        router.add(middleware: RateLimitMiddleware(requestsPerSecond: configuration.rateLimit))
         router.add(middleware: FaultMiddleware(sandbox: self))
         router.add(middleware: SCIMAnswerMiddleware())
         let api = router.group(RouterPath(basePath))

@@ -95,6 +95,9 @@ public struct SandboxConfiguration: Sendable {
     /// expires likewise; it has no derived tokens. Only requests that reach authentication count: 404, 405
     /// and injected faults do not.
     public var tokenLifetime: Int?
+    /// When set, at most this many requests a second are served (a token bucket, RateLimit.swift); the rest are
+    /// answered `429 Too Many Requests` with `Retry-After`.
+    public var rateLimit: Int?
 
     /// A configuration; every argument has a default suitable for local use and tests.
     public init(

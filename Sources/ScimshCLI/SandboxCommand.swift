@@ -35,6 +35,7 @@ struct SandboxCommand: ParsableCommand {
             ((0...1).contains(options.failureRate), "--failure-rate must be 0...1"),
             (options.latencyMs >= 0, "--latency-ms must be 0 or more"),
             ((options.tokenLifetime ?? 1) >= 1, "--token-lifetime must be 1 or more"),
+            ((options.rateLimit ?? 1) >= 1, "--rate-limit must be 1 or more"),
         ]
         if let failed = checks.first(where: { !$0.0 }) { throw ValidationError(failed.1) }
         _ = try options.tls()
@@ -50,12 +51,14 @@ struct SandboxCommand: ParsableCommand {
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
 
-        let config = SandboxConfiguration(
+        var configuration = SandboxConfiguration(
             host: options.host, port: options.port, basePath: options.basePath, adminToken: options.adminToken,
             limitedToken: options.limitedToken, generatedUsers: options.users, seedUsers: !options.noSeed,
             latency: .milliseconds(options.latencyMs), failureRate: options.failureRate,
             ignoreUnsupportedFilterClauses: options.ignoreUnsupportedFilters, tls: tls,
             tokenLifetime: options.tokenLifetime)
+        configuration.rateLimit = options.rateLimit
+        let config = configuration
         let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
             do {
                 return .success(try await SandboxServer.start(config))
@@ -154,6 +157,13 @@ struct SandboxOptions: ParsableArguments {
                 + "ADMIN.suffix (suffix: 1-64 of A-Z a-z 0-9 _ -), each with its own count.",
             valueName: "n"))
     var tokenLifetime: Int?
+
+    @Option(
+        name: .customLong("rate-limit"),
+        help: ArgumentHelp(
+            "Serve at most N requests a second (a token bucket); answer the rest 429 with Retry-After.",
+            valueName: "n"))
+    var rateLimit: Int?
 
     /// The TLS files, or why the TLS options do not go together.
     func tls() throws(ValidationError) -> SandboxTLS? {

@@ -115,6 +115,8 @@ final class WriteStage: RecordSource {
     let stopped = Locked<String?>(nil)
     let start = ContinuousClock.now
     var inner: OrderedConcurrentSource?
+    /// The concurrency as the server's 429/503 answers and latency allow (up to `concurrency`).
+    var adaptive: AdaptiveConcurrency?
     var finished = false
     var quiet = false
     var dryRun: (count: Int, shown: Int)?
@@ -281,6 +283,8 @@ final class WriteStage: RecordSource {
         let enqueue: (@Sendable () -> Void)? = spec.sendsWrites ? { @Sendable in mutations.enqueue() } : nil
         let total = Locked<Int?>(nil)
         let lastDrawn = Locked<ContinuousClock.Instant?>(nil)
+        let adaptive = AdaptiveConcurrency(maximum: context.concurrency)
+        self.adaptive = adaptive
         inner = OrderedConcurrentSource(
             TotalWatcher(source, total: total), concurrency: context.concurrency, onEnqueue: enqueue
         ) { record in
@@ -288,9 +292,11 @@ final class WriteStage: RecordSource {
             // one, so a request once sent completes and the journal and the summary match what the server got.
             if stopped.current != nil { return .skipped }
             mutations.begin()
-            let (outcome, sent) = await WriteStage.performOne(
-                record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted,
-                stopped: stopped)
+            let (outcome, sent) = await adaptive.run {
+                await WriteStage.performOne(
+                    record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted,
+                    stopped: stopped)
+            }
             mutations.end()
             // Withdrawn before it left (Ctrl-C while it waited for a connection): like an operation not started.
             guard sent else { return outcome }
@@ -308,10 +314,11 @@ final class WriteStage: RecordSource {
                     return true
                 }
                 if due {
-                    sink.progress(
-                        ProgressLine.text(
-                            verb: spec.verb, noun: spec.noun, done: n, total: total.current, failed: failedHere.current,
-                            elapsed: now - start))
+                    let pace = adaptive.throttledCount > 0 ? " · concurrency \(adaptive.limits.now)" : ""
+                    let line = ProgressLine.text(
+                        verb: spec.verb, noun: spec.noun, done: n, total: total.current, failed: failedHere.current,
+                        elapsed: now - start)
+                    sink.progress(line + pace)
                 }
             }
             return outcome
@@ -420,7 +427,7 @@ final class WriteStage: RecordSource {
         s += "\(spec.verb) \(spec.count(ok))"
         if failed > 0 { s += ", \(failed) failed" }
         if let reason = stopped.current { s += "; stopped: \(reason), so the rest were not sent" }
-        context.message(s)
+        context.message(s + (adaptive?.summary ?? ""))
     }
 }
 

@@ -26,6 +26,9 @@ public final class RecordFileReader {
     private var line = 1
     // JSON
     private var items: [(value: JSONValue, line: Int?, label: String)] = []
+    /// A top-level array's text and its elements, parsed one at a time by ``next()``.
+    private var arrayBytes: [UInt8] = []
+    private var arrayElements: [(range: Range<Int>, line: Int)] = []
     private var itemIndex = 0
     // JSON Lines
     private var lineBuffer: [UInt8] = []
@@ -241,6 +244,16 @@ public final class RecordFileReader {
         guard let start = bytes.firstIndex(where: { !TextBytes.isWhitespace($0) }) else {
             throw error(nil, "the file is empty; expected a JSON array of objects")
         }
+        if bytes[start] == UInt8(ascii: "["), let elements = Self.arrayElements(bytes) {
+            // A top-level array is parsed an element at a time, each when it is read: the whole array as values
+            // took 27 times the file's size (a 71 MB file, 1.9 GB). Every element is parsed once here first, so
+            // JSON that does not parse still fails before the first record is passed on.
+            if elements.allSatisfy({ (try? JSONParser.parse(bytes[$0.range])) != nil }) {
+                arrayBytes = bytes
+                arrayElements = elements
+                return
+            }
+        }
         let value: JSONValue
         do throws(JSONParseError) {
             value = try JSONParser.parse(bytes)
@@ -267,7 +280,7 @@ public final class RecordFileReader {
         }
         switch value {
         case .array(let elements):
-            let lines = Self.elementLines(bytes)
+            let lines = Self.arrayElements(bytes)?.map(\.line) ?? []
             for (i, element) in elements.enumerated() {
                 items.append((element, i < lines.count ? lines[i] : nil, ""))
             }
@@ -288,6 +301,24 @@ public final class RecordFileReader {
     }
 
     private func nextJSON() throws(RecordFileError) -> Record? {
+        if !arrayElements.isEmpty {
+            guard itemIndex < arrayElements.count else {
+                arrayBytes = []
+                return nil
+            }
+            let element = arrayElements[itemIndex]
+            itemIndex += 1
+            let value: JSONValue
+            do throws(JSONParseError) {
+                value = try JSONParser.parse(arrayBytes[element.range])
+            } catch {
+                throw self.error(element.line, "invalid JSON: \(error.message)")
+            }
+            guard case .object(let object) = value else {
+                throw self.error(element.line, "expected a JSON object, found \(TextBytes.kind(value))")
+            }
+            return object
+        }
         guard itemIndex < items.count else { return nil }
         let item = items[itemIndex]
         itemIndex += 1
@@ -308,15 +339,21 @@ public final class RecordFileReader {
         return isListSchema || object["totalResults"] != nil ? resources : nil
     }
 
-    /// The line each element of a top-level JSON array starts on (the text is known to be valid JSON).
-    private static func elementLines(_ bytes: [UInt8]) -> [Int] {
-        var lines: [Int] = []
+    /// The byte range and line of each element of the top-level array `bytes` holds, found without parsing; `nil`
+    /// when the text around the elements is not that of one array (the whole parse then says what is wrong). An
+    /// element range may still not parse (two values without a comma, an empty element).
+    private static func arrayElements(_ bytes: [UInt8]) -> [(range: Range<Int>, line: Int)]? {
+        var elements: [(range: Range<Int>, line: Int)] = []
         var line = 1
         var depth = 0
         var inString = false
         var escaped = false
-        var expectElement = false
-        for b in bytes {
+        var elementStart: Int?
+        var elementLine = 1
+        var lastContent = 0
+        var closed = false
+        var afterComma = false
+        for (i, b) in bytes.enumerated() {
             if b == lf { line += 1 }
             if inString {
                 if escaped {
@@ -326,27 +363,42 @@ public final class RecordFileReader {
                 } else if b == quote {
                     inString = false
                 }
+                lastContent = i
                 continue
             }
-            if expectElement, !TextBytes.isWhitespace(b) {
-                if b != UInt8(ascii: "]") { lines.append(line) }
-                expectElement = false
+            if TextBytes.isWhitespace(b) { continue }
+            if closed { return nil }
+            if depth == 1, elementStart == nil, b != comma, b != UInt8(ascii: "]") {
+                elementStart = i
+                elementLine = line
+                afterComma = false
             }
             switch b {
             case quote:
                 inString = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
-                if depth == 1 { expectElement = true }
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 depth -= 1
+                if depth == 0 {
+                    if afterComma { return nil }
+                    if let s = elementStart { elements.append((s..<(lastContent + 1), elementLine)) }
+                    closed = true
+                } else if depth < 0 {
+                    return nil
+                }
             case comma where depth == 1:
-                expectElement = true
+                guard let s = elementStart else { return nil }
+                elements.append((s..<(lastContent + 1), elementLine))
+                elementStart = nil
+                afterComma = true
+                continue
             default:
                 break
             }
+            lastContent = i
         }
-        return lines
+        return closed ? elements : nil
     }
 
     // MARK: - JSON Lines

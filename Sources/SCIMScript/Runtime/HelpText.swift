@@ -97,7 +97,8 @@ enum HelpText {
           concurrency   parallel requests in mutating stages (default 8)
           output        table (default), json, jsonl, csv, show
           on_error      stop (default in scripts) or continue (default at the prompt)
-          timeout       seconds to wait for one request (default 30)
+          timeout       seconds one attempt of one request may take; each retry gets its own (default 30)
+          statement_timeout  seconds one whole statement may take, retries included (default 0: no limit)
           trace         off (default), on: print every HTTP exchange on stderr (secrets masked),
                         curl: print each request as a curl command that reads $SCIMSH_TOKEN
           dry_run       on: write stages print their plan (before -> after) and send no write

@@ -319,7 +319,48 @@ public final class Interpreter: Sendable {
             return []
         case .pipeline(let pipeline):
             defer { adoptRefreshedToken() }
-            return try await runPipeline(pipeline, collect: collect, statement: statement.text)
+            return try await withStatementDeadline(range: statement.range) {
+                try await self.runPipeline(pipeline, collect: collect, statement: statement.text)
+            }
+        }
+    }
+
+    /// Runs a statement within `statement_timeout` (when set): every request it sends gets the deadline
+    /// (``StatementDeadline``: no attempt or retry past it), and when the time is up the statement is stopped as by
+    /// Ctrl-C (writes on the wire finish, the summary says what was done) and fails with a message.
+    func withStatementDeadline(
+        range: SourceRange?, _ body: @escaping @Sendable () async throws -> [Record]
+    ) async throws -> [Record] {
+        let seconds = state.current.int("statement_timeout", default: 0, range: 0...31_536_000)
+        guard seconds > 0 else { return try await body() }
+        let deadline = StatementDeadline(limit: .seconds(seconds))
+        let expired = Locked<Bool>(false)
+        do {
+            return try await StatementDeadline.$current.withValue(deadline) {
+                try await withThrowingTaskGroup(of: [Record]?.self) { group in
+                    group.addTask { try await body() }
+                    group.addTask {
+                        try await Task.sleep(until: deadline.instant, clock: .continuous)
+                        expired.withLock { $0 = true }
+                        return nil
+                    }
+                    while let result = try await group.next() {
+                        if let records = result {
+                            group.cancelAll()
+                            // Stopped by the deadline, a statement that returns still did not do all its work.
+                            if expired.current { throw CancellationError() }
+                            return records
+                        }
+                        group.cancelAll()
+                    }
+                    throw CancellationError()
+                }
+            }
+        } catch {
+            guard expired.current, !Task.isCancelled else { throw error }
+            throw ScriptError(
+                "the statement took longer than statement_timeout = \(seconds) s and was stopped; "
+                    + "raise it with: set statement_timeout = \(seconds * 4)", range: range)
         }
     }
 
@@ -409,12 +450,13 @@ public final class Interpreter: Sendable {
             guard ["stop", "continue"].contains(text.lowercased()) else {
                 throw ScriptError("on_error must be stop or continue (not '\(text)')", range: range)
             }
-        case "page_size", "concurrency", "timeout", "confirm_above":
+        case "page_size", "concurrency", "timeout", "confirm_above", "statement_timeout":
             let limits: ClosedRange<Double> =
                 switch name {
                 case "page_size": 1...10_000
                 case "concurrency": 1...256
                 case "confirm_above": 0...1_000_000_000
+                case "statement_timeout": 0...31_536_000
                 default: 1...3600
                 }
             guard let n = value.numberValue ?? Double(text), n == n.rounded(), limits.contains(n) else {

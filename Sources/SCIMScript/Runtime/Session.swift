@@ -24,7 +24,8 @@ public struct Session: Sendable {
         ("concurrency", .number(8), "parallel requests in mutating stages"),
         ("output", .string("table"), "table, json, jsonl, csv or show"),
         ("on_error", nil, "stop (default in scripts) or continue (default at the prompt)"),
-        ("timeout", .number(30), "seconds to wait for one request"),
+        ("timeout", .number(30), "seconds one attempt of one request may take (retries get their own)"),
+        ("statement_timeout", .number(0), "seconds one whole statement may take, retries included (0: no limit)"),
         ("trace", .string("off"), "on: print every HTTP exchange; curl: print requests as curl commands"),
         ("dry_run", .string("off"), "on: mutating stages print their plan and send no write"),
         (
