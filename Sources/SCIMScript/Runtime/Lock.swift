@@ -1,8 +1,8 @@
-import Synchronization
+import SCIMCore
 
 /// A small mutual-exclusion lock for state shared between tasks.
 final class SimpleLock: Sendable {
-    private let mutex = Mutex<Void>(())
+    private let mutex = LockedValue<Void>(())
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         try mutex.withLock { _ in try body() }
