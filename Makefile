@@ -4,7 +4,7 @@ CONFIG ?= debug
 BIN = .build/$(CONFIG)/scimsh
 SUDO := $(shell [ "$$(id -u)" = "0" ] && echo "" || (command -v sudo >/dev/null 2>&1 && echo "sudo -n"))
 
-.PHONY: all deps test-deps build run test bench lint sandbox clean release install uninstall dist
+.PHONY: all deps test-deps build run test bench lint sandbox clean release install uninstall dist fuzz sanitize
 
 all: build
 
@@ -119,11 +119,39 @@ dist: $(SHIP_BUILD) $(MANUAL_TOOL)
 		tar -C "$$stage" --owner=0 --group=0 --numeric-owner --sort=name -czf "$(DISTDIR)/$$name.tar.gz" "$$name"; \
 		echo "scimsh: $(DISTDIR)/$$name.tar.gz"
 
+# --- Reliability (docs/reliability.md) ---------------------------------------------------------------------
+# `make fuzz` builds the libFuzzer harnesses of fuzz/ (a package of their own, so the main build never sees them)
+# with -sanitize=fuzzer,address in .build-fuzz, and runs each for FUZZ_SECONDS; FUZZ_TARGETS picks some. lld links
+# them: gold fails on libFuzzer's objects.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	$(SWIFT) build --package-path fuzz --scratch-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address \
+		-Xswiftc -use-ld=lld
+	./scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# `make sanitize` builds and runs the suite under each of SANITIZERS (ThreadSanitizer, AddressSanitizer), each in a
+# scratch path of its own (.build-thread, .build-address) so .build stays as it is; SANITIZE_FILTER runs a part
+# (a `swift test --filter` pattern). Any report fails the run: TSan and ASan exit the test process non-zero. The
+# project's locks are pthread mutexes TSan sees (SCIMCore's LockedValue), so a TSan report is a real race.
+SANITIZERS ?= thread address
+SANITIZE_FILTER ?=
+sanitize: test-deps
+	@status=0; for s in $(SANITIZERS); do \
+		echo "sanitize: building and testing with --sanitize=$$s"; \
+		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path .build-$$s || { status=1; continue; }; \
+		tmp=$$(mktemp -d); \
+		TMPDIR=$$tmp SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
+			$(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build-$$s \
+			$(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)') $(TESTFLAGS) || status=1; \
+		rm -rf "$$tmp"; \
+	done; exit $$status
+
 bench: deps
 	./bench/run.sh
 
 lint:
-	$(SWIFT) format lint --recursive --strict Sources Tests examples Package.swift
+	$(SWIFT) format lint --recursive --strict Sources Tests examples Package.swift fuzz/Sources fuzz/Package.swift
 
 clean:
 	$(SWIFT) package clean

@@ -7,17 +7,17 @@ import Synchronization
 /// wait for it and use its token, so a bulk job runs the command once per expiry.
 final class Credential: Sendable {
     /// The credential and its header, made once per token rather than once per request.
-    let state: Mutex<(auth: SCIMAuth, header: (name: String, value: String)?)>
+    let state: LockedValue<(auth: SCIMAuth, header: (name: String, value: String)?)>
     /// The command line of the token command, or `nil`.
     let command: String?
     /// The refresh under way, which later 401s wait for instead of running the command again.
-    let inFlight = Mutex<Task<Void, any Error>?>(nil)
+    let inFlight = LockedValue<Task<Void, any Error>?>(nil)
     /// The credential (header value) for which the command failed or gave the same token back, and why: later
     /// 401s with it fail at once instead of running the command once per request of a bulk job.
-    let dead = Mutex<(value: String, error: any Error)?>(nil)
+    let dead = LockedValue<(value: String, error: any Error)?>(nil)
 
     init(_ auth: SCIMAuth, command: String?) {
-        state = Mutex((auth, auth.header))
+        state = LockedValue((auth, auth.header))
         self.command = command
     }
 

@@ -1,5 +1,4 @@
 import SCIMCore
-import Synchronization
 
 /// What a server's `/ServiceProviderConfig` says it supports (RFC 7643 §5).
 ///
@@ -420,7 +419,7 @@ public final class DiscoveryCache: Sendable {
         case done(ServerDiscovery)
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = LockedValue<[String: Entry]>([:])
 
     /// An empty cache.
     public init() {}

@@ -1,4 +1,4 @@
-import Synchronization
+import SCIMCore
 
 /// A total deadline for every request sent from a task (the interpreter sets one per statement, from
 /// `statement_timeout`): no attempt waits past it, and no retry starts that could not finish before it.
@@ -52,7 +52,7 @@ final class LargeAnswerGate: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     init(threshold: Int) { self.threshold = threshold }
 

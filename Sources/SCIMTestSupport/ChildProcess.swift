@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import SCIMCore
 
 #if canImport(Glibc)
     import Glibc
@@ -25,7 +25,7 @@ public final class ChildProcess: Sendable {
     /// The file that receives the program's standard error.
     public let stderrPath: String
     /// The exit status once collected (0–255, or 128 + signal number when a signal ended it).
-    private let status = Mutex<Int32?>(nil)
+    private let status = LockedValue<Int32?>(nil)
 
     private init(pid: pid_t, stdoutPath: String, stderrPath: String) {
         self.pid = pid

@@ -1,3 +1,4 @@
+import SCIMCore
 import Foundation
 import Synchronization
 
@@ -99,9 +100,9 @@ public final class HostileServer: Sendable {
     public let port: Int
     private let listener: Int32
     private let handler: Handler
-    private let received = Mutex<[Request]>([])
+    private let received = LockedValue<[Request]>([])
     private let stopped = Atomic<Bool>(false)
-    private let open = Mutex<Set<Int32>>([])
+    private let open = LockedValue<Set<Int32>>([])
 
     /// Starts listening on 127.0.0.1 (port 0: a free one) and serving every request with `handler`.
     public init(handler: @escaping Handler) throws {

@@ -1,10 +1,10 @@
 import Foundation
+import SCIMCore
 import SCIMSandbox
-import Synchronization
 
 /// Sandboxes and temporary folders a test case makes, stopped and removed in one call from its `tearDown`.
 public final class TestResources: Sendable {
-    private let state = Mutex<(servers: [SandboxServer], directories: [String])>(([], []))
+    private let state = LockedValue<(servers: [SandboxServer], directories: [String])>(([], []))
 
     /// Nothing made yet.
     public init() {}

@@ -1,4 +1,5 @@
 import Dispatch
+import SCIMCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -24,7 +25,7 @@ private let terminating = Atomic<Int32>(0)
 final class Interrupts: Sendable {
     static let shared = Interrupts()
 
-    private let action = Mutex<(@Sendable () -> Void)?>(nil)
+    private let action = LockedValue<(@Sendable () -> Void)?>(nil)
     private let count = Atomic<Int>(0)
 
     private init() {}
@@ -110,7 +111,7 @@ final class Interrupts: Sendable {
 /// SIGTERM or SIGHUP came, it starts cancelled).
 enum Blocking {
     static func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let result = Mutex<T?>(nil)
+        let result = LockedValue<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         let task = Task.detached {
             let value = await body()

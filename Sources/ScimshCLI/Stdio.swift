@@ -1,5 +1,5 @@
+import SCIMCore
 import SCIMScript
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,8 +10,8 @@ import Synchronization
 /// When stdout is not a terminal, data is buffered (64 KiB) and written at the end of each statement, before any
 /// message, and when the buffer fills: a listing of 100,000 users is a few hundred writes, not 100,000.
 final class StdioSink: OutputSink {
-    private let lock = Mutex<Bool>(false)  // whether a progress line is showing
-    private let buffer = Mutex<[UInt8]>([])
+    private let lock = LockedValue<Bool>(false)  // whether a progress line is showing
+    private let buffer = LockedValue<[UInt8]>([])
     let stderrIsTerminal: Bool
     let stdoutIsTerminal: Bool
     let colorMessages: Bool

@@ -3,7 +3,6 @@ import SCIMCore
 import SCIMSandbox
 import SCIMScript
 import SCIMTestSupport
-import Synchronization
 import XCTest
 
 /// Issue 15, items 4, 5, 7 and 8 on the sandbox and on scim2-server: value-filter paths in `patch`, `email=`
@@ -316,7 +315,7 @@ final class InteropWriteTests: InterpreterTestCase {
             interactive: true)
         shell.setVariable("host", .string(server.host))
         shell.setVariable("token", .string(server.token))
-        let asked = Mutex<Int>(0)
+        let asked = LockedValue<Int>(0)
         shell.setConfirmer { _ in
             asked.withLock { $0 += 1 }
             return false

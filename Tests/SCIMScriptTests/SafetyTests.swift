@@ -3,7 +3,6 @@ import SCIMCore
 import SCIMSandbox
 import SCIMScript
 import SCIMTestSupport
-import Synchronization
 import XCTest
 
 /// The safety features of issue 5, in-process against a real sandbox on a loopback port: explain, dry run, trace,
@@ -201,7 +200,7 @@ final class SafetyTests: XCTestCase {
         shell.setVariable("host", .string("http://127.0.0.1:\(server.port)"))
         shell.setVariable("token", .string(Self.token))
         interpreters.append(shell)
-        let asked = Mutex<[String]>([])
+        let asked = LockedValue<[String]>([])
         shell.setConfirmer { question in
             asked.withLock { $0.append(question) }
             return false

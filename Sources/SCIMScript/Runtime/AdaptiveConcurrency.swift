@@ -1,3 +1,4 @@
+import SCIMCore
 import SCIMClient
 import Synchronization
 
@@ -27,11 +28,11 @@ final class AdaptiveConcurrency: Sendable {
         var smoothedLatency: Double?
     }
 
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
 
     init(maximum: Int) {
         self.maximum = max(1, maximum)
-        state = Mutex(State(limit: Double(self.maximum), lowest: self.maximum))
+        state = LockedValue(State(limit: Double(self.maximum), lowest: self.maximum))
     }
 
     /// How often the server answered 429 or 503.

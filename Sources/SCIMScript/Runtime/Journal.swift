@@ -1,6 +1,5 @@
 import Foundation
 import SCIMCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -338,7 +337,7 @@ struct JournalWrite: Sendable {
         return out
     }
 
-    static let lastStatementFields = Mutex<(number: Int, statement: String, host: String, bytes: [UInt8])>(
+    static let lastStatementFields = LockedValue<(number: Int, statement: String, host: String, bytes: [UInt8])>(
         (-1, "", "", []))
 
     /// The line for one phase, without its newline: `time`, `statement_no`, `statement`, `host`, `phase`, `op`,
@@ -384,7 +383,7 @@ struct JournalWrite: Sendable {
 
 enum Clock {
     /// The last second formatted, so that a bulk write formats the time once per second, not per line.
-    static let lastFormatted = Mutex<(second: Int, text: String)>((-1, ""))
+    static let lastFormatted = LockedValue<(second: Int, text: String)>((-1, ""))
 
     /// Now as `2026-11-29T10:17:05Z`.
     static func iso8601Now() -> String {

@@ -1,8 +1,10 @@
-import Synchronization
+import SCIMCore
 
 /// A small mutual-exclusion lock for state shared between tasks.
 final class SimpleLock: Sendable {
-    private let mutex = Mutex<Void>(())
+    // A one-byte placeholder rather than Void: TSan's exclusivity instrumentation reported the inout access to a
+    // zero-size value inside `withLock` as a race with itself (docs/reliability.md).
+    private let mutex = LockedValue<UInt8>(0)
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         try mutex.withLock { _ in try body() }
@@ -11,14 +13,13 @@ final class SimpleLock: Sendable {
 
 /// A value protected by a lock.
 final class Locked<Value>: @unchecked Sendable {
-    private let lock = SimpleLock()
-    private var value: Value
+    private let box: LockedValue<Value>
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: Value) { box = LockedValue(value) }
 
     func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try lock.withLock { try body(&value) }
+        try box.withLock { try body(&$0) }
     }
 
-    var current: Value { lock.withLock { value } }
+    var current: Value { box.withLock { $0 } }
 }

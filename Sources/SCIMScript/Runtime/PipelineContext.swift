@@ -178,7 +178,7 @@ public final class SeenUsers: Sendable {
         var ordered: [String] { Array(ring[next...] + ring[..<next]) }
     }
 
-    private let state = Mutex<(ids: Recent, names: Recent, groups: Recent)>((Recent(), Recent(), Recent()))
+    private let state = LockedValue<(ids: Recent, names: Recent, groups: Recent)>((Recent(), Recent(), Recent()))
     /// How many of each are kept.
     public let capacity: Int
 
@@ -210,9 +210,9 @@ public final class SeenUsers: Sendable {
 
 /// Limits how many operations run at once (an async semaphore).
 final class AsyncLimiter: Sendable {
-    private let state: Mutex<(available: Int, waiters: [CheckedContinuation<Void, Never>])>
+    private let state: LockedValue<(available: Int, waiters: [CheckedContinuation<Void, Never>])>
 
-    init(_ limit: Int) { state = Mutex((max(1, limit), [])) }
+    init(_ limit: Int) { state = LockedValue((max(1, limit), [])) }
 
     func acquire() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

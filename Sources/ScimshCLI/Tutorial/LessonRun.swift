@@ -2,7 +2,6 @@ import SCIMClient
 import SCIMCore
 import SCIMSandbox
 import SCIMScript
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -134,7 +133,7 @@ final class LessonRun: Sendable {
 /// Passes everything on to another sink and, while capturing, keeps a copy of the data (the learner's output).
 final class TeeSink: OutputSink {
     let next: any OutputSink
-    private let captured = Mutex<String?>(nil)
+    private let captured = LockedValue<String?>(nil)
 
     init(_ next: any OutputSink) { self.next = next }
 
@@ -165,7 +164,7 @@ final class ExchangeLog: HTTPExchangeObserver {
         var response: HTTPResponseData?
     }
 
-    private let list = Mutex<[Entry]>([])
+    private let list = LockedValue<[Entry]>([])
 
     var entries: [Entry] { list.withLock { $0 } }
     func clear() { list.withLock { $0 = [] } }
