@@ -1,5 +1,5 @@
-import SCIMCore
 import Foundation
+import SCIMCore
 import Synchronization
 
 #if canImport(Glibc)

@@ -3,7 +3,6 @@ import SCIMCore
 import SCIMSandbox
 import SCIMScript
 import SCIMTestSupport
-import Synchronization
 import XCTest
 
 /// The group commands against the sandbox over loopback: each of ODM's Groups rules as the language shows it,
@@ -283,7 +282,7 @@ final class GroupCommandTests: InterpreterTestCase {
 
     func testConfirmationPlanAtThePrompt() async throws {
         let h = try await makeHarness(interactive: true)
-        let asked = Mutex<[String]>([])
+        let asked = LockedValue<[String]>([])
         h.interpreter.setConfirmer { question in
             asked.withLock { $0.append(question) }
             return false

@@ -1,5 +1,5 @@
-import SCIMCore
 import SCIMClient
+import SCIMCore
 import Synchronization
 
 /// The concurrency of a bulk statement, adapted to what the server takes: additive increase (one more request in
