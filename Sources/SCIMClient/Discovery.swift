@@ -382,11 +382,23 @@ extension SCIMClient {
             schemas: ServerDiscovery.resources(try? await schemas.get()).compactMap(SchemaDefinition.init(json:)))
     }
 
-    /// GETs one discovery document as JSON.
+    /// The largest answer read as a discovery document: 4 MiB.
+    static let maxDiscoveryBytes = 4 << 20
+
+    /// GETs one discovery document as JSON. One larger than ``maxDiscoveryBytes`` is not taken for one (a
+    /// server's configuration and schemas are kilobytes; a server answering every path with a listing is not
+    /// parsed for it).
     func discoveryDocument(_ path: String) async -> Result<JSONValue, SCIMError> {
         let r = request("GET", path: path)
         do {
             let response = try await perform(r, idempotent: true)
+            guard response.body.count <= Self.maxDiscoveryBytes else {
+                return .failure(
+                    .invalidResponse(
+                        status: response.status,
+                        detail: "\(response.body.count) bytes, too large for a discovery document",
+                        method: r.method, url: r.url))
+            }
             return .success(try decodeJSON(response, r))
         } catch {
             return .failure(error)

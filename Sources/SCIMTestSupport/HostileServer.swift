@@ -139,6 +139,14 @@ public final class HostileServer: Sendable {
     /// The requests received so far, in order.
     public var requests: [Request] { received.withLock { $0 } }
 
+    /// The requests received, less scimsh's discovery requests (`/ServiceProviderConfig`, `/ResourceTypes`,
+    /// `/Schemas`, RFC 7644 §4), which it sends once per server before the first statement that talks to it.
+    public var apiRequests: [Request] {
+        requests.filter { r in
+            !["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"].contains { r.target.hasSuffix($0) }
+        }
+    }
+
     var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
 
     /// Stops accepting, and makes running handlers end at their next write or pause.

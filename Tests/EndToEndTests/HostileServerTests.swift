@@ -74,7 +74,7 @@ final class HostileServerTests: XCTestCase {
         (.truncatedBody, "get u-1", "answer was cut short", 10),
         (.endlessBody, "get u-1", "larger than 64 MiB", 30),
         (.gzipUnasked, "get u-1", "unpacks to more than 64 MiB", 20),
-        (.invalidUTF8, "get u-1", "invalid UTF-8 in a string", 10),
+        (.invalidUTF8, "get u-1", "invalid UTF-8", 10),
         (.deepJSON, "get u-1", "nesting too deep", 10),
         (.millionResources, "find | count", "1000000 Resources for a page of 100", 15),
         (.repeatingPages, "find | count", "answered startIndex 1; stopped here", 15),
@@ -110,9 +110,9 @@ final class HostileServerTests: XCTestCase {
             defer { server.stop() }
             let run = try await Self.watch(["--host", server.origin, "-c", "get u-1"])
             assertHandled(run, "redirect \(status)", message: "\(status)", seconds: 10)
-            XCTAssertEqual(server.requests.count, 1, "not retried: \(status)")
+            XCTAssertEqual(server.apiRequests.count, 1, "not retried: \(status)")
             XCTAssertEqual(
-                server.requests.first?.header("Authorization"), "Bearer \(Self.token)",
+                server.apiRequests.first?.header("Authorization"), "Bearer \(Self.token)",
                 "the token went to the host it was given")
         }
         XCTAssertTrue(elsewhere.requests.isEmpty, "nothing, and no token, reached the other host")
@@ -128,11 +128,11 @@ final class HostileServerTests: XCTestCase {
         assertHandled(bounded, "stalled, statement_timeout 3", message: "statement_timeout = 3", seconds: 6)
         XCTAssertGreaterThan(bounded.seconds, 2.5, "it waited for the server until the deadline")
 
-        let attempts = stall.requests.count
+        let attempts = stall.apiRequests.count
         let unbounded = try await Self.watch(["--host", stall.origin, "-c", "set timeout = 2; get u-1"])
         assertHandled(unbounded, "stalled, no statement_timeout", message: "timed out", seconds: 20)
         XCTAssertGreaterThan(unbounded.seconds, 8, "four attempts of 2 s and the backoff: \(unbounded.seconds)")
-        XCTAssertEqual(stall.requests.count - attempts, 4, "every attempt was sent")
+        XCTAssertEqual(stall.apiRequests.count - attempts, 4, "every attempt was sent")
 
         let help = try await Self.watch(["-c", "help variables"])
         XCTAssertEqual(help.status, 0, help.stderr)
@@ -164,7 +164,7 @@ final class HostileServerTests: XCTestCase {
             ["--host", server.origin, "-c", "set concurrency = 64; find | get | count"], bound: .seconds(120))
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout.split(separator: "\n").last.map(String.init), "64", run.stdout + run.stderr)
-        XCTAssertEqual(server.requests.count, 65)
+        XCTAssertEqual(server.apiRequests.count, 65)
         print("HostileServerTests: 64 parallel gets of 8 MiB: \(run.seconds) s, peak \(run.peakMiB) MiB")
         XCTAssertLessThan(run.peakMiB, 300, "peak \(run.peakMiB) MiB for 64 answers of 8 MiB")
     }
