@@ -23,13 +23,14 @@ public struct SandboxContext: RequestContext {
 extension Sandbox {
     /// The routes and the middleware around them.
     ///
-    /// Every request goes through the request log, then fault injection, then ``SCIMAnswerMiddleware`` (errors and
-    /// unknown paths as SCIM answers); a middleware for every request is added here, in one line, before the
-    /// routes. A wrong method on a known path is 405 with `Allow`, and an unknown path 404, before authentication.
+    /// Every request goes through the rate limit (``RateLimitMiddleware``, when set), the request log, then fault
+    /// injection, then ``SCIMAnswerMiddleware`` (errors and unknown paths as SCIM answers); a middleware for every
+    /// request is added here, in one line, before the routes. A wrong method on a known path is 405 with `Allow`, and an unknown path 404, before authentication.
     func makeRouter() -> Router<SandboxContext> {
         let router = Router(context: SandboxContext.self)
-        router.add(middleware: RequestLogMiddleware(sandbox: self))
+        // A request over the rate limit is refused before anything sees it, the request log included.
         router.add(middleware: RateLimitMiddleware(requestsPerSecond: configuration.rateLimit))
+        router.add(middleware: RequestLogMiddleware(sandbox: self))
         router.add(middleware: FaultMiddleware(sandbox: self))
         router.add(middleware: SCIMAnswerMiddleware())
         let api = router.group(RouterPath(basePath))

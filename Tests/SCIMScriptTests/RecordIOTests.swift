@@ -320,6 +320,13 @@ final class RecordIOTests: XCTestCase {
         XCTAssertEqual(readError(scalar), "\(scalar):2: expected a JSON array of objects, found a string")
         let latin1 = try file("latin1.json", Array("[\n{\"a\": \"Jos".utf8) + [0xE9, 0x22, 0x7D, 0x5D])
         XCTAssertEqual(readError(latin1), "\(latin1):2: invalid UTF-8; save the file as UTF-8")
+        // Brackets that do not pair: the element-at-a-time scan gives up and the parser names the error (the scan
+        // trapped on `["a"}` once).
+        for (name, text) in [("curly.json", "[\"a\"}"), ("objects.json", "[{\"a\":1}}"), ("comma.json", "[1,}")] {
+            let path = try file(name, text)
+            let message = readError(path) ?? "no error"
+            XCTAssertTrue(message.hasPrefix("\(path):1: invalid JSON"), message)
+        }
     }
 
     func testJSONLines() throws {

@@ -381,14 +381,18 @@ public final class RecordFileReader {
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 depth -= 1
                 if depth == 0 {
-                    if afterComma { return nil }
-                    if let s = elementStart { elements.append((s..<(lastContent + 1), elementLine)) }
+                    // `[1}` or `[,]`: not an array this scan can split; the whole parse reports the error.
+                    if afterComma || b != UInt8(ascii: "]") { return nil }
+                    if let s = elementStart {
+                        guard s <= lastContent else { return nil }
+                        elements.append((s..<(lastContent + 1), elementLine))
+                    }
                     closed = true
                 } else if depth < 0 {
                     return nil
                 }
             case comma where depth == 1:
-                guard let s = elementStart else { return nil }
+                guard let s = elementStart, s <= lastContent else { return nil }
                 elements.append((s..<(lastContent + 1), elementLine))
                 elementStart = nil
                 afterComma = true
