@@ -19,8 +19,14 @@ public final class TmuxSession: Sendable {
     /// The tmux executable used, found on `PATH` (or in `/usr/bin`).
     public static let executable: String? = ChildProcess.executable(named: "tmux")
 
-    /// Whether tmux is installed; tests should be skipped (or fail clearly) when it is not.
+    /// Whether tmux is installed.
     public static var isAvailable: Bool { executable != nil }
+
+    /// Throws, failing the test, when tmux is not installed: `make test` installs it, so a missing tmux is a
+    /// broken setup, not a reason to skip a terminal test.
+    public static func require() throws {
+        guard isAvailable else { throw TmuxMissing() }
+    }
 
     /// The directory holding the socket and configuration, removed by ``kill()``.
     public let directory: URL
@@ -234,4 +240,9 @@ public struct TmuxError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) {
         self.description = description
     }
+}
+
+/// tmux is not on the PATH.
+public struct TmuxMissing: Error, CustomStringConvertible {
+    public var description: String { "tmux is not installed: run make test-deps (make test installs it)" }
 }

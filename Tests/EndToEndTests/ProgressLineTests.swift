@@ -13,7 +13,7 @@ final class ProgressLineTests: XCTestCase {
     }
 
     func testALongPatchShowsDoneTotalRateAndTimeLeftThenOneSummary() async throws {
-        guard TmuxSession.isAvailable else { throw XCTSkip("tmux is not installed (make test installs it)") }
+        try TmuxSession.require()
         // 300 generated users and the 6 active seed users, 20 ms a request, two at a time: about 3 seconds.
         let server = try await Fixtures.sandbox(generatedUsers: 300) { $0.latency = .milliseconds(20) }
         addTeardownBlock { await server.stop() }

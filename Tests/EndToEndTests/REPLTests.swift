@@ -18,7 +18,7 @@ final class REPLTests: XCTestCase {
     private var home = ""
 
     override func setUpWithError() throws {
-        guard TmuxSession.isAvailable else { throw XCTSkip("tmux is not installed (make test installs it)") }
+        try TmuxSession.require()
         try E2E.requireBinary(Fixtures.scimshPath)
         home = try Fixtures.temporaryDirectory()
         let directory = home

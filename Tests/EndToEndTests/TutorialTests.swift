@@ -123,7 +123,7 @@ final class TutorialTests: XCTestCase {
     }
 
     func testALearnerDoesThreeLessonsLeavesAndResumes() async throws {
-        guard TmuxSession.isAvailable else { throw XCTSkip("tmux is not installed (make test installs it)") }
+        try TmuxSession.require()
         let tmux = try launch(["tutorial"])
         try await tmux.waitFor("Lesson 1/")
         try await waitForPrompt(tmux, "tutorial 1> ")
@@ -184,7 +184,7 @@ final class TutorialTests: XCTestCase {
     /// SIGTERM at the tutorial's prompt ends scimsh with 143 (it used to read on as after Ctrl-C), from
     /// `scimsh tutorial` and from `tutorial` typed at the shell's prompt alike.
     func testSIGTERMAtTheTutorialPromptExits143() async throws {
-        guard TmuxSession.isAvailable else { throw XCTSkip("tmux is not installed (make test installs it)") }
+        try TmuxSession.require()
         for atShellPrompt in [false, true] {
             let tmux = try launch(atShellPrompt ? [] : ["tutorial"])
             if atShellPrompt {
