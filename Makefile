@@ -120,15 +120,22 @@ dist: $(SHIP_BUILD) $(MANUAL_TOOL)
 		echo "scimsh: $(DISTDIR)/$$name.tar.gz"
 
 # --- Reliability (docs/reliability.md) ---------------------------------------------------------------------
-# `make fuzz` builds the libFuzzer harnesses of fuzz/ (a package of their own, so the main build never sees them)
-# with -sanitize=fuzzer,address in .build-fuzz, and runs each for FUZZ_SECONDS; FUZZ_TARGETS picks some. lld links
-# them: gold fails on libFuzzer's objects.
+# `make fuzz` builds the libFuzzer harnesses of fuzz/ (a package of their own, so the main build never sees them) in
+# .build-fuzz and runs each for FUZZ_SECONDS; FUZZ_TARGETS picks some; FUZZ_CONFIG=release fuzzes faster but its
+# first build takes over an hour here (debug: about five minutes). Every Swift module is compiled with libFuzzer's
+# coverage and AddressSanitizer (-sanitize=fuzzer,address, passed to the frontend only), and the harnesses link
+# libFuzzer's no-main archive from the toolchain: SwiftPM gives each executable a Swift main, which calls
+# LLVMFuzzerRunDriver (fuzz/Sources/FuzzDriver). lld links them: gold fails on libFuzzer's objects.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+FUZZ_CONFIG ?= debug
+FUZZ_NO_MAIN = $(firstword $(wildcard $(dir $(realpath $(shell command -v swiftc)))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-$(shell uname -m).a))
 fuzz: deps
-	$(SWIFT) build --package-path fuzz --scratch-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address \
-		-Xswiftc -use-ld=lld
-	./scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@[ -n "$(FUZZ_NO_MAIN)" ] || { echo "fuzz: libclang_rt.fuzzer_no_main is not in the Swift toolchain" >&2; exit 2; }
+	$(SWIFT) build --package-path fuzz --scratch-path .build-fuzz -c $(FUZZ_CONFIG) -Xswiftc -sanitize=address \
+		-Xswiftc -Xfrontend -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld \
+		-Xlinker $(FUZZ_NO_MAIN) -Xlinker -lstdc++
+	FUZZ_BIN=.build-fuzz/$(FUZZ_CONFIG) ./scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # `make sanitize` builds and runs the suite under each of SANITIZERS (ThreadSanitizer, AddressSanitizer), each in a
 # scratch path of its own (.build-thread, .build-address) so .build stays as it is; SANITIZE_FILTER runs a part

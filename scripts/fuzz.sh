@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=${*:-json filter script completion records retry-after}
-bin=.build-fuzz/release
+bin=${FUZZ_BIN:-.build-fuzz/debug}
 # The Swift backtracer hangs under libFuzzer; libFuzzer and ASan report crashes themselves.
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

@@ -71,9 +71,11 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// Formats a number the way JSON writers do: integers (up to 2^63) without a fraction or exponent.
+    /// Formats a number the way JSON writers do: integers below 2^53 without a fraction or exponent.
     public static func formatNumber(_ n: Double) -> String {
-        if let whole = Int64(exactly: n) { return String(whole) }
+        // A whole Double of 2^53 or more is written with an exponent (1.2345678901234568e+17), so that it reads
+        // back as the same Double and not as a ``bigInteger(_:)`` of digits it never had (found by fuzz/json).
+        if abs(n) < 0x1p53, let whole = Int64(exactly: n) { return String(whole) }
         if !n.isFinite { return "null" }
         return String(n)
     }

@@ -283,11 +283,16 @@ final class JSONTests: XCTestCase {
             XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.pretty(object)), object)
         }
         XCTAssertNotEqual(try JSONParser.parse("9007199254740993"), try JSONParser.parse("9007199254740992"))
-        // Smaller integers, fractions and exponents stay Doubles; integral Doubles are written without exponent.
+        // Smaller integers, fractions and exponents stay Doubles; integral Doubles below 2^53 are written without
+        // an exponent, larger ones with one, so that they read back as the same Double (found by fuzz/json).
         XCTAssertEqual(try JSONParser.parse("9007199254740991"), .number(9_007_199_254_740_991))
         XCTAssertEqual(try JSONParser.parse("9007199254740993.0"), .number(9_007_199_254_740_992))
         XCTAssertEqual(try JSONParser.parse("1e16"), .number(1e16))
-        XCTAssertEqual(JSONEncoderFast.encode(.number(1e16)), "10000000000000000")
+        XCTAssertEqual(JSONEncoderFast.encode(.number(9_007_199_254_740_991)), "9007199254740991")
+        XCTAssertEqual(JSONEncoderFast.encode(.number(1e16)), "1e+16")
+        let fuzzed = try JSONParser.parse("1234567890123456789012340.5E-7")
+        XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.encode(fuzzed)), fuzzed)
+        XCTAssertEqual(try JSONParser.parse(JSONEncoderFast.encode(.number(-0x1p60))), .number(-0x1p60))
         // Made by hand with text that is not an integer, the case is written as a string, never as bad JSON.
         XCTAssertEqual(JSONEncoderFast.encode(.bigInteger("12a")), #""12a""#)
         // Filters compare them exactly.
