@@ -411,7 +411,10 @@ extension ServerDiscovery {
     /// says nothing about that (no answer, 401, 403, 429, 5xx other than 501).
     static func absence(_ error: SCIMError) -> String? {
         guard let status = error.status else { return nil }
-        if error.isInvalidResponse { return "/ServiceProviderConfig answered \(status) with a body that is not JSON" }
+        if error.isInvalidResponse {
+            let what = "a body that is not a discovery document"
+            return "/ServiceProviderConfig answered \(status) with \(what): \(error.detail)"
+        }
         guard [400, 404, 405, 406, 410, 501].contains(status) else { return nil }
         return "/ServiceProviderConfig answered \(status) \(HTTPStatusText.reason(status))"
     }
@@ -427,25 +430,38 @@ extension ServerDiscovery {
 /// sends the requests, callers meanwhile wait for the same answer.
 public final class DiscoveryCache: Sendable {
     enum Entry {
-        case pending(Task<ServerDiscovery?, Never>)
+        case pending(Task<Result<ServerDiscovery, SCIMError>, Never>)
         case done(ServerDiscovery)
+        /// Could not be read (no answer, 403, 5xx) with this configuration: not asked again before `until`.
+        case failed(until: ContinuousClock.Instant, configuration: SCIMConfiguration)
     }
 
     private let entries = LockedValue<[String: Entry]>([:])
+    /// How long a failure to read is remembered.
+    public let failureLifetime: Duration
 
-    /// An empty cache.
-    public init() {}
+    /// An empty cache. A server whose discovery could not be read (no answer in time, 403, 5xx) is not asked again
+    /// for `failureLifetime` with the same configuration, so that a stalled server costs one timeout a minute and
+    /// not one per statement; another token or timeout asks at once, and a 401 and Ctrl-C are not remembered.
+    public init(failureLifetime: Duration = .seconds(60)) { self.failureLifetime = failureLifetime }
 
-    /// The server's discovery, read with `client` on first use; `nil` when it could not be read this time (no
-    /// answer, 401, ...), in which case the next call asks again.
+    /// The server's discovery, read with `client` on first use; `nil` when it could not be read (no answer, 401,
+    /// ...), in which case a later call asks again (see ``init(failureLifetime:)``).
     public func discovery(using client: SCIMClient) async -> ServerDiscovery? {
         let key = client.configuration.baseURL
-        let task = entries.withLock { e -> Task<ServerDiscovery?, Never>? in
+        let now = ContinuousClock.now
+        let task = entries.withLock { e -> Task<Result<ServerDiscovery, SCIMError>, Never>? in
             switch e[key] {
             case .done: return nil
+            case .failed(let until, let configuration) where now < until && configuration == client.configuration:
+                return nil
             case .pending(let t): return t
-            case nil:
-                let made = Task<ServerDiscovery?, Never> { try? await client.discover() }
+            case .failed, nil:
+                let made = Task<Result<ServerDiscovery, SCIMError>, Never> {
+                    do throws(SCIMError) { return .success(try await client.discover()) } catch {
+                        return .failure(error)
+                    }
+                }
                 e[key] = .pending(made)
                 return made
             }
@@ -457,11 +473,17 @@ public final class DiscoveryCache: Sendable {
         } onCancel: {
             task.cancel()
         }
+        let lifetime = failureLifetime
         entries.withLock { e in
             guard case .pending(let t) = e[key], t == task else { return }
-            e[key] = result.map(Entry.done)
+            switch result {
+            case .success(let d): e[key] = .done(d)
+            case .failure(let error) where error.isCancelled || error.status == 401 || Task.isCancelled: e[key] = nil
+            case .failure:
+                e[key] = .failed(until: ContinuousClock.now + lifetime, configuration: client.configuration)
+            }
         }
-        return result
+        return try? result.get()
     }
 
     /// The discovery already read for a base URL, without sending anything (`nil`: not read yet, or unreadable).

@@ -124,6 +124,31 @@ final class DiscoveryTests: XCTestCase {
         await client.shutdown()
     }
 
+    /// A server whose discovery fails (here 503; a stalled one costs a timeout each time) is not asked again at
+    /// every statement: the failure is kept for a while with the same configuration; a 401 is asked again at once.
+    func testAFailedDiscoveryIsNotAskedAgainAtOnceExceptAfter401OrWithAnotherToken() async throws {
+        for (status, asked) in [(503, 1), (403, 1), (401, 3)] {
+            let server = try HostileServer(handler: HostileServer.respond(status: status, body: "{}"))
+            defer { server.stop() }
+            let configuration = SCIMConfiguration(
+                host: server.origin, auth: .bearer("t1"), retry: RetryPolicy(maxAttempts: 1))
+            let client = SCIMClient(configuration: configuration)
+            let cache = DiscoveryCache()
+            for _ in 0..<3 { _ = await cache.discovery(using: client) }
+            XCTAssertEqual(server.requests.count, asked, "status \(status)")
+            var other = configuration
+            other.auth = .bearer("t2")
+            let another = SCIMClient(configuration: other)
+            _ = await cache.discovery(using: another)
+            XCTAssertEqual(server.requests.count, asked + 1, "status \(status), another token asks again")
+            let forgetful = DiscoveryCache(failureLifetime: .zero)
+            for _ in 0..<2 { _ = await forgetful.discovery(using: client) }
+            XCTAssertEqual(server.requests.count, asked + 3, "status \(status), nothing kept")
+            await client.shutdown()
+            await another.shutdown()
+        }
+    }
+
     func testServiceProviderConfigWithMissingOrOddMembers() throws {
         let json = try JSONParser.parse(
             Array(#"{"patch":{"supported":true},"filter":{"supported":true,"maxResults":-3},"etag":{}}"#.utf8))
