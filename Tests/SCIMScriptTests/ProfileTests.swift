@@ -56,6 +56,7 @@ final class ProfileTests: InterpreterTestCase {
                 page_size = 200
                 concurrency = 8
                 timeout = 60
+                statement_timeout = 600
                 token_command = "pass show 'odm/prod'"
                 production = true
 
@@ -81,6 +82,7 @@ final class ProfileTests: InterpreterTestCase {
         expected.pageSize = 200
         expected.concurrency = 8
         expected.timeout = 60
+        expected.statementTimeout = 600
         expected.credential = .command(TokenCommand(argv: ["pass", "show", "odm/prod"]))
         expected.production = true
         expected.origin = "/cfg/profiles.toml:2"
@@ -98,10 +100,11 @@ final class ProfileTests: InterpreterTestCase {
                 "ca_file": .string("/etc/ssl/corp-ca.pem"), "cert_file": .string("/home/me/certs/me.crt"),
                 "key_file": .string("/home/me/certs/me.key"), "proxy": .string("http://proxy.corp:3128"),
                 "no_proxy": .string("localhost,.corp"), "page_size": .number(200), "concurrency": .number(8),
-                "timeout": .number(60), "allow_http": .string("on"), "production": .string("on"),
+                "timeout": .number(60), "statement_timeout": .number(600), "allow_http": .string("on"),
+                "production": .string("on"),
                 "confirm_above": .number(0),
             ])
-        XCTAssertEqual(ConnectionProfile.keys.count, 17, "every key is documented")
+        XCTAssertEqual(ConnectionProfile.keys.count, 18, "every key is documented")
     }
 
     func testErrorsNameTheFileTheLineTheKeyAndWhatToDo() {

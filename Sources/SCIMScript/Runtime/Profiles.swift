@@ -55,6 +55,8 @@ public struct ConnectionProfile: Sendable, Hashable {
     public var concurrency: Int?
     /// Seconds to wait for one request (`timeout`).
     public var timeout: Int?
+    /// Seconds one whole statement may take, retries included (`statement_timeout`; 0: no limit).
+    public var statementTimeout: Int?
     /// Where the token comes from; `nil`: `SCIMSH_TOKEN` / `SCIMSH_API_TOKEN` as without a profile.
     public var credential: Credential?
     /// A production server: shown in the prompt, and every change asks first (`confirm_above = 0`).
@@ -83,6 +85,7 @@ public struct ConnectionProfile: Sendable, Hashable {
         ("page_size", "users per page when listing (1-10000)"),
         ("concurrency", "parallel requests in write stages (1-256)"),
         ("timeout", "seconds to wait for one request (1-3600)"),
+        ("statement_timeout", "seconds one whole statement may take, retries included (0: no limit)"),
         ("token_env", "the token is in this environment variable"),
         ("token_command", "the token is the first line this program prints (run without a shell)"),
         ("token_keyring", "true: secret-tool lookup service scimsh profile NAME"),
@@ -97,7 +100,10 @@ public struct ConnectionProfile: Sendable, Hashable {
             ("key_file", keyFile), ("proxy", proxy), ("no_proxy", noProxy),
         ]
         for (name, value) in strings { if let value { out.append((name, .string(value))) } }
-        let numbers: [(String, Int?)] = [("page_size", pageSize), ("concurrency", concurrency), ("timeout", timeout)]
+        let numbers: [(String, Int?)] = [
+            ("page_size", pageSize), ("concurrency", concurrency), ("timeout", timeout),
+            ("statement_timeout", statementTimeout),
+        ]
         for (name, value) in numbers { if let value { out.append((name, .number(Double(value)))) } }
         if insecure { out.append(("insecure", .string("on"))) }
         if allowHTTP { out.append(("allow_http", .string("on"))) }
@@ -356,6 +362,7 @@ struct ProfileTableReader {
             case "page_size": profile.pageSize = try int(key, value, 1...10_000)
             case "concurrency": profile.concurrency = try int(key, value, 1...256)
             case "timeout": profile.timeout = try int(key, value, 1...3600)
+            case "statement_timeout": profile.statementTimeout = try int(key, value, 0...31_536_000)
             case "production": profile.production = try bool(key, value)
             case "token_env":
                 let v = try string(key, value)
