@@ -312,6 +312,20 @@ final class REPLTests: XCTestCase {
         try await waitForInput(tmux, "get 7e2f9a14-6c3d-4b8e-a1f0-3c5d7e9b2a02 ")
     }
 
+    /// Group names seen in this session (here listed by `groups`) complete after a stage that takes a group.
+    func testTabCompletesAGroupNameSeenAfterMembers() async throws {
+        let tmux = try await launchSandboxShell()
+        let output = try await run(tmux, "groups | select displayName")
+        XCTAssertTrue(output.contains { $0.contains("Data Stewards") }, "\(output)")
+        try tmux.sendText("members Engi")
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, "members Engineering ")
+        try tmux.sendKeys("C-u")
+        try tmux.sendText("remove-from Data")
+        try tmux.sendKeys("Tab")
+        try await waitForInput(tmux, "remove-from \"Data Stewards\" ")
+    }
+
     /// A slow server never holds the prompt: Tab gives up after a moment and completes nothing.
     func testTabIsSilentWhenTheServerIsSlow() async throws {
         let server = try await Fixtures.sandbox { $0.latency = .seconds(5) }

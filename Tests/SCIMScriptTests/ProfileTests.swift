@@ -89,7 +89,7 @@ final class ProfileTests: InterpreterTestCase {
         XCTAssertEqual(prod, expected)
         XCTAssertEqual(try file.profile(named: "staging").credential, .environment("ODM_STAGING_TOKEN"))
         XCTAssertEqual(try file.profile(named: "my laptop").credential, .keyring)
-        XCTAssertEqual(try file.profile(named: "my laptop").origin, "/cfg/profiles.toml:23")
+        XCTAssertEqual(try file.profile(named: "my laptop").origin, "/cfg/profiles.toml:24")
 
         let variables = Dictionary(uniqueKeysWithValues: prod.sessionVariables.map { ($0.name, $0.value) })
         XCTAssertEqual(
