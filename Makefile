@@ -141,6 +141,7 @@ fuzz: deps
 # scratch path of its own (.build-thread, .build-address) so .build stays as it is; SANITIZE_FILTER runs a part
 # (a `swift test --filter` pattern). Any report fails the run: TSan and ASan exit the test process non-zero. The
 # project's locks are pthread mutexes TSan sees (SCIMCore's LockedValue), so a TSan report is a real race.
+# SCIMSH_SANITIZER tells the tests which one runs: their memory bounds widen by the instrumentation's own overhead.
 SANITIZERS ?= thread address
 SANITIZE_FILTER ?=
 sanitize: test-deps
@@ -148,7 +149,7 @@ sanitize: test-deps
 		echo "sanitize: building and testing with --sanitize=$$s"; \
 		$(SWIFT) build --build-tests --sanitize=$$s --scratch-path .build-$$s || { status=1; continue; }; \
 		tmp=$$(mktemp -d); \
-		TMPDIR=$$tmp SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
+		TMPDIR=$$tmp SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 SCIMSH_SANITIZER=$$s \
 			$(SWIFT) test --skip-build --sanitize=$$s --scratch-path .build-$$s \
 			$(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)') $(TESTFLAGS) || status=1; \
 		rm -rf "$$tmp"; \
