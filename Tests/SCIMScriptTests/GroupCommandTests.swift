@@ -178,10 +178,15 @@ final class GroupCommandTests: InterpreterTestCase {
         XCTAssertTrue(h.messages.contains("with a new id"), h.messages)
         let group = h.server.sandbox.groups().first { $0["displayName"]?.stringValue == "ML Platform" }
         XCTAssertEqual(group?["externalId"], "GRP-DS")
+        XCTAssertTrue(h.messages.contains("reverted 1 group"), h.messages)
+        h.reset()
         await h.expectSuccess("undo 3")
         XCTAssertEqual(members(h, "Data Science"), ["alice.martin", "bjensen"], "the rename undone")
+        XCTAssertTrue(h.messages.contains("reverted 1 group"), h.messages)
+        h.reset()
         await h.expectSuccess("undo 2")
         XCTAssertEqual(members(h, "Data Science"), ["alice.martin"], "the add undone")
+        XCTAssertTrue(h.messages.contains("reverted 1 membership\n"), h.messages)
         await h.expectSuccess("undo 1")
         XCTAssertEqual(groupNames(h), ["Engineering", "Data Stewards", "Curators"], "the create undone")
     }

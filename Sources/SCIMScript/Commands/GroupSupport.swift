@@ -269,6 +269,18 @@ enum GroupUndo {
         return false
     }
 
+    /// What `undo` counts in its summary: `membership`, `group` or `user` when every revert is of that kind,
+    /// else `change` ("reverted 3 memberships", not "3 users", after `remove-from`).
+    static func noun(_ reverts: [Record]) -> String {
+        let kinds = Set(
+            reverts.map { r -> String in
+                let images = [r["before"], r["left_in"]].compactMap { $0?.objectValue }
+                if images.contains(where: { $0["member"]?.boolValue != nil }) { return "membership" }
+                return images.contains(where: { $0["exists"]?.boolValue != nil }) ? "group" : "user"
+            })
+        return kinds.count == 1 ? kinds.first! : kinds.isEmpty ? "user" : "change"
+    }
+
     /// The key that tells a group write from a user write of the same id in one statement.
     static func key(_ entry: JSONObject) -> String {
         let id = entry["id"]?.stringValue ?? ""

@@ -338,7 +338,7 @@ struct UndoCommand: Command {
                 guard var image = r["left_in"]?.objectValue else { return .none }
                 image["id"] = .string(id)
                 return .user(image)
-            }, imageScope: .adding(touched))
+            }, imageScope: .adding(touched), noun: GroupUndo.noun(reverts))
         return WriteStage(upstream: ArraySource(reverts), context: inv.context, spec: spec, range: inv.stage.range)
     }
 }
