@@ -81,8 +81,9 @@ enum MembershipCommand {
             }
         }
         let unchanged = Locked<[Record]>([])
-        let changes = MembershipChanges(upstream: users, directory: directory, target: add, unchanged: unchanged) {
-            record, id in
+        let changes = MembershipChanges(
+            upstream: users, directory: directory, target: add, unchanged: unchanged, concurrency: context.concurrency
+        ) { record, id in
             let groups = try await groupsOf(record, id)
             for g in groups { if let n = g.displayName { context.seen?.noteGroupName(n) } }
             return groups

@@ -135,9 +135,9 @@ final class MembershipChanges: RecordSource {
 
     init(
         upstream: any RecordSource, directory: GroupDirectory, target: Bool, unchanged: Locked<[Record]>,
-        groupsOf: @escaping (Record, String) async throws -> [SCIMGroup]
+        concurrency: Int, groupsOf: @escaping (Record, String) async throws -> [SCIMGroup]
     ) {
-        self.upstream = upstream
+        self.upstream = ResolvedUsers(upstream, client: directory.client, concurrency: concurrency)
         self.directory = directory
         self.target = target
         self.unchanged = unchanged
@@ -148,7 +148,7 @@ final class MembershipChanges: RecordSource {
         while queue.isEmpty {
             try Task.checkCancellation()
             guard let input = try await upstream.next() else { return nil }
-            let user = try await MembershipChanges.resolveUser(input, client: directory.client)
+            let user = input
             guard let id = user["id"]?.stringValue else { continue }
             for group in try await groupsOf(user, id) {
                 guard let gid = group.id, seen.insert(gid + "\u{0}" + id).inserted else { continue }
@@ -187,6 +187,43 @@ final class MembershipChanges: RecordSource {
         var out = found.attributes
         for (k, v) in record where out[k] == nil { out[k] = v }
         return out
+    }
+}
+
+/// The input users with their ids: a record with only a `userName` (a CSV row) is looked up with
+/// ``MembershipChanges/resolveUser(_:client:)``, up to `concurrency` lookups ahead of the reader, in input order; the
+/// first failure is thrown where its record would have come.
+final class ResolvedUsers: RecordSource {
+    let upstream: any RecordSource
+    let client: SCIMClient
+    let concurrency: Int
+    var window: [Task<Record, any Error>] = []
+    var upstreamDone = false
+
+    init(_ upstream: any RecordSource, client: SCIMClient, concurrency: Int) {
+        self.upstream = upstream
+        self.client = client
+        self.concurrency = max(1, concurrency)
+    }
+
+    deinit { for t in window { t.cancel() } }
+
+    func next() async throws -> Record? {
+        while window.count < concurrency, !upstreamDone {
+            guard let record = try await upstream.next() else {
+                upstreamDone = true
+                break
+            }
+            let client = client
+            window.append(Task { try await MembershipChanges.resolveUser(record, client: client) })
+        }
+        guard !window.isEmpty else { return nil }
+        let first = window.removeFirst()
+        return try await withTaskCancellationHandler {
+            try await first.value
+        } onCancel: {
+            first.cancel()
+        }
     }
 }
 

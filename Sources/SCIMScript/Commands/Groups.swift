@@ -102,8 +102,8 @@ final class GroupListing: RecordSource {
         if iterator == nil {
             if let users {
                 var ids = Set<String>()
-                while let u = try await users.next() {
-                    let user = try await MembershipChanges.resolveUser(u, client: client)
+                let resolved = ResolvedUsers(users, client: client, concurrency: context.concurrency)
+                while let user = try await resolved.next() {
                     if let id = user["id"]?.stringValue { ids.insert(id) }
                 }
                 userIds = ids

@@ -91,13 +91,14 @@ final class MirrorPlan: RecordSource {
         var order: [String] = []
         var wanted: [String: [Record]] = [:]
         let client = directory.client
-        while let r = try await users.next() {
+        let resolved = ResolvedUsers(users, client: client, concurrency: context.concurrency)
+        while let r = try await resolved.next() {
             try Task.checkCancellation()
             guard let name = group ?? r["group"]?.stringValue, !name.isEmpty else {
                 throw ScriptError("a record has no group column; name the group: … | set-members GROUP")
             }
             if wanted[name] == nil { order.append(name) }
-            wanted[name, default: []].append(try await MembershipChanges.resolveUser(r, client: client))
+            wanted[name, default: []].append(r)
         }
         var out: [Record] = []
         for name in order {
