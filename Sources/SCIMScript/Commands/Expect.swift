@@ -1,12 +1,11 @@
 import SCIMCore
 
 /// `expect N` / `expect <= N`: guards a pipeline against matching more (or fewer) records than planned.
-struct ExpectCommand: Command {
+struct ExpectCommand: BuiltinCommand {
     let name = "expect"
     let signature = CommandSignature(output: .sameRecords).optional(.oneOf(["<=", ">=", "<", ">", "=="]))
         .required(.number)
     let summary = "abort before any write unless the record count is as expected"
-    let category = CommandCategory.local
     let help = """
         Counts the records reaching it and aborts the pipeline before any of them goes further unless the \
         count is N (or <= N, >= N, < N, > N). Put it before a write to guard a script against a filter that \
@@ -27,8 +26,7 @@ struct ExpectCommand: Command {
             }
             words.removeFirst()
         }
-        guard words.count == 1, inv.arguments.count == inv.positionals.count,
-            let n = words[0].value.numberValue ?? Double(words[0].value.displayString), n >= 0, n == n.rounded(),
+        guard let n = words[0].value.numberValue ?? Double(words[0].value.displayString), n >= 0, n == n.rounded(),
             n < 1e12
         else {
             throw inv.error("expect needs a number: expect 3, or expect <= 40")

@@ -1,11 +1,10 @@
 import SCIMCore
 
 /// `import FILE`: reads records from a CSV, JSON or JSON-lines file.
-struct ImportCommand: Command {
+struct ImportCommand: BuiltinCommand {
     let name = "import"
     let signature = CommandSignature(input: .none).required(.file)
     let summary = "read records from a .csv, .json or .jsonl file"
-    let category = CommandCategory.local
     let help = """
         Reads records from FILE; the format comes from the extension (.csv, .json, .jsonl). CSV needs a header \
         row; dotted headers (name.familyName) build nested attributes, empty cells are left out. JSON holds an \
@@ -17,9 +16,7 @@ struct ImportCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        guard inv.arguments.count == 1, let arg = inv.positionals.first else {
-            throw inv.error("import takes one file name: import users.csv")
-        }
+        let arg = inv.positionals[0]
         let path = arg.value.displayString
         do {
             return FileSource(try RecordFileReader(path: path), range: arg.range)
@@ -51,11 +48,10 @@ final class FileSource: RecordSource {
 }
 
 /// `save FILE`: writes records to a file and passes them on.
-struct SaveCommand: Command {
+struct SaveCommand: BuiltinCommand {
     let name = "save"
     let signature = CommandSignature(output: .sameRecords).required(.file)
     let summary = "write records to a .csv, .json or .jsonl file, passing them on"
-    let category = CommandCategory.local
     let help = """
         Writes the input records to FILE (format from the extension: .csv, .json, .jsonl) and passes them on. \
         The file appears complete or not at all: it is written under a temporary name and renamed at the end.
@@ -66,9 +62,7 @@ struct SaveCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        guard inv.arguments.count == 1, let arg = inv.positionals.first else {
-            throw inv.error("save takes one file name: save users.csv")
-        }
+        let arg = inv.positionals[0]
         guard let input else { throw inv.error("save writes input records: find | save users.csv") }
         do {
             // CSV columns follow a `select` before save (when the runtime passes them on), not the table defaults.

@@ -16,13 +16,17 @@ struct Explainer {
                 continue
             }
             guard let command = interpreter.command(named: stage.name) else {
-                throw ScriptError("unknown command '\(stage.name)'", range: stage.nameRange)
+                throw ScriptError(interpreter.unknownCommand(stage.name), range: stage.nameRange)
             }
             let access: CommandSignature.Access = command.isMutating ? .writes : command.signature.access
             let kind = access == .writes ? "sends writes" : access == .reads ? "sends reads" : "local, no request"
             out += "\(i + 1). \(command.name) (\(kind))\n"
             let args = try interpreter.resolveArguments(stage)
             let filter = try interpreter.resolveFilter(stage)
+            let inv = StageInvocation(
+                stage: stage, arguments: args, filter: filter, context: context, isFirst: i == 0,
+                mutatesDownstream: false)
+            try command.signature.check(inv, name: command.name, hasInput: i > 0)
             if let filter {
                 out += "   filter: \(filter)\n   parse tree:\n"
                 out += filter.treeDescription().split(separator: "\n").map { "     \($0)\n" }.joined()
@@ -38,9 +42,6 @@ struct Explainer {
                 if access != .none { out += "   (no host set: set host = ... to see the URL)\n" }
                 continue
             }
-            let inv = StageInvocation(
-                stage: stage, arguments: args, filter: filter, context: context, isFirst: i == 0,
-                mutatesDownstream: false)
             for planned in try command.requests(for: inv, client: client) {
                 out += "   \(planned.label):\n" + describe(planned.request, session: context.session)
             }
