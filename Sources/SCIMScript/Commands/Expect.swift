@@ -17,17 +17,14 @@ struct ExpectCommand: BuiltinCommand {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        var words = inv.positionals
-        var op = "=="
-        if words.count == 2 {
-            op = words[0].value.displayString
-            guard ["<=", ">=", "<", ">", "==", "="].contains(op) else {
-                throw inv.error("expect takes a comparison (<=, >=, <, >, ==) and a number", at: words[0].range)
-            }
-            words.removeFirst()
+        // The signature's check leaves `N` or `OP N`.
+        let words = inv.positionals
+        let op = words.count == 2 ? words[0].value.displayString : "=="
+        guard ["<=", ">=", "<", ">", "==", "="].contains(op) else {
+            throw inv.error("expect takes a comparison (<=, >=, <, >, ==) and a number", at: words[0].range)
         }
-        guard let n = words[0].value.numberValue ?? Double(words[0].value.displayString), n >= 0, n == n.rounded(),
-            n < 1e12
+        guard let last = words.last, let n = last.value.numberValue ?? Double(last.value.displayString), n >= 0,
+            n == n.rounded(), n < 1e12
         else {
             throw inv.error("expect needs a number: expect 3, or expect <= 40")
         }
@@ -40,8 +37,7 @@ final class ExpectSource: RecordSource {
     let op: String
     let n: Int
     let range: SourceRange
-    var held: [Record]?
-    var position = 0
+    var held: ArraySource?
 
     init(_ upstream: any RecordSource, op: String, n: Int, range: SourceRange) {
         self.upstream = upstream
@@ -68,10 +64,8 @@ final class ExpectSource: RecordSource {
                     "expected \(op == "=" || op == "==" ? "" : op + " ")\(n) record\(n == 1 ? "" : "s"), got \(c); "
                         + "stopped before passing any on (nothing was changed by later stages)", range: range)
             }
-            held = all
+            held = ArraySource(all)
         }
-        guard let h = held, position < h.count else { return nil }
-        defer { position += 1 }
-        return h[position]
+        return try await held?.next()
     }
 }

@@ -18,11 +18,17 @@ struct ImportCommand: BuiltinCommand {
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         let arg = inv.positionals[0]
         let path = arg.value.displayString
-        do {
-            return FileSource(try RecordFileReader(path: path), range: arg.range)
-        } catch {
-            throw ScriptError(error.description, range: arg.range)
-        }
+        return FileSource(
+            try fileErrors(at: arg.range) { try RecordFileReader(path: path) }, range: arg.range)
+    }
+}
+
+/// `body`'s result, a file's error turned into a ``ScriptError`` at `range`.
+func fileErrors<T>(at range: SourceRange, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw ScriptError(String(describing: error), range: range)
     }
 }
 
@@ -39,11 +45,7 @@ final class FileSource: RecordSource {
 
     func next() async throws -> Record? {
         try Task.checkCancellation()
-        do {
-            return try reader.next()
-        } catch {
-            throw ScriptError(error.description, range: range)
-        }
+        return try fileErrors(at: range) { try reader.next() }
     }
 }
 
@@ -64,13 +66,11 @@ struct SaveCommand: BuiltinCommand {
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         let arg = inv.positionals[0]
         guard let input else { throw inv.error("save writes input records: find | save users.csv") }
-        do {
-            // CSV columns follow a `select` before save (when the runtime passes them on), not the table defaults.
-            let writer = try RecordFileWriter(path: arg.value.displayString, columns: inv.selectedColumns)
-            return SaveSource(input, writer, range: arg.range)
-        } catch {
-            throw ScriptError(error.description, range: arg.range)
+        // CSV columns follow a `select` before save (when the runtime passes them on), not the table defaults.
+        let writer = try fileErrors(at: arg.range) {
+            try RecordFileWriter(path: arg.value.displayString, columns: inv.selectedColumns)
         }
+        return SaveSource(input, writer, range: arg.range)
     }
 }
 
@@ -90,18 +90,10 @@ final class SaveSource: RecordSource {
         guard !closed else { return nil }
         guard let r = try await upstream.next() else {
             closed = true
-            do {
-                try writer.close()
-            } catch {
-                throw ScriptError(error.description, range: range)
-            }
+            try fileErrors(at: range) { try writer.close() }
             return nil
         }
-        do {
-            try writer.write(r)
-        } catch {
-            throw ScriptError(error.description, range: range)
-        }
+        try fileErrors(at: range) { try writer.write(r) }
         return r
     }
 }

@@ -35,8 +35,7 @@ struct SortCommand: BuiltinCommand {
 final class SortSource: RecordSource {
     let upstream: any RecordSource
     let keys: [(path: String, descending: Bool)]
-    var sorted: [Record]?
-    var position = 0
+    var sorted: ArraySource?
 
     init(_ upstream: any RecordSource, keys: [(path: String, descending: Bool)]) {
         self.upstream = upstream
@@ -48,7 +47,7 @@ final class SortSource: RecordSource {
             var all: [Record] = []
             while let r = try await upstream.next() { all.append(r) }
             let keys = self.keys
-            sorted = all.enumerated().sorted { a, b in
+            let order = all.enumerated().sorted { a, b in
                 for key in keys {
                     let x = a.element.value(atPath: key.path)
                     let y = b.element.value(atPath: key.path)
@@ -63,10 +62,9 @@ final class SortSource: RecordSource {
                     }
                 }
                 return a.offset < b.offset
-            }.map(\.element)
+            }
+            sorted = ArraySource(order.map(\.element))
         }
-        guard let s = sorted, position < s.count else { return nil }
-        defer { position += 1 }
-        return s[position]
+        return try await sorted?.next()
     }
 }

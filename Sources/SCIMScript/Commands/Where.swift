@@ -21,7 +21,6 @@ struct WhereCommand: BuiltinCommand {
         guard let filter = inv.filter, let input else {
             throw inv.error("where filters input records: find | where ...")
         }
-        let context = inv.context
-        return MapSource(input) { context.matches(filter, .object($0)) ? $0 : nil }
+        return MapSource(input) { [context = inv.context] in context.matches(filter, .object($0)) ? $0 : nil }
     }
 }

@@ -147,18 +147,12 @@ public struct StageInvocation: Sendable {
 
     /// The positional arguments in order.
     public var positionals: [ResolvedArgument] {
-        arguments.filter {
-            if case .positional = $0.kind { return true }
-            return false
-        }
+        arguments.filter { if case .positional = $0.kind { true } else { false } }
     }
 
     /// The value of a flag, if given.
     public func flag(_ name: String) -> ResolvedArgument? {
-        arguments.first {
-            if case .flag(let n) = $0.kind { return n == name }
-            return false
-        }
+        arguments.first { if case .flag(let n) = $0.kind { n == name } else { false } }
     }
 
     /// The records to work on: the input, else one `{id}` per id argument (the signature's check allows only

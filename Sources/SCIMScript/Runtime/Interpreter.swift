@@ -310,7 +310,7 @@ public final class Interpreter: Sendable {
             sink.writeMessage("\(name): \(records.count) record\(records.count == 1 ? "" : "s")\n")
             return []
         case .explain(let pipeline):
-            sink.writeData(try await Explainer(interpreter: self).explain(pipeline, file: file))
+            sink.writeData(try await explain(pipeline, file: file))
             return []
         case .pipeline(let pipeline):
             defer { adoptRefreshedToken() }

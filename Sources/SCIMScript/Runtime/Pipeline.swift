@@ -147,10 +147,7 @@ extension Interpreter {
 
     func resolveArguments(_ stage: Stage) throws -> [ResolvedArgument] {
         try stage.arguments.map { arg in
-            func quoted(_ e: Expr) -> Bool {
-                if case .string = e { return true }
-                return false
-            }
+            func quoted(_ e: Expr) -> Bool { if case .string = e { true } else { false } }
             switch arg.kind {
             case .positional(let e):
                 return ResolvedArgument(kind: .positional, value: try resolve(e), quoted: quoted(e), range: arg.range)
