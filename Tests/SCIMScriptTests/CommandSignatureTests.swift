@@ -26,6 +26,40 @@ final class CommandSignatureTests: InterpreterTestCase {
         XCTAssertEqual(usage["connect"], "connect [PROFILE]")
     }
 
+    /// The runtime checks every stage's arguments against the signature, before building or explaining it.
+    func testArgumentsAreCheckedAgainstTheSignature() async throws {
+        let h = try await makeHarness()
+        let refused: [(String, String)] = [
+            ("find --x", "find has no option --x: find [--limit N] [FILTER]"),
+            ("find | get x", "get takes arguments or input records, not both: … | get   or   get ID..."),
+            ("find | count x", "count takes no arguments"),
+            ("find | select a=b", "select takes no ATTR=VALUE argument (a=…): … | select ATTR..."),
+            ("rename-group Curators", "rename-group needs NEW_NAME: rename-group GROUP NEW_NAME"),
+            ("explain find | sort", "sort needs ATTR: … | sort ATTR [asc|desc] [ATTR [asc|desc]]..."),
+        ]
+        for (statement, message) in refused {
+            let r = await h.fresh(statement)
+            XCTAssertEqual(r.exitCode, 1, statement)
+            XCTAssertTrue(h.messages.contains("error: " + message), h.messages)
+            XCTAssertEqual(h.log, [], "\(statement) sends nothing")
+        }
+        // A command without a signature of its own is not checked.
+        h.interpreter.register(LegacyCommand())
+        await h.expectSuccess(#"find | legacy --goes userName eq "bjensen""#)
+    }
+
+    func testBuiltInCommandsAreListedInHelpByTheirSignature() async throws {
+        let h = try await makeHarness()
+        await h.expectSuccess("help")
+        for (category, name) in [
+            ("Server (sends requests):", "  undo "), ("Local (no requests):", "  connect "),
+            ("Output:", "  table "),
+        ] {
+            let section = try XCTUnwrap(h.data.components(separatedBy: category).last)
+            XCTAssertTrue(section.components(separatedBy: "\n\n").first?.contains(name) == true, h.data)
+        }
+    }
+
     func testExplainLookupListsItsRequest() async throws {
         let h = try await makeHarness()
         let r = await h.run("explain find | lookup userName=login")

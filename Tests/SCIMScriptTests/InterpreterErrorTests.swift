@@ -285,7 +285,7 @@ final class InterpreterErrorTests: InterpreterTestCase {
         try await assertError(
             "find | patch", status: .failed,
             """
-            <input>:1:8: error: patch needs changes: patch ATTR=VALUE... (e.g. patch active=false)
+            <input>:1:8: error: patch needs OPS...: … | patch OPS...   or   patch ID OPS...
                 find | patch
                        ^~~~~
 
@@ -293,7 +293,7 @@ final class InterpreterErrorTests: InterpreterTestCase {
         try await assertError(
             "delete", status: .failed,
             """
-            <input>:1:1: error: delete needs input users (find ... | delete) or ids (delete ID...)
+            <input>:1:1: error: delete needs input records or arguments: … | delete [--force]   or   delete ID... [--force]
                 delete
                 ^~~~~~
 

@@ -434,7 +434,7 @@ final class ProfileTests: InterpreterTestCase {
         h.sink.reset()
         let run6 = await shell.run("connect a b")
         XCTAssertEqual(run6.status, .failed)
-        XCTAssertTrue(h.messages.contains("error: connect takes one profile name"), h.messages)
+        XCTAssertTrue(h.messages.contains("error: connect takes at most 1 argument: connect [PROFILE]"), h.messages)
         h.sink.reset()
         let run7 = await shell.run("find | connect")
         XCTAssertEqual(run7.status, .failed)

@@ -2,13 +2,12 @@ import SCIMClient
 import SCIMCore
 
 /// `… | add-to GROUP` / `add-to GROUP ID...`: adds users to a group.
-struct AddToCommand: Command {
+struct AddToCommand: BuiltinCommand {
     let name = "add-to"
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
         .positional(.groupName, presence: .requiredWithoutInput).positional(
             .id, presence: .withoutInput, repeated: true)
     let summary = "add each input user (or the ids given) to a group"
-    let category = CommandCategory.server
     let help = """
         Adds users to the group GROUP (its displayName or id): each input user (from find, members, or import \
         of a CSV with an id or a userName column), or the user ids given after GROUP. Without GROUP, each input \
@@ -36,11 +35,6 @@ struct AddToCommand: Command {
     }
 
     func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
-        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
-    }
-
-    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
-    {
         try MembershipCommand.requests(inv, client: client, add: true)
     }
 }
@@ -49,20 +43,11 @@ struct AddToCommand: Command {
 enum MembershipCommand {
     static func stage(_ inv: StageInvocation, input: (any RecordSource)?, add: Bool) throws -> any RecordSource {
         let all = inv.flag("all") != nil
-        try GroupRecords.checkFlags(inv, allowed: add ? [] : ["all"])
         let args = inv.positionals.map { $0.value.displayString }
         let usage = add ? "find ... | add-to GROUP, or add-to GROUP ID..." : "find ... | remove-from GROUP (or --all)"
         if all, !args.isEmpty { throw inv.error("remove-from takes a group or --all, not both") }
         let group = all ? nil : args.first
-        let ids = Array(args.dropFirst())
-        let users: any RecordSource
-        if !ids.isEmpty {
-            guard input == nil else { throw inv.error("\(inv.stage.name) takes ids or input users, not both") }
-            users = ArraySource(ids.map { JSONObject([("id", .string($0))]) })
-        } else {
-            guard let input else { throw inv.error("\(inv.stage.name) needs users: \(usage)") }
-            users = input
-        }
+        let users = input ?? ArraySource(args.dropFirst().map { JSONObject([("id", .string($0))]) })
         let client = try inv.context.client()
         let directory = GroupDirectory(client: client)
         let context = inv.context
@@ -90,16 +75,22 @@ enum MembershipCommand {
         }
         let spec = MembershipWrite.spec(
             op: inv.stage.name.lowercased(), verb: add ? "added" : "removed", client: client, target: add)
-        return MembershipWrite.stage(changes, unchanged: unchanged, spec: spec, inv)
+        // Passed on as the users without the group keys, each user once, with the users that needed no change.
+        return UsersOnce(
+            WriteStage(upstream: changes, context: inv.context, spec: spec, range: inv.stage.range),
+            unchanged: unchanged)
     }
 
-    static func requests(_ inv: StageInvocation, client: SCIMClient, add: Bool) throws -> [(String, HTTPRequestData)] {
+    static func requests(_ inv: StageInvocation, client: SCIMClient, add: Bool) throws -> [PlannedRequest] {
         let op = GroupRecords.membershipOperation(userId: "{user id}", add: add)
-        let find: [(String, HTTPRequestData)] =
+        let find =
             inv.flag("all") != nil
-            ? [("every group once (to see each user's)", client.request("GET", path: "/Groups"))]
+            ? [PlannedRequest("every group once (to see each user's)", client.request("GET", path: "/Groups"))]
             : GroupSource.findRequests(inv.positionals.first?.value.displayString, client: client)
-        return find + [("for each user", try client.groupRequest("PATCH", id: "{id}", body: PatchOperation.body([op])))]
+        return find + [
+            PlannedRequest(
+                "for each user", try client.groupRequest("PATCH", id: "{id}", body: PatchOperation.body([op])))
+        ]
     }
 }
 
@@ -115,11 +106,10 @@ final class EveryGroup: Sendable {
         if let l = listed.current {
             all = l
         } else {
-            var out: [SCIMGroup] = []
-            do {
+            let out = try await scriptErrors {
+                var out: [SCIMGroup] = []
                 for try await g in client.findAllGroups() { out.append(g) }
-            } catch {
-                throw ScriptError(WriteStage.text(of: error))
+                return out
             }
             listed.withLock { $0 = out }
             all = out

@@ -14,3 +14,13 @@ public enum BuiltinCommands {
     /// Statement keywords (not pipeline stages).
     public static let statements = ["set", "unset", "vars", "let", "source", "echo", "help", "explain"]
 }
+
+/// A command built into scimsh: its place in `help` follows from its signature (a host's commands are listed apart).
+protocol BuiltinCommand: Command {}
+
+extension BuiltinCommand {
+    var category: CommandCategory {
+        if signature.access != .none { return .server }
+        return signature.output == .printed && signature.input != .none ? .output : .local
+    }
+}

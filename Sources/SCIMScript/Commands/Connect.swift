@@ -2,11 +2,10 @@ import SCIMClient
 import SCIMCore
 
 /// `connect [PROFILE]`: switches the session to a server named in `profiles.toml`, or lists the profiles.
-struct ConnectCommand: Command {
+struct ConnectCommand: BuiltinCommand {
     let name = "connect"
     let signature = CommandSignature(input: .none, output: .printed).optional(.profile)
     let summary = "connect to a server named in profiles.toml, or list the profiles"
-    let category = CommandCategory.local
     var help: String {
         let width = ConnectionProfile.keys.map(\.name.count).max() ?? 0
         let keys = ConnectionProfile.keys.map { key in
@@ -52,12 +51,7 @@ struct ConnectCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        if let flag = inv.arguments.first(where: { if case .positional = $0.kind { false } else { true } }) {
-            throw inv.error("connect takes a profile name only", at: flag.range)
-        }
-        let names = inv.positionals
-        guard names.count <= 1 else { throw inv.error("connect takes one profile name", at: names[1].range) }
-        return ConnectSource(profile: names.first?.value.displayString, invocation: inv)
+        ConnectSource(profile: inv.positionals.first?.value.displayString, invocation: inv)
     }
 }
 

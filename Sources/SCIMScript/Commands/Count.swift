@@ -1,11 +1,10 @@
 import SCIMCore
 
 /// `count`: counts records.
-struct CountCommand: Command {
+struct CountCommand: BuiltinCommand {
     let name = "count"
     let signature = CommandSignature(output: .value)
     let summary = "count the records (prints the number; passes on {count: N})"
-    let category = CommandCategory.local
     let help = """
         Counts the input records and passes on one record {"count": N}. Holds nothing but the number. As the last \
         stage it prints the bare number, like wc -l (with output = table, the default); count | table prints \
@@ -19,7 +18,6 @@ struct CountCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        guard inv.arguments.isEmpty else { throw inv.error("count takes no arguments") }
         return CountSource(input ?? EmptySource())
     }
 }

@@ -2,12 +2,11 @@ import SCIMClient
 import SCIMCore
 
 /// `create ATTR=VALUE...`: creates (on ODM: upserts) users.
-struct CreateCommand: Command {
+struct CreateCommand: BuiltinCommand {
     let name = "create"
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
         .positional(.assignment, presence: .requiredWithoutInput, repeated: true)
     let summary = "create a user (ODM: update if the userName exists)"
-    let category = CommandCategory.server
     let help = """
         Creates one user from ATTR=VALUE arguments, or one user per input record (e.g. from `import users.csv`); \
         arguments then fill in or override attributes of every record. `email=ADDRESS` builds the emails list \
@@ -41,21 +40,11 @@ struct CreateCommand: Command {
             switch arg.kind {
             case .assignment(let name):
                 overrides[name] = AttributeValues.typed(name, arg.value, quoted: arg.quoted)
-            case .positional:
+            default:
                 throw inv.error("create takes ATTR=VALUE arguments (e.g. userName=bjensen)", at: arg.range)
-            case .flag(let f):
-                throw inv.error("create has no option --\(f)", at: arg.range)
             }
         }
-        let upstream: any RecordSource
-        if let input {
-            upstream = input
-        } else {
-            guard !overrides.isEmpty else {
-                throw inv.error("create needs attributes: create userName=NAME displayName=\"Full Name\" email=ADDRESS")
-            }
-            upstream = ArraySource([JSONObject()])
-        }
+        let upstream = input ?? ArraySource([JSONObject()])
         let client = try inv.context.client()
         let fixed = overrides
         let spec = WriteSpec(

@@ -2,12 +2,11 @@ import SCIMClient
 import SCIMCore
 
 /// `create-group NAME [externalId=X]`: creates a group.
-struct CreateGroupCommand: Command {
+struct CreateGroupCommand: BuiltinCommand {
     let name = "create-group"
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
-        .positional(.groupName, "NAME", presence: .withoutInput).optional(.assignment, "externalId=ID")
+        .positional(.groupName, "NAME", presence: .withoutInput).optional(.assignment, "externalId=ID", repeated: true)
     let summary = "create a group (ODM: you become its Group admin); then add members with add-to"
-    let category = CommandCategory.server
     let help = """
         Creates a group named NAME, or one group per input record (a `displayName` column, and `externalId` if \
         given). It passes the new group on (id, displayName, externalId). Members are added afterwards: \
@@ -36,7 +35,6 @@ struct CreateGroupCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        try GroupRecords.checkFlags(inv, allowed: [])
         var overrides = JSONObject()
         var written: String?
         for arg in inv.arguments {
@@ -96,11 +94,6 @@ struct CreateGroupCommand: Command {
     }
 
     func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
-        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
-    }
-
-    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
-    {
         var overrides = JSONObject()
         for arg in inv.arguments {
             if case .assignment(let k) = arg.kind { overrides[k] = arg.value }
@@ -109,7 +102,9 @@ struct CreateGroupCommand: Command {
         let group = CreateGroupCommand.group(
             JSONObject(), name: name ?? "<each record's displayName>", overrides: overrides)
         return [
-            (hasInput ? "for each input record" : "request", client.request("POST", path: "/Groups", body: group.json))
+            PlannedRequest(
+                inv.isFirst ? "request" : "for each input record",
+                client.request("POST", path: "/Groups", body: group.json))
         ]
     }
 }

@@ -2,14 +2,13 @@ import SCIMClient
 import SCIMCore
 
 /// `delete [ID...]` / `deactivate`: deactivates users.
-struct DeleteCommand: Command {
+struct DeleteCommand: BuiltinCommand {
     let name = "delete"
     let aliases = ["deactivate"]
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
         .positional(.id, presence: .withoutInput, repeated: true)
         .flag("force")
     let summary = "delete (ODM: deactivate) each input user (or the ids given)"
-    let category = CommandCategory.server
 
     /// Deactivation: the user leaves ODM's listing.
     func attributesWritten(by invocation: StageInvocation) -> Set<String>? { ["active"] }
@@ -52,14 +51,7 @@ struct DeleteCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        var force = false
-        for arg in inv.arguments {
-            switch arg.kind {
-            case .positional: continue
-            case .flag(let name) where name == "force": force = true
-            default: throw inv.error("delete takes user ids and --force only", at: arg.range)
-            }
-        }
+        let force = inv.flag("force") != nil
         // An RFC 7644 server removes the user (§3.6): a script says so explicitly, the prompt always asks.
         let removes = inv.context.dialect == .rfc
         let confirmsOff = inv.context.session.string("confirm_delete")?.lowercased() == "off"
@@ -68,8 +60,7 @@ struct DeleteCommand: Command {
                 "delete removes users for good on this server (dialect rfc); in a script write `delete --force`, "
                     + "or `set confirm_delete = off`")
         }
-        let upstream = try inv.idsOrInput(
-            input, command: "delete", usage: "input users (find ... | delete) or ids (delete ID...)")
+        let upstream = inv.idsOrInput(input)
         let client = try inv.context.client()
         // ODM deactivates; an RFC 7644 server removes the user (§3.6), so the journal keeps all of it for undo.
         let deletes = inv.context.dialect == .rfc

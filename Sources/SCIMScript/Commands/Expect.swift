@@ -1,12 +1,11 @@
 import SCIMCore
 
 /// `expect N` / `expect <= N`: guards a pipeline against matching more (or fewer) records than planned.
-struct ExpectCommand: Command {
+struct ExpectCommand: BuiltinCommand {
     let name = "expect"
     let signature = CommandSignature(output: .sameRecords).optional(.oneOf(["<=", ">=", "<", ">", "=="]))
         .required(.number)
     let summary = "abort before any write unless the record count is as expected"
-    let category = CommandCategory.local
     let help = """
         Counts the records reaching it and aborts the pipeline before any of them goes further unless the \
         count is N (or <= N, >= N, < N, > N). Put it before a write to guard a script against a filter that \
@@ -18,18 +17,14 @@ struct ExpectCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        var words = inv.positionals
-        var op = "=="
-        if words.count == 2 {
-            op = words[0].value.displayString
-            guard ["<=", ">=", "<", ">", "==", "="].contains(op) else {
-                throw inv.error("expect takes a comparison (<=, >=, <, >, ==) and a number", at: words[0].range)
-            }
-            words.removeFirst()
+        // The signature's check leaves `N` or `OP N`.
+        let words = inv.positionals
+        let op = words.count == 2 ? words[0].value.displayString : "=="
+        guard ["<=", ">=", "<", ">", "==", "="].contains(op) else {
+            throw inv.error("expect takes a comparison (<=, >=, <, >, ==) and a number", at: words[0].range)
         }
-        guard words.count == 1, inv.arguments.count == inv.positionals.count,
-            let n = words[0].value.numberValue ?? Double(words[0].value.displayString), n >= 0, n == n.rounded(),
-            n < 1e12
+        guard let last = words.last, let n = last.value.numberValue ?? Double(last.value.displayString), n >= 0,
+            n == n.rounded(), n < 1e12
         else {
             throw inv.error("expect needs a number: expect 3, or expect <= 40")
         }
@@ -42,8 +37,7 @@ final class ExpectSource: RecordSource {
     let op: String
     let n: Int
     let range: SourceRange
-    var held: [Record]?
-    var position = 0
+    var held: ArraySource?
 
     init(_ upstream: any RecordSource, op: String, n: Int, range: SourceRange) {
         self.upstream = upstream
@@ -70,10 +64,8 @@ final class ExpectSource: RecordSource {
                     "expected \(op == "=" || op == "==" ? "" : op + " ")\(n) record\(n == 1 ? "" : "s"), got \(c); "
                         + "stopped before passing any on (nothing was changed by later stages)", range: range)
             }
-            held = all
+            held = ArraySource(all)
         }
-        guard let h = held, position < h.count else { return nil }
-        defer { position += 1 }
-        return h[position]
+        return try await held?.next()
     }
 }

@@ -2,11 +2,10 @@ import SCIMClient
 import SCIMCore
 
 /// `find [--limit N] [FILTER]`: lists users, all pages, streaming.
-struct FindCommand: Command {
+struct FindCommand: BuiltinCommand {
     let name = "find"
     let signature = CommandSignature(input: .none, access: .reads).flag("limit", .number).optional(.filter)
     let summary = "list users matching a SCIM filter (all pages, streamed)"
-    let category = CommandCategory.server
     let help = """
         Lists users. FILTER is a SCIM filter (RFC 7644 §3.4.2.2), checked before anything is sent; $var inside \
         it is inserted as a quoted string. Pages of page_size users are fetched as later stages ask for more \
@@ -87,11 +86,6 @@ struct FindCommand: Command {
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         let limit = try inv.wholeNumberFlag("limit")
-        for arg in inv.arguments {
-            if case .flag(let f) = arg.kind, f != "limit" {
-                throw inv.error("find has no option --\(f) (options: --limit N)", at: arg.range)
-            }
-        }
         if let filter = inv.filter, inv.context.dialect == .odm, let problem = FindCommand.odmProblem(filter) {
             throw inv.error(
                 "ODM does not support \(problem) in filters; it supports only eq and and (and "

@@ -61,13 +61,14 @@ enum GroupRecords {
         return PatchOperation(op: .remove, path: "members[\(filter)]", value: nil)
     }
 
-    /// Refuses flags a command does not have.
-    static func checkFlags(_ inv: StageInvocation, allowed: [String]) throws {
-        for arg in inv.arguments {
-            guard case .flag(let f) = arg.kind, !allowed.contains(f) else { continue }
-            let list = allowed.isEmpty ? "it has none" : "options: " + allowed.map { "--\($0)" }.joined(separator: ", ")
-            throw inv.error("\(inv.stage.name) has no option --\(f) (\(list))", at: arg.range)
-        }
+}
+
+/// `body`'s result, a client's error turned into a ``ScriptError`` with its message.
+func scriptErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw ScriptError(WriteStage.text(of: error))
     }
 }
 
@@ -84,14 +85,8 @@ final class GroupDirectory: Sendable {
     func group(_ name: String) async throws -> SCIMGroup {
         if let g = groups.withLock({ $0[name] }) { return g }
         let filter = GroupRecords.nameFilter(name)
-        let found: [SCIMGroup]
-        do {
-            found = try await client.findGroups(filter: filter, count: 100).resources.filter {
-                $0.displayName == name
-            }
-        } catch {
-            throw ScriptError(WriteStage.text(of: error))
-        }
+        let found = try await scriptErrors { try await client.findGroups(filter: filter, count: 100).resources }
+            .filter { $0.displayName == name }
         if found.count > 1 {
             let ids = found.compactMap(\.id).joined(separator: ", ")
             throw ScriptError(
@@ -177,13 +172,10 @@ final class MembershipChanges: RecordSource {
                 "a record has neither id nor userName, so it names no user: \(JSONEncoderFast.encode(.object(record)))")
         }
         let filter = SCIMFilter.compare(AttributePath(name: "userName"), .eq, .literal(.string(name)))
-        let found: SCIMUser?
-        do {
-            found = try await client.findUsers(filter: filter.description, count: 1).resources.first
-        } catch {
-            throw ScriptError(WriteStage.text(of: error))
+        let found = try await scriptErrors { try await client.findUsers(filter: filter.description, count: 1) }
+        guard let found = found.resources.first else {
+            throw ScriptError("no user with userName \"\(name)\" (ODM lists active users only)")
         }
-        guard let found else { throw ScriptError("no user with userName \"\(name)\" (ODM lists active users only)") }
         var out = found.attributes
         for (k, v) in record where out[k] == nil { out[k] = v }
         return out
@@ -232,13 +224,13 @@ final class ResolvedUsers: RecordSource {
 enum MembershipWrite {
     static func spec(op: String, verb: String, client: SCIMClient, target: Bool?) -> WriteSpec {
         @Sendable func wanted(_ r: Record) -> Bool { target ?? !(r["member"]?.boolValue ?? false) }
+        @Sendable func member(_ r: Record, _ member: Bool) -> Record {
+            var out = r
+            out["member"] = .bool(member)
+            return out
+        }
         return WriteSpec(
-            op: op, verb: verb, sendsWrites: true,
-            predict: { r in
-                var out = r
-                out["member"] = .bool(wanted(r))
-                return out
-            },
+            op: op, verb: verb, sendsWrites: true, predict: { member($0, wanted($0)) },
             perform: { r in
                 guard let gid = r["groupId"]?.stringValue, let uid = r["id"]?.stringValue else {
                     throw ScriptError("the record names no group or no user")
@@ -248,21 +240,9 @@ enum MembershipWrite {
                 if r["member"]?.boolValue == add { return r }
                 try await client.updateGroup(
                     id: gid, operations: [GroupRecords.membershipOperation(userId: uid, add: add)])
-                var out = r
-                out["member"] = .bool(add)
-                return out
+                return member(r, add)
             },
             before: { r, _ in .user(r) }, imageScope: .adding(GroupRecords.membershipKeys), noun: "membership")
-    }
-
-    /// The running stage: the changes, written concurrently, passed on as the users without the group keys,
-    /// each user once, with the users that needed no change.
-    static func stage(
-        _ changes: any RecordSource, unchanged: Locked<[Record]>, spec: WriteSpec, _ inv: StageInvocation
-    ) -> any RecordSource {
-        UsersOnce(
-            WriteStage(upstream: changes, context: inv.context, spec: spec, range: inv.stage.range),
-            unchanged: unchanged)
     }
 }
 

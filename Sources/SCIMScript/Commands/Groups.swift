@@ -2,13 +2,12 @@ import SCIMClient
 import SCIMCore
 
 /// `groups [--limit N] [FILTER]`: lists groups; after users, the groups they belong to.
-struct GroupsCommand: Command {
+struct GroupsCommand: BuiltinCommand {
     let name = "groups"
     let signature = CommandSignature(input: .recordsOrArguments, access: .reads).flag("limit", .number)
         .flag("no-members")
         .optional(.filter)
     let summary = "list groups (all pages, streamed); after users, the groups they belong to"
-    let category = CommandCategory.server
     let help = """
         Lists the groups the token can see, as group records (id, displayName, externalId, members). FILTER is a \
         SCIM filter, checked before anything is sent and again on every group returned. After users \
@@ -37,7 +36,6 @@ struct GroupsCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        try GroupRecords.checkFlags(inv, allowed: ["limit", "no-members"])
         let noMembers = inv.flag("no-members") != nil
         if noMembers, input != nil {
             throw inv.error("groups after users needs the members to match them; leave out --no-members")
@@ -114,13 +112,7 @@ final class GroupListing: RecordSource {
         while true {
             try Task.checkCancellation()
             if let limit, emitted >= limit { return nil }
-            let group: SCIMGroup?
-            do {
-                group = try await iterator?.next()
-            } catch {
-                throw ScriptError(WriteStage.text(of: error))
-            }
-            guard let group else { return nil }
+            guard let group = try await scriptErrors({ try await iterator?.next() }) else { return nil }
             if let check, !check.matches(group.json) { continue }
             if let userIds, !GroupRecords.memberIds(group).contains(where: userIds.contains) { continue }
             emitted += 1

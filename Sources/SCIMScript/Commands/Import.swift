@@ -1,11 +1,10 @@
 import SCIMCore
 
 /// `import FILE`: reads records from a CSV, JSON or JSON-lines file.
-struct ImportCommand: Command {
+struct ImportCommand: BuiltinCommand {
     let name = "import"
     let signature = CommandSignature(input: .none).required(.file)
     let summary = "read records from a .csv, .json or .jsonl file"
-    let category = CommandCategory.local
     let help = """
         Reads records from FILE; the format comes from the extension (.csv, .json, .jsonl). CSV needs a header \
         row; dotted headers (name.familyName) build nested attributes, empty cells are left out. JSON holds an \
@@ -17,15 +16,19 @@ struct ImportCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        guard inv.arguments.count == 1, let arg = inv.positionals.first else {
-            throw inv.error("import takes one file name: import users.csv")
-        }
+        let arg = inv.positionals[0]
         let path = arg.value.displayString
-        do {
-            return FileSource(try RecordFileReader(path: path), range: arg.range)
-        } catch {
-            throw ScriptError(error.description, range: arg.range)
-        }
+        return FileSource(
+            try fileErrors(at: arg.range) { try RecordFileReader(path: path) }, range: arg.range)
+    }
+}
+
+/// `body`'s result, a file's error turned into a ``ScriptError`` at `range`.
+func fileErrors<T>(at range: SourceRange, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw ScriptError(String(describing: error), range: range)
     }
 }
 
@@ -42,20 +45,15 @@ final class FileSource: RecordSource {
 
     func next() async throws -> Record? {
         try Task.checkCancellation()
-        do {
-            return try reader.next()
-        } catch {
-            throw ScriptError(error.description, range: range)
-        }
+        return try fileErrors(at: range) { try reader.next() }
     }
 }
 
 /// `save FILE`: writes records to a file and passes them on.
-struct SaveCommand: Command {
+struct SaveCommand: BuiltinCommand {
     let name = "save"
     let signature = CommandSignature(output: .sameRecords).required(.file)
     let summary = "write records to a .csv, .json or .jsonl file, passing them on"
-    let category = CommandCategory.local
     let help = """
         Writes the input records to FILE (format from the extension: .csv, .json, .jsonl) and passes them on. \
         The file appears complete or not at all: it is written under a temporary name and renamed at the end.
@@ -66,17 +64,13 @@ struct SaveCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        guard inv.arguments.count == 1, let arg = inv.positionals.first else {
-            throw inv.error("save takes one file name: save users.csv")
-        }
+        let arg = inv.positionals[0]
         guard let input else { throw inv.error("save writes input records: find | save users.csv") }
-        do {
-            // CSV columns follow a `select` before save (when the runtime passes them on), not the table defaults.
-            let writer = try RecordFileWriter(path: arg.value.displayString, columns: inv.selectedColumns)
-            return SaveSource(input, writer, range: arg.range)
-        } catch {
-            throw ScriptError(error.description, range: arg.range)
+        // CSV columns follow a `select` before save (when the runtime passes them on), not the table defaults.
+        let writer = try fileErrors(at: arg.range) {
+            try RecordFileWriter(path: arg.value.displayString, columns: inv.selectedColumns)
         }
+        return SaveSource(input, writer, range: arg.range)
     }
 }
 
@@ -96,18 +90,10 @@ final class SaveSource: RecordSource {
         guard !closed else { return nil }
         guard let r = try await upstream.next() else {
             closed = true
-            do {
-                try writer.close()
-            } catch {
-                throw ScriptError(error.description, range: range)
-            }
+            try fileErrors(at: range) { try writer.close() }
             return nil
         }
-        do {
-            try writer.write(r)
-        } catch {
-            throw ScriptError(error.description, range: range)
-        }
+        try fileErrors(at: range) { try writer.write(r) }
         return r
     }
 }

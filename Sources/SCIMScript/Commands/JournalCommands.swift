@@ -2,11 +2,10 @@ import SCIMClient
 import SCIMCore
 
 /// `journal [N]`: lists recent mutating statements, or the writes of statement N.
-struct JournalCommand: Command {
+struct JournalCommand: BuiltinCommand {
     let name = "journal"
     let signature = CommandSignature(input: .none).optional(.number).flag("limit", .number, "K")
     let summary = "list recent changes (from the write journal), or the writes of statement N"
-    let category = CommandCategory.local
     let help = """
         Every write scimsh sends is journaled, with the user's userName, externalId, displayName and active \
         (plus the attributes the write names; all of it for a delete under dialect rfc) before and after, in $XDG_STATE_HOME/scimsh/journal.jsonl (else ~/.local/state/scimsh/journal.jsonl; \
@@ -110,11 +109,10 @@ struct JournalSummary {
 }
 
 /// `undo [N]`: reverts the last mutating statement, or statement N, from the journal.
-struct UndoCommand: Command {
+struct UndoCommand: BuiltinCommand {
     let name = "undo"
     let signature = CommandSignature(input: .none, access: .writes).optional(.number)
     let summary = "revert the last change (or statement N) from the write journal"
-    let category = CommandCategory.server
     let help = """
         Reverts the writes of the latest statement in the journal that wrote (or of statement N, see \
         `journal`): each changed user gets back the attributes the statement changed (and only those), \

@@ -2,11 +2,10 @@ import SCIMClient
 import SCIMCore
 
 /// `lookup ATTR` / `lookup ATTR=FIELD`: finds the server's user for each input record by one attribute.
-struct LookupCommand: Command {
+struct LookupCommand: BuiltinCommand {
     let name = "lookup"
     let signature = CommandSignature(access: .reads).required(.attribute, "ATTR[=FIELD]")
     let summary = "find the user for each input record by an attribute (e.g. a CSV of logins)"
-    let category = CommandCategory.server
     let help = """
         For each input record, finds the one user whose ATTR equals the record's value of ATTR (or of FIELD, with \
         ATTR=FIELD) and passes that user on. Typical: offboarding from a CSV of logins — \
@@ -25,21 +24,10 @@ struct LookupCommand: Command {
 
     /// The attribute to match (parsed as a SCIM attribute path) and the input field that holds its value.
     static func target(_ inv: StageInvocation) throws -> (path: AttributePath, field: String) {
-        guard inv.arguments.count == 1, let arg = inv.arguments.first else {
-            throw inv.error("lookup takes one attribute: lookup userName (or lookup userName=login)")
-        }
-        let attribute: String
-        let field: String
-        switch arg.kind {
-        case .positional:
-            attribute = arg.value.displayString
-            field = attribute
-        case .assignment(let name):
-            attribute = name
-            field = arg.value.displayString
-        case .flag(let f):
-            throw inv.error("lookup has no option --\(f)", at: arg.range)
-        }
+        let arg = inv.arguments[0]
+        let field = arg.value.displayString
+        var attribute = field
+        if case .assignment(let name) = arg.kind { attribute = name }
         // The attribute must be a valid SCIM attribute path: parse it as the left side of a comparison.
         guard case .compare(let path, _, _)? = try? FilterParser.parse("\(attribute) eq 1") else {
             throw inv.error("'\(attribute)' is not an attribute name", at: arg.range)
@@ -62,24 +50,19 @@ struct LookupCommand: Command {
         let (path, field) = try LookupCommand.target(inv)
         guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
         let client = try inv.context.client()
-        let spec = WriteSpec(
-            op: "lookup", verb: "found", sendsWrites: false, predict: { $0 },
-            perform: { record in
-                guard let value = record.value(atPath: field), !value.isNull, value.displayString != "" else {
-                    throw ScriptError("the record has no \(field)")
-                }
-                let literal: JSONValue = value.stringValue.map { .string($0) } ?? value
-                let filter = SCIMFilter.compare(path, .eq, .literal(literal))
-                let page = try await client.findUsers(filter: filter.description, count: 2)
-                let matches = page.resources.filter { filter.matches($0.json) }
-                switch matches.count {
-                case 0: throw ScriptError("no user with \(filter)")
-                case 1: return matches[0].attributes
-                default: throw ScriptError("\(page.totalResults) users match \(filter); expected one")
-                }
-            })
-        let stage = WriteStage(upstream: input, context: inv.context, spec: spec, range: inv.stage.range)
-        stage.quiet = true
-        return stage
+        return inv.readStage(input, op: "lookup", verb: "found") { record in
+            guard let value = record.value(atPath: field), !value.isNull, value.displayString != "" else {
+                throw ScriptError("the record has no \(field)")
+            }
+            let literal: JSONValue = value.stringValue.map { .string($0) } ?? value
+            let filter = SCIMFilter.compare(path, .eq, .literal(literal))
+            let page = try await client.findUsers(filter: filter.description, count: 2)
+            let matches = page.resources.filter { filter.matches($0.json) }
+            switch matches.count {
+            case 0: throw ScriptError("no user with \(filter)")
+            case 1: return matches[0].attributes
+            default: throw ScriptError("\(page.totalResults) users match \(filter); expected one")
+            }
+        }
     }
 }

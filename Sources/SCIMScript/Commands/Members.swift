@@ -2,12 +2,11 @@ import SCIMClient
 import SCIMCore
 
 /// `members GROUP...` / `… | members`: the users of groups, as user records.
-struct MembersCommand: Command {
+struct MembersCommand: BuiltinCommand {
     let name = "members"
     let signature = CommandSignature(input: .recordsOrArguments, access: .reads)
         .positional(.groupName, presence: .withoutInput, repeated: true)
     let summary = "the members of groups (by name or id, or the input groups), as user records"
-    let category = CommandCategory.server
     let help = """
         Passes on the members of each group named (its displayName or id), or of each input group \
         (`groups | members`), as user records, so every user command works on them: \
@@ -26,31 +25,22 @@ struct MembersCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        try GroupRecords.checkFlags(inv, allowed: [])
         let client = try inv.context.client()
         let directory = GroupDirectory(client: client)
         let names = inv.positionals.map { $0.value.displayString }
-        if !names.isEmpty, input != nil { throw inv.error("members takes group names or input groups, not both") }
-        if names.isEmpty, input == nil {
-            throw inv.error("members needs a group: members GROUP (its displayName or id), or groups ... | members")
-        }
         let context = inv.context
         let groups: any RecordSource = input ?? ArraySource(names.map { JSONObject([("displayName", .string($0))]) })
         let refs = MemberReferences(groups: groups, directory: directory, named: input == nil, context: context)
         let hidden = Locked(0)
-        let spec = WriteSpec(
-            op: "get", verb: "fetched", sendsWrites: false, predict: { $0 },
-            perform: { ref in
-                guard let id = ref["id"]?.stringValue else { return nil }
-                do {
-                    return try await client.getUser(id: id).attributes
-                } catch let e as SCIMError where e.status == 404 {
-                    hidden.withLock { $0 += 1 }
-                    return ref
-                }
-            })
-        let stage = WriteStage(upstream: refs, context: context, spec: spec, range: inv.stage.range)
-        stage.quiet = true
+        let stage = inv.readStage(refs, op: "get", verb: "fetched") { ref in
+            guard let id = ref["id"]?.stringValue else { return nil }
+            do {
+                return try await client.getUser(id: id).attributes
+            } catch let e as SCIMError where e.status == 404 {
+                hidden.withLock { $0 += 1 }
+                return ref
+            }
+        }
         return WarnAtEnd(stage) {
             let n = hidden.current
             guard n > 0 else { return }
@@ -61,15 +51,12 @@ struct MembersCommand: Command {
     }
 
     func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
-        var out: [PlannedRequest] = []
-        for name in inv.positionals.map({ $0.value.displayString }) {
-            let filter = GroupRecords.nameFilter(name)
-            out.append(
-                PlannedRequest(
-                    "find group \(name)", client.request("GET", path: "/Groups", query: [("filter", filter)])))
-        }
-        out.append(PlannedRequest("for each member", try client.userRequest("GET", id: "{id}")))
-        return out
+        inv.positionals.map { p in
+            let filter = GroupRecords.nameFilter(p.value.displayString)
+            return PlannedRequest(
+                "find group \(p.value.displayString)",
+                client.request("GET", path: "/Groups", query: [("filter", filter)]))
+        } + [PlannedRequest("for each member", try client.userRequest("GET", id: "{id}"))]
     }
 }
 

@@ -1,10 +1,9 @@
 import SCIMCore
 
 /// `table`, `json`, `jsonl`, `csv`, `show`: print records in a format.
-struct OutputCommand: Command {
+struct OutputCommand: BuiltinCommand {
     let format: OutputFormat
     var name: String { format.rawValue }
-    let category = CommandCategory.output
     var signature: CommandSignature {
         let s = CommandSignature(output: .printed)
         return format == .table || format == .csv ? s.optional(.attribute, repeated: true) : s
@@ -29,13 +28,7 @@ struct OutputCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        var columns: [String] = []
-        for arg in inv.arguments {
-            guard case .positional = arg.kind, format == .table || format == .csv else {
-                throw inv.error("\(name) takes no arguments", at: arg.range)
-            }
-            columns.append(arg.value.displayString)
-        }
+        let columns = inv.positionals.map { $0.value.displayString }
         return OutputStage(
             format: format, columns: columns.isEmpty ? inv.selectedColumns : columns, upstream: input ?? EmptySource(),
             context: inv.context)

@@ -2,12 +2,11 @@ import SCIMClient
 import SCIMCore
 
 /// `patch OPS...`: changes attributes of each input user (or of one user by id).
-struct PatchCommand: Command {
+struct PatchCommand: BuiltinCommand {
     let name = "patch"
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
         .positional(.id, presence: .withoutInput).required(.patchOperation, repeated: true)
     let summary = "change attributes of each input user (SCIM PATCH)"
-    let category = CommandCategory.server
     let help = """
         Changes users. OPS are ATTR=VALUE (a SCIM replace) and the words add, replace and remove, which switch \
         the operation for the words that follow: `patch displayName="B. Jensen" remove externalId`. \
@@ -213,8 +212,7 @@ struct PatchCommand: Command {
         var operations: [PatchOperation] = []
         for arg in inv.arguments {
             switch arg.kind {
-            case .flag(let f):
-                throw inv.error("patch has no option --\(f)", at: arg.range)
+            case .flag: continue
             case .assignment(let name):
                 guard mode != .remove else {
                     throw inv.error("remove takes attribute names, not ATTR=VALUE (write replace first)", at: arg.range)

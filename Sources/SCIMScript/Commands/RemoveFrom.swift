@@ -2,7 +2,7 @@ import SCIMClient
 import SCIMCore
 
 /// `… | remove-from GROUP` / `… | remove-from --all`: removes users from a group, or from every group.
-struct RemoveFromCommand: Command {
+struct RemoveFromCommand: BuiltinCommand {
     let name = "remove-from"
     let signature = CommandSignature(input: .recordsOrArguments, access: .writes)
         .positional(.groupName, presence: .requiredWithoutInput).positional(
@@ -10,7 +10,6 @@ struct RemoveFromCommand: Command {
         )
         .flag("all")
     let summary = "remove each input user (or the ids given) from a group, or with --all from every group"
-    let category = CommandCategory.server
     let help = """
         Removes users from the group GROUP (its displayName or id), or with --all from every group they are in \
         (offboarding: `find userName eq "bjensen" | remove-from --all | patch active=false`). Users come from \
@@ -37,11 +36,6 @@ struct RemoveFromCommand: Command {
     }
 
     func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
-        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
-    }
-
-    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
-    {
         try MembershipCommand.requests(inv, client: client, add: false)
     }
 }

@@ -2,12 +2,11 @@ import SCIMClient
 import SCIMCore
 
 /// `rename-group GROUP NEW`: changes a group's displayName.
-struct RenameGroupCommand: Command {
+struct RenameGroupCommand: BuiltinCommand {
     let name = "rename-group"
     let signature = CommandSignature(input: .none, access: .writes).required(.groupName)
         .required(.value, "NEW_NAME")
     let summary = "rename a group (its displayName)"
-    let category = CommandCategory.server
     let help = """
         Renames the group GROUP (its displayName, or its id) to NEW_NAME. Its id, externalId and members stay.
 
@@ -26,12 +25,7 @@ struct RenameGroupCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        try GroupRecords.checkFlags(inv, allowed: [])
         let args = inv.positionals
-        guard input == nil else { throw inv.error("rename-group reads no input: rename-group GROUP NEW_NAME") }
-        guard args.count == 2, inv.arguments.count == 2 else {
-            throw inv.error("rename-group needs the group and its new name: rename-group Curators \"Data Curators\"")
-        }
         let (old, new) = (args[0].value.displayString, args[1].value.displayString)
         guard !new.isEmpty else { throw inv.error("the new name is empty", at: args[1].range) }
         let client = try inv.context.client()
@@ -48,7 +42,7 @@ struct RenameGroupCommand: Command {
                 return GroupRecords.image(
                     try await client.patchGroup(id: id, operations: [RenameGroupCommand.operation(new)]))
             }, before: { r, _ in .user(r) }, imageScope: .adding(GroupRecords.imageKeys), noun: "group")
-        let found = GroupSource(directory: directory, name: old)
+        let found = GroupSource(directory: directory, names: [old])
         return MapSource(WriteStage(upstream: found, context: inv.context, spec: spec, range: inv.stage.range)) {
             inv.context.seen?.noteGroupName(new)
             return GroupRecords.shown($0)
@@ -56,44 +50,36 @@ struct RenameGroupCommand: Command {
     }
 
     func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
-        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
-    }
-
-    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
-    {
         let args = inv.positionals.map { $0.value.displayString }
         let body = PatchOperation.body([RenameGroupCommand.operation(args.count > 1 ? args[1] : "NEW_NAME")])
         return GroupSource.findRequests(args.first, client: client) + [
-            ("then", try client.groupRequest("PATCH", id: "{id}", body: body))
+            PlannedRequest("then", try client.groupRequest("PATCH", id: "{id}", body: body))
         ]
     }
 }
 
-/// One group found by name or id, as a group image (for rename-group and delete-group).
+/// Groups found by name or id, one after the other, as group images (for rename-group and delete-group).
 final class GroupSource: RecordSource {
     let directory: GroupDirectory
-    let name: String
-    var done = false
+    var names: [String]
 
-    init(directory: GroupDirectory, name: String) {
+    init(directory: GroupDirectory, names: [String]) {
         self.directory = directory
-        self.name = name
+        self.names = names
     }
 
     func next() async throws -> Record? {
-        guard !done else { return nil }
-        done = true
-        return GroupRecords.image(try await directory.group(name))
+        guard !names.isEmpty else { return nil }
+        return GroupRecords.image(try await directory.group(names.removeFirst()))
     }
 
     /// The request that finds a group by name, for explain.
-    static func findRequests(_ name: String?, client: SCIMClient) -> [(String, HTTPRequestData)] {
+    static func findRequests(_ name: String?, client: SCIMClient) -> [PlannedRequest] {
         let filter = GroupRecords.nameFilter(name ?? "GROUP")
         return [
-            (
+            PlannedRequest(
                 "find the group (else GET {base_path}/Groups/{id} when GROUP is an id)",
-                client.request("GET", path: "/Groups", query: [("filter", filter)])
-            )
+                client.request("GET", path: "/Groups", query: [("filter", filter)]))
         ]
     }
 }

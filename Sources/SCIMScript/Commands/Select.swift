@@ -1,11 +1,10 @@
 import SCIMCore
 
 /// `select ATTR...`: keeps only some attributes.
-struct SelectCommand: Command {
+struct SelectCommand: BuiltinCommand {
     let name = "select"
     let signature = CommandSignature(output: .columns).required(.attribute, repeated: true)
     let summary = "keep only these attributes (dotted paths like emails.value work)"
-    let category = CommandCategory.local
     let help = """
         Keeps only the named attributes of each record, in the order given; they become the columns of table \
         and csv output. Dotted paths reach inside: meta.created, name.familyName, emails.value (the values of \
@@ -16,11 +15,7 @@ struct SelectCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        let paths = try inv.arguments.map { arg -> String in
-            guard case .positional = arg.kind else { throw inv.error("select takes attribute names", at: arg.range) }
-            return arg.value.displayString
-        }
-        guard !paths.isEmpty else { throw inv.error("select needs attribute names: select userName displayName") }
+        let paths = inv.positionals.map { $0.value.displayString }
         guard let input else { throw inv.error("select works on input records: find | select ...") }
         return MapSource(input) { record in
             var out = JSONObject()

@@ -2,11 +2,10 @@ import SCIMClient
 import SCIMCore
 
 /// `… | set-members [GROUP]`: makes groups' members exactly the input users.
-struct SetMembersCommand: Command {
+struct SetMembersCommand: BuiltinCommand {
     let name = "set-members"
     let signature = CommandSignature(input: .records, access: .writes).optional(.groupName)
     let summary = "make a group's members exactly the input users: add the missing, remove the others"
-    let category = CommandCategory.server
     let help = """
         Mirrors a list of memberships: reads all input users (find, or import of a CSV with an id or userName \
         column), and for the group GROUP (or, without it, for each group named in a `group` column) adds the \
@@ -31,11 +30,9 @@ struct SetMembersCommand: Command {
     func attributesWritten(by invocation: StageInvocation) -> Set<String>? { [] }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        try GroupRecords.checkFlags(inv, allowed: [])
         guard let input else {
             throw inv.error("set-members needs the users the group should have: import members.csv | set-members")
         }
-        guard inv.positionals.count <= 1 else { throw inv.error("set-members takes one group") }
         let client = try inv.context.client()
         let directory = GroupDirectory(client: client)
         let plan = MirrorPlan(
@@ -45,23 +42,16 @@ struct SetMembersCommand: Command {
     }
 
     func requests(for inv: StageInvocation, client: SCIMClient) throws -> [PlannedRequest] {
-        try requestPairs(inv, client: client, hasInput: !inv.isFirst).map { PlannedRequest($0.0, $0.1) }
-    }
-
-    func requestPairs(_ inv: StageInvocation, client: SCIMClient, hasInput: Bool) throws -> [(String, HTTPRequestData)]
-    {
         let add = GroupRecords.membershipOperation(userId: "{user id}", add: true)
         let remove = GroupRecords.membershipOperation(userId: "{user id}", add: false)
         return GroupSource.findRequests(inv.positionals.first?.value.displayString ?? "{each group}", client: client)
             + [
-                (
+                PlannedRequest(
                     "for each missing member",
-                    try client.groupRequest("PATCH", id: "{id}", body: PatchOperation.body([add]))
-                ),
-                (
+                    try client.groupRequest("PATCH", id: "{id}", body: PatchOperation.body([add]))),
+                PlannedRequest(
                     "for each extra member",
-                    try client.groupRequest("PATCH", id: "{id}", body: PatchOperation.body([remove]))
-                ),
+                    try client.groupRequest("PATCH", id: "{id}", body: PatchOperation.body([remove]))),
             ]
     }
 }

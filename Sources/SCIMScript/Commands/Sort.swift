@@ -1,12 +1,11 @@
 import SCIMCore
 
 /// `sort ATTR [desc]...`: sorts records.
-struct SortCommand: Command {
+struct SortCommand: BuiltinCommand {
     let name = "sort"
     let signature = CommandSignature(output: .sameRecords, repeatsPositionals: true).required(.attribute)
         .optional(.direction)
     let summary = "sort records by attributes"
-    let category = CommandCategory.local
     let help = """
         Sorts records by one or more attributes (dotted paths work), ascending unless followed by desc. \
         Values compare by their SCIM type: numbers numerically (also when written as text), booleans false \
@@ -19,8 +18,7 @@ struct SortCommand: Command {
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
         var keys: [(path: String, descending: Bool)] = []
-        for arg in inv.arguments {
-            guard case .positional = arg.kind else { throw inv.error("sort takes attribute names", at: arg.range) }
+        for arg in inv.positionals {
             let word = arg.value.displayString
             if !arg.quoted, ["asc", "desc"].contains(word.lowercased()) {
                 guard !keys.isEmpty else { throw inv.error("'\(word)' must follow an attribute name", at: arg.range) }
@@ -29,7 +27,6 @@ struct SortCommand: Command {
                 keys.append((word, false))
             }
         }
-        guard !keys.isEmpty else { throw inv.error("sort needs an attribute: sort userName [desc]") }
         guard let input else { throw inv.error("sort works on input records: find | sort userName") }
         return SortSource(input, keys: keys)
     }
@@ -38,8 +35,7 @@ struct SortCommand: Command {
 final class SortSource: RecordSource {
     let upstream: any RecordSource
     let keys: [(path: String, descending: Bool)]
-    var sorted: [Record]?
-    var position = 0
+    var sorted: ArraySource?
 
     init(_ upstream: any RecordSource, keys: [(path: String, descending: Bool)]) {
         self.upstream = upstream
@@ -51,7 +47,7 @@ final class SortSource: RecordSource {
             var all: [Record] = []
             while let r = try await upstream.next() { all.append(r) }
             let keys = self.keys
-            sorted = all.enumerated().sorted { a, b in
+            let order = all.enumerated().sorted { a, b in
                 for key in keys {
                     let x = a.element.value(atPath: key.path)
                     let y = b.element.value(atPath: key.path)
@@ -60,26 +56,15 @@ final class SortSource: RecordSource {
                     case (nil, nil): continue
                     case (nil, _): return false
                     case (_, nil): return true
-                    default: break
+                    case (let x?, let y?):
+                        let c = SCIMValueOrder.compare(x, y)
+                        if c != 0 { return key.descending ? c > 0 : c < 0 }
                     }
-                    let c = SortSource.compare(x, y)
-                    if c != 0 { return key.descending ? c > 0 : c < 0 }
                 }
                 return a.offset < b.offset
-            }.map(\.element)
+            }
+            sorted = ArraySource(order.map(\.element))
         }
-        guard let s = sorted, position < s.count else { return nil }
-        defer { position += 1 }
-        return s[position]
-    }
-
-    /// -1, 0, 1; missing values last.
-    static func compare(_ a: JSONValue?, _ b: JSONValue?) -> Int {
-        switch (a, b) {
-        case (nil, nil): return 0
-        case (nil, _): return 1
-        case (_, nil): return -1
-        case (let x?, let y?): return SCIMValueOrder.compare(x, y)
-        }
+        return try await sorted?.next()
     }
 }

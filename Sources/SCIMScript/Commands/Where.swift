@@ -1,11 +1,10 @@
 import SCIMCore
 
 /// `where FILTER`: keeps records matching a SCIM filter, evaluated locally.
-struct WhereCommand: Command {
+struct WhereCommand: BuiltinCommand {
     let name = "where"
     let signature = CommandSignature(output: .sameRecords).required(.filter)
     let summary = "keep records matching a SCIM filter (evaluated locally, every operator)"
-    let category = CommandCategory.local
     let help = """
         Keeps the records that match FILTER, evaluated here with the full RFC 7644 operator set: eq ne co sw \
         ew gt ge lt le pr, and or not, parentheses, emails[...] value filters. Attribute names are case-insensitive; strings \
@@ -19,9 +18,9 @@ struct WhereCommand: Command {
     }
 
     func makeStage(_ inv: StageInvocation, input: (any RecordSource)?) throws -> any RecordSource {
-        guard let filter = inv.filter else { throw inv.error("where needs a filter: where displayName co \"Jen\"") }
-        guard let input else { throw inv.error("where filters input records: find | where ...") }
-        let context = inv.context
-        return MapSource(input) { context.matches(filter, .object($0)) ? $0 : nil }
+        guard let filter = inv.filter, let input else {
+            throw inv.error("where filters input records: find | where ...")
+        }
+        return MapSource(input) { [context = inv.context] in context.matches(filter, .object($0)) ? $0 : nil }
     }
 }

@@ -79,6 +79,20 @@ extension StageInvocation {
     }
 }
 
+extension StageInvocation {
+    /// A stage that reads one thing per input record (get, lookup, members) with the machinery of the writes:
+    /// `concurrency` requests at once with the order kept and an error report per record, but no summary.
+    func readStage(
+        _ upstream: any RecordSource, op: String, verb: String,
+        perform: @escaping @Sendable (Record) async throws -> Record?
+    ) -> WriteStage {
+        let spec = WriteSpec(op: op, verb: verb, sendsWrites: false, predict: { $0 }, perform: perform)
+        let made = WriteStage(upstream: upstream, context: context, spec: spec, range: stage.range)
+        made.quiet = true
+        return made
+    }
+}
+
 /// A user's state before a write, as far as it can be read.
 enum BeforeImage: Sendable {
     /// The user as the server has it.
@@ -291,7 +305,6 @@ final class WriteStage: RecordSource {
             // OrderedConcurrentSource skips records not started when Ctrl-C comes and never cancels a running
             // one, so a request once sent completes and the journal and the summary match what the server got.
             if stopped.current != nil { return .skipped }
-            mutations.begin()
             let (outcome, sent) = await adaptive.run {
                 await WriteStage.performOne(
                     record, spec: spec, context: ctx, journal: journal, statement: statement, hinted: hinted,
@@ -443,11 +456,6 @@ enum StopReason {
         default: return nil
         }
     }
-}
-
-extension SCIMError {
-    /// The error as a script error (secrets are scrubbed by the caller's context).
-    var scriptError: ScriptError { ScriptError(description) }
 }
 
 /// Turns argument values into attribute values.

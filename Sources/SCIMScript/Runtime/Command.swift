@@ -81,7 +81,11 @@ public protocol Command: Sendable {
 
 extension Command {
     public var aliases: [String] { [] }
-    public var signature: CommandSignature { CommandSignature() }
+    public var signature: CommandSignature {
+        var unchecked = CommandSignature()
+        unchecked.checksArguments = false
+        return unchecked
+    }
     public var category: CommandCategory { .custom }
     public var examples: [CommandExample] { [] }
     public var help: String { summary }
@@ -143,29 +147,18 @@ public struct StageInvocation: Sendable {
 
     /// The positional arguments in order.
     public var positionals: [ResolvedArgument] {
-        arguments.filter {
-            if case .positional = $0.kind { return true }
-            return false
-        }
+        arguments.filter { if case .positional = $0.kind { true } else { false } }
     }
 
     /// The value of a flag, if given.
     public func flag(_ name: String) -> ResolvedArgument? {
-        arguments.first {
-            if case .flag(let n) = $0.kind { return n == name }
-            return false
-        }
+        arguments.first { if case .flag(let n) = $0.kind { n == name } else { false } }
     }
 
-    /// The records to work on: one `{id}` per id argument, else the input; an error when both or neither.
-    public func idsOrInput(_ input: (any RecordSource)?, command: String, usage: String) throws -> any RecordSource {
-        let ids = positionals.map { JSONObject([("id", .string($0.value.displayString))]) }
-        if !ids.isEmpty {
-            guard input == nil else { throw error("\(command) takes ids or input records, not both") }
-            return ArraySource(ids)
-        }
-        guard let input else { throw error("\(command) needs \(usage)") }
-        return input
+    /// The records to work on: the input, else one `{id}` per id argument (the signature's check allows only
+    /// one of them).
+    public func idsOrInput(_ input: (any RecordSource)?) -> any RecordSource {
+        input ?? ArraySource(positionals.map { JSONObject([("id", .string($0.value.displayString))]) })
     }
 
     /// For `explain`: one request per id argument, else one for `{id}` (each input record).

@@ -82,6 +82,12 @@ public struct CommandSignature: Sendable {
         public var presence: Presence
         /// Whether it may be given more than once (`ID...`).
         public var isRepeated: Bool
+
+        /// Whether an `ATTR=VALUE` argument can stand for it: an assignment, a patch operation, or an argument
+        /// whose placeholder shows `=` (`lookup ATTR[=FIELD]`).
+        var acceptsAssignment: Bool {
+            kind == .assignment || kind == .patchOperation || placeholder.contains("=")
+        }
     }
 
     /// A `--name` or `--name VALUE` flag.
@@ -144,6 +150,9 @@ public struct CommandSignature: Sendable {
     public var access: Access
     /// Whether it may stop reading its input early (`first`): placed after a write it cannot limit the writes.
     public var limitsInput = false
+    /// Whether the runtime checks a stage's arguments against it (``check(_:name:hasInput:)``); not for the
+    /// signature a command written before signatures gets by default.
+    var checksArguments = true
 
     /// A signature with no arguments yet; add them with ``required(_:_:)``, ``optional(_:_:)``, ``flag(_:_:_:)``.
     public init(
@@ -212,6 +221,50 @@ public struct CommandSignature: Sendable {
         case .none: return form(name, hasInput: false)
         case .records: return "… | " + form(name, hasInput: true)
         case .recordsOrArguments: return "… | " + form(name, hasInput: true) + "   or   " + form(name, hasInput: false)
+        }
+    }
+
+    /// Refuses what the signature does not allow, before the stage is built or explained: an unknown flag, an
+    /// `ATTR=VALUE` where no argument takes one, a missing filter, too many or too few arguments. The message says
+    /// what is wrong and ends with the usage line.
+    public func check(_ inv: StageInvocation, name: String, hasInput: Bool) throws {
+        guard checksArguments else { return }
+        let usage = usage(name)
+        var given: [ResolvedArgument] = []
+        for arg in inv.arguments {
+            switch arg.kind {
+            case .flag(let f) where !flags.contains { $0.name == f }:
+                throw inv.error("\(inv.stage.name) has no option --\(f): \(usage)", at: arg.range)
+            case .assignment(let a) where !positionals.contains { $0.acceptsAssignment }:
+                throw inv.error("\(inv.stage.name) takes no ATTR=VALUE argument (\(a)=…): \(usage)", at: arg.range)
+            case .flag: continue
+            default: given.append(arg)
+            }
+        }
+        if positionals.contains(where: { $0.kind == .filter && $0.presence == .required }), inv.filter == nil {
+            throw inv.error("\(inv.stage.name) needs a filter: \(usage)")
+        }
+        let slots = positionals(hasInput: hasInput).filter { $0.kind != .filter }
+        let required = slots.filter { $0.presence == .required || (!hasInput && $0.presence != .optional) }
+        let unbounded = repeatsPositionals || slots.contains { $0.isRepeated }
+        if !unbounded, given.count > slots.count {
+            let extra = given[slots.count]
+            if slots.isEmpty, hasInput, input == .recordsOrArguments {
+                throw inv.error(
+                    "\(inv.stage.name) takes arguments or input records, not both: \(usage)", at: extra.range)
+            }
+            throw inv.error(
+                slots.isEmpty
+                    ? "\(inv.stage.name) takes no arguments" + (flags.isEmpty ? "" : ": \(usage)")
+                    : "\(inv.stage.name) takes at most \(slots.count) argument\(slots.count == 1 ? "" : "s"): \(usage)",
+                at: extra.range)
+        }
+        if given.count < required.count {
+            let missing = required.dropFirst(given.count).map { $0.placeholder + ($0.isRepeated ? "..." : "") }
+            throw inv.error(
+                "\(inv.stage.name) needs "
+                    + (!hasInput && input == .recordsOrArguments
+                        ? "input records or arguments" : missing.joined(separator: " ")) + ": \(usage)")
         }
     }
 

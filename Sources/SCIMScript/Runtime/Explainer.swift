@@ -1,13 +1,11 @@
 import SCIMClient
 import SCIMCore
 
-/// `explain PIPELINE`: how a pipeline parses and which HTTP requests it would send. Sends nothing.
-struct Explainer {
-    let interpreter: Interpreter
-
+extension Interpreter {
+    /// `explain PIPELINE`: how a pipeline parses and which HTTP requests it would send. Sends nothing.
     func explain(_ pipeline: Pipeline, file: SourceFile) async throws -> String {
-        let context = interpreter.makeContext()
-        let client = try? interpreter.client()
+        let context = makeContext()
+        let client = try? self.client()
         var out = "pipeline: \(pipeline.stages.count) stage\(pipeline.stages.count == 1 ? "" : "s")\n"
         for (i, stage) in pipeline.stages.enumerated() {
             if stage.isVariableSource {
@@ -15,14 +13,18 @@ struct Explainer {
                 out += "\(i + 1). $\(stage.name): \(n.map { "\($0) records kept with let" } ?? "no such record list")\n"
                 continue
             }
-            guard let command = interpreter.command(named: stage.name) else {
-                throw ScriptError("unknown command '\(stage.name)'", range: stage.nameRange)
+            guard let command = self.command(named: stage.name) else {
+                throw ScriptError(unknownCommand(stage.name), range: stage.nameRange)
             }
             let access: CommandSignature.Access = command.isMutating ? .writes : command.signature.access
             let kind = access == .writes ? "sends writes" : access == .reads ? "sends reads" : "local, no request"
             out += "\(i + 1). \(command.name) (\(kind))\n"
-            let args = try interpreter.resolveArguments(stage)
-            let filter = try interpreter.resolveFilter(stage)
+            let args = try resolveArguments(stage)
+            let filter = try resolveFilter(stage)
+            let inv = StageInvocation(
+                stage: stage, arguments: args, filter: filter, context: context, isFirst: i == 0,
+                mutatesDownstream: false)
+            try command.signature.check(inv, name: command.name, hasInput: i > 0)
             if let filter {
                 out += "   filter: \(filter)\n   parse tree:\n"
                 out += filter.treeDescription().split(separator: "\n").map { "     \($0)\n" }.joined()
@@ -38,9 +40,6 @@ struct Explainer {
                 if access != .none { out += "   (no host set: set host = ... to see the URL)\n" }
                 continue
             }
-            let inv = StageInvocation(
-                stage: stage, arguments: args, filter: filter, context: context, isFirst: i == 0,
-                mutatesDownstream: false)
             for planned in try command.requests(for: inv, client: client) {
                 out += "   \(planned.label):\n" + describe(planned.request, session: context.session)
             }

@@ -42,18 +42,8 @@ enum HelpText {
             }
             out += "\n"
         }
-        out += """
-            Statements:
-              set NAME = VALUE   set a variable (help variables)     let NAME = PIPELINE   keep records in $NAME
-              unset NAME         remove a variable                   vars                  list variables
-              source FILE        run a script file here              echo ARGS...          print
-              explain PIPELINE   show the requests without sending   help TOPIC            more help
-
-            Topics: help filter, help variables, help syntax, help statements, help exit-codes, help COMMAND,
-                    help server (what the server supports, from its discovery endpoints)
-
-            """
-        return out
+        out += "Statements:\n" + statements.split(separator: "\n").map { "  \($0)\n" }.joined()
+        return out + "\nTopics: " + (topics + ["COMMAND"]).map { "help \($0)" }.joined(separator: ", ") + "\n\n"
     }
 
     static func commandHelp(_ c: any Command) -> String {
@@ -85,36 +75,26 @@ enum HelpText {
 
         """
 
-    static let variables = """
-        Variables: set NAME = VALUE, unset NAME, vars. Use them as $NAME (or ${NAME} inside strings).
-        $env.NAME reads an environment variable; $1, $2 are a script's arguments.
+    /// `help variables`, its table made from ``Session/knownVariables``.
+    static var variables: String {
+        let width = Session.knownVariables.map(\.name.count).max() ?? 0
+        let rows = Session.knownVariables.map { v in
+            let name = v.name + String(repeating: " ", count: width - v.name.count)
+            return "  \(name)  \(v.summary)" + (v.defaultValue.map { " (default \($0.displayString))" } ?? "") + "\n"
+        }
+        return """
+            Variables: set NAME = VALUE, unset NAME, vars. Use them as $NAME (or ${NAME} inside strings).
+            $env.NAME reads an environment variable; $1, $2 are a script's arguments.
 
-          host          the server, e.g. set host = "https://odm.example.com"
-          base_path     SCIM base path (default /api/v1/scim; other servers: /scim/v2)
-          token         sent as Authorization: Bearer (secret: shown as ****)
-          api_token     sent as Genestack-API-Token (secret)
-          page_size     users per page when listing (default 100)
-          concurrency   parallel requests in mutating stages (default 8)
-          output        table (default), json, jsonl, csv, show
-          on_error      stop (default in scripts) or continue (default at the prompt)
-          timeout       seconds one attempt of one request may take; each retry gets its own (default 30)
-          statement_timeout  seconds one whole statement may take, retries included (default 0: no limit)
-          trace         off (default), on: print every HTTP exchange on stderr (secrets masked),
-                        curl: print each request as a curl command that reads $SCIMSH_TOKEN
-          dry_run       on: write stages print their plan (before -> after) and send no write
-          dialect       auto (default): odm when the server offers no discovery endpoints and base_path is
-                        /api/v1/scim (find allows only eq/and), rfc otherwise; or set odm or rfc (help server)
-          confirm_above at the prompt, show the plan and ask before changing more users than this (default 1)
-          confirm_delete on (default): under dialect rfc, delete asks at the prompt and needs --force in
-                        scripts; off: neither
+            \(rows.joined())
+            Every write is journaled; see help journal and help undo. explain PIPELINE shows the requests a
+            pipeline would send without sending any write.
 
-        Every write is journaled; see help journal and help undo. explain PIPELINE shows the requests a
-        pipeline would send without sending any write.
+            Keep tokens out of scripts and history: set token = $env.ODM_TOKEN
+            The scimsh command reads SCIMSH_TOKEN and SCIMSH_API_TOKEN from the environment at start.
 
-        Keep tokens out of scripts and history: set token = $env.ODM_TOKEN
-        The scimsh command reads SCIMSH_TOKEN and SCIMSH_API_TOKEN from the environment at start.
-
-        """
+            """
+    }
 
     static let syntax = """
         A statement ends at a newline or ';'. A line ending in '|' or '\\' continues on the next line.

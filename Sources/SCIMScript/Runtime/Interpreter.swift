@@ -166,11 +166,9 @@ public final class Interpreter: Sendable {
     /// Parses and runs text; data and messages go to the sink. Nothing runs if the text does not parse.
     @discardableResult
     public func run(_ text: String, name: String = "<input>") async -> RunResult {
-        let file = SourceFile(name: name, text: text)
         let script: Script
         do {
-            script = try parser.parse(file)
-            try checkCommandNames(script)
+            script = try parseChecked(text, name: name)
         } catch {
             sink.writeMessage(state.current.scrub(error.render(color: sink.colorMessages)))
             return RunResult(status: .parseError, records: [], diagnostic: error)
@@ -182,11 +180,9 @@ public final class Interpreter: Sendable {
     ///
     /// Throws ``ScriptError`` when a statement fails or the text does not parse.
     public func evaluate(_ text: String, name: String = "<input>") async throws -> [Record] {
-        let file = SourceFile(name: name, text: text)
         let script: Script
         do {
-            script = try parser.parse(file)
-            try checkCommandNames(script)
+            script = try parseChecked(text, name: name)
         } catch {
             throw ScriptError(error.render(), range: error.range)
         }
@@ -200,6 +196,13 @@ public final class Interpreter: Sendable {
 
     let lastError = Locked<ScriptError?>(nil)
 
+    /// The text parsed, with unknown command names rejected before anything runs.
+    func parseChecked(_ text: String, name: String) throws(Diagnostic) -> Script {
+        let script = try parser.parse(SourceFile(name: name, text: text))
+        try checkCommandNames(script)
+        return script
+    }
+
     /// Rejects unknown command names before anything runs, like any other error found by reading the text.
     func checkCommandNames(_ script: Script) throws(Diagnostic) {
         for statement in script.statements {
@@ -209,16 +212,15 @@ public final class Interpreter: Sendable {
             default: continue
             }
             for stage in pipeline.stages where !stage.isVariableSource && command(named: stage.name) == nil {
-                var message = "unknown command '\(stage.name)'"
-                let names = commands.flatMap { [$0.name] + $0.aliases }
-                if let near = Suggest.closest(to: stage.name, among: names) {
-                    message += " (did you mean '\(near)'?)"
-                } else {
-                    message += " (type 'help' for the list)"
-                }
-                throw Diagnostic.error(message, at: stage.nameRange, in: script.file)
+                throw Diagnostic.error(unknownCommand(stage.name), at: stage.nameRange, in: script.file)
             }
         }
+    }
+
+    /// `unknown command 'fnd' (did you mean 'find'?)`.
+    func unknownCommand(_ name: String) -> String {
+        let near = Suggest.closest(to: name, among: commands.flatMap { [$0.name] + $0.aliases })
+        return "unknown command '\(name)'" + (near.map { " (did you mean '\($0)'?)" } ?? " (type 'help' for the list)")
     }
 
     func run(_ script: Script, collectLast: Bool, reportErrors: Bool = true) async -> RunResult {
@@ -231,19 +233,13 @@ public final class Interpreter: Sendable {
             } catch is CancellationError {
                 sink.statementFinished()
                 return RunResult(status: .cancelled, records: [], diagnostic: nil)
-            } catch let e as StatementFailed {
-                _ = e
-                status = .failed
-                if stopOnError { break }
-            } catch let e as ScriptError {
-                lastError.withLock { $0 = e }
-                if reportErrors { report(e, in: script.file) }
-                status = .failed
-                if stopOnError { break }
             } catch {
-                let e = ScriptError("\(error)")
-                lastError.withLock { $0 = e }
-                if reportErrors { report(e, in: script.file) }
+                // A StatementFailed has reported why already (per-record failures).
+                if !(error is StatementFailed) {
+                    let e = error as? ScriptError ?? ScriptError("\(error)")
+                    lastError.withLock { $0 = e }
+                    if reportErrors { report(e, in: script.file) }
+                }
                 status = .failed
                 if stopOnError { break }
             }
@@ -273,7 +269,7 @@ public final class Interpreter: Sendable {
 
     func execute(_ statement: Statement, in file: SourceFile, collect: Bool) async throws -> [Record] {
         switch statement.kind {
-        case .set(let name, let nameRange, let expr):
+        case .set(let name, _, let expr):
             let value = try resolve(expr)
             try validateSetting(name, value, range: expr.range)
             state.withLock { session in
@@ -287,7 +283,6 @@ public final class Interpreter: Sendable {
             if ["host", "base_path", "token", "api_token", "timeout", "trace", "proxy"].contains(name) {
                 applyTrace()
             }
-            _ = nameRange
             return []
         case .unset(let name, _):
             state.withLock { $0.unset(name) }
@@ -315,7 +310,7 @@ public final class Interpreter: Sendable {
             sink.writeMessage("\(name): \(records.count) record\(records.count == 1 ? "" : "s")\n")
             return []
         case .explain(let pipeline):
-            sink.writeData(try await Explainer(interpreter: self).explain(pipeline, file: file))
+            sink.writeData(try await explain(pipeline, file: file))
             return []
         case .pipeline(let pipeline):
             defer { adoptRefreshedToken() }
@@ -424,31 +419,23 @@ public final class Interpreter: Sendable {
             guard OutputFormat(rawValue: text.lowercased()) != nil else {
                 throw ScriptError("output must be one of table, json, jsonl, csv, show (not '\(text)')", range: range)
             }
-        case "trace":
-            guard TraceMode(rawValue: text.lowercased()) != nil else {
-                throw ScriptError("trace must be on, curl or off (not '\(text)')", range: range)
-            }
-        case "dry_run", "insecure", "allow_http":
-            guard ["on", "off", "true", "false"].contains(text.lowercased()) else {
-                throw ScriptError("\(name) must be on or off (not '\(text)')", range: range)
+        case "trace", "dry_run", "insecure", "allow_http", "dialect", "confirm_delete", "on_error":
+            let shown =
+                [
+                    "trace": ["on", "curl", "off"], "dialect": ["auto", "odm", "rfc"],
+                    "on_error": ["stop", "continue"],
+                ][
+                    name] ?? ["on", "off"]
+            let accepted = shown + (["dry_run", "insecure", "allow_http"].contains(name) ? ["true", "false"] : [])
+            guard accepted.contains(text.lowercased()) else {
+                let choices = shown.dropLast().joined(separator: ", ") + " or " + (shown.last ?? "")
+                throw ScriptError("\(name) must be \(choices) (not '\(text)')", range: range)
             }
         case "proxy":
             guard text.isEmpty || (try? ProxySettings(parsing: text)) != nil else {
                 throw ScriptError(
                     "proxy must be a URL such as http://proxy.corp:3128 or http://user:password@proxy:3128",
                     range: range)
-            }
-        case "dialect":
-            guard ["auto", "odm", "rfc"].contains(text.lowercased()) else {
-                throw ScriptError("dialect must be auto, odm or rfc (not '\(text)')", range: range)
-            }
-        case "confirm_delete":
-            guard ["on", "off"].contains(text.lowercased()) else {
-                throw ScriptError("confirm_delete must be on or off (not '\(text)')", range: range)
-            }
-        case "on_error":
-            guard ["stop", "continue"].contains(text.lowercased()) else {
-                throw ScriptError("on_error must be stop or continue (not '\(text)')", range: range)
             }
         case "page_size", "concurrency", "timeout", "confirm_above", "statement_timeout":
             let limits: ClosedRange<Double> =

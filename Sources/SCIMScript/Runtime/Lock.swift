@@ -11,15 +11,10 @@ final class SimpleLock: Sendable {
     }
 }
 
-/// A value protected by a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let box: LockedValue<Value>
+/// A value protected by a lock: SCIMCore's `LockedValue`, which ThreadSanitizer sees.
+typealias Locked = LockedValue
 
-    init(_ value: Value) { box = LockedValue(value) }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try box.withLock { try body(&$0) }
-    }
-
-    var current: Value { box.withLock { $0 } }
+extension LockedValue {
+    /// The value, read with the lock held.
+    var current: Value { withLock { $0 } }
 }

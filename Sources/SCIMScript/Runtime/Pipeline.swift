@@ -5,14 +5,13 @@ extension Interpreter {
     /// Builds and drains the stages. With `collect`, returns the records; otherwise prints them in the `output`
     /// format (unless the pipeline ends in an output stage) and returns nothing.
     func runPipeline(_ pipeline: Pipeline, collect: Bool, statement: String = "") async throws -> [Record] {
-        let writes = pipeline.stages.contains { !$0.isVariableSource && (command(named: $0.name)?.isMutating ?? false) }
-        var context = makeContext(statement: statement, writes: writes)
-        let talksToServer = pipeline.stages.contains { stage in
-            !stage.isVariableSource && (command(named: stage.name).map { $0.signature.access != .none } ?? false)
+        let commands = pipeline.stages.map { $0.isVariableSource ? nil : command(named: $0.name) }
+        var context = makeContext(statement: statement, writes: commands.contains { $0?.isMutating ?? false })
+        if context.discovery == nil, commands.contains(where: { ($0?.signature.access ?? .none) != .none }) {
+            context.discovery = await discovery()
         }
-        if context.discovery == nil, talksToServer { context.discovery = await discovery() }
-        var source = try buildStages(pipeline, context: context, stopBeforeWrites: false)
-        let last = pipeline.stages.last.flatMap { $0.isVariableSource ? nil : command(named: $0.name) }
+        var source = try buildStages(pipeline, context: context)
+        let last = commands.last ?? nil
         if !collect, !(last?.isOutput ?? false) {
             let format = OutputFormat(rawValue: context.session.string("output")?.lowercased() ?? "table") ?? .table
             source = OutputStage(
@@ -20,12 +19,8 @@ extension Interpreter {
                 bare: format == .table && (last?.printsBareValue ?? false))
         }
         var records: [Record] = []
-        do {
-            while let r = try await source.next() {
-                if collect { records.append(r) }
-            }
-        } catch is CancellationError {
-            throw CancellationError()
+        while let r = try await source.next() {
+            if collect { records.append(r) }
         }
         if Task.isCancelled { throw CancellationError() }
         if context.mutations.failedCount > 0 { throw StatementFailed() }
@@ -51,9 +46,7 @@ extension Interpreter {
     }
 
     /// Builds the chain of running stages for a pipeline.
-    func buildStages(_ pipeline: Pipeline, context: PipelineContext, stopBeforeWrites: Bool) throws
-        -> any RecordSource
-    {
+    func buildStages(_ pipeline: Pipeline, context: PipelineContext) throws -> any RecordSource {
         var source: (any RecordSource)?
         let commands: [(any Command)?] = try pipeline.stages.enumerated().map { (i, stage) throws -> (any Command)? in
             if stage.isVariableSource {
@@ -64,14 +57,7 @@ extension Interpreter {
                 return nil
             }
             guard let c = command(named: stage.name) else {
-                var message = "unknown command '\(stage.name)'"
-                let names = self.commands.flatMap { [$0.name] + $0.aliases }
-                if let near = Suggest.closest(to: stage.name, among: names) {
-                    message += " (did you mean '\(near)'?)"
-                } else {
-                    message += " (type 'help' for the list)"
-                }
-                throw ScriptError(message, range: stage.nameRange)
+                throw ScriptError(unknownCommand(stage.name), range: stage.nameRange)
             }
             return c
         }
@@ -98,11 +84,10 @@ extension Interpreter {
                     "'\(command.name)' prints records and passes none on, so it must be the last stage",
                     range: stage.nameRange)
             }
-            if let filter = try resolveFilter(stage) {
-                context.warnUnknownAttributes(filter.features.attributePaths, in: command.name)
-            }
+            let filter = try resolveFilter(stage)
+            if let filter { context.warnUnknownAttributes(filter.features.attributePaths, in: command.name) }
             var invocation = StageInvocation(
-                stage: stage, arguments: try resolveArguments(stage), filter: try resolveFilter(stage),
+                stage: stage, arguments: try resolveArguments(stage), filter: filter,
                 context: context, isFirst: i == 0, mutatesDownstream: (lastMutating ?? -1) > i)
             if command.signature.writesAttributes {
                 context.warnUnknownAttributes(
@@ -116,6 +101,7 @@ extension Interpreter {
             }
             invocation.selectedColumns = selectedColumns(
                 Pipeline(stages: Array(pipeline.stages[...i]), range: pipeline.range))
+            try command.signature.check(invocation, name: command.name, hasInput: source != nil)
             source = try command.makeStage(invocation, input: source)
         }
         return source ?? EmptySource()
@@ -161,10 +147,7 @@ extension Interpreter {
 
     func resolveArguments(_ stage: Stage) throws -> [ResolvedArgument] {
         try stage.arguments.map { arg in
-            func quoted(_ e: Expr) -> Bool {
-                if case .string = e { return true }
-                return false
-            }
+            func quoted(_ e: Expr) -> Bool { if case .string = e { true } else { false } }
             switch arg.kind {
             case .positional(let e):
                 return ResolvedArgument(kind: .positional, value: try resolve(e), quoted: quoted(e), range: arg.range)

@@ -6,7 +6,6 @@ import Synchronization
 /// through a listing that those writes change (see ``FindSource``).
 public final class MutationCounter: WriteCounting {
     private let queued = Atomic<Int>(0)
-    private let started = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
     private let failed = Atomic<Int>(0)
 
@@ -15,14 +14,10 @@ public final class MutationCounter: WriteCounting {
 
     /// A write was queued (it will be sent when a concurrency slot frees).
     public func enqueue() { queued.add(1, ordering: .sequentiallyConsistent) }
-    /// A write is about to be sent.
-    public func begin() { started.add(1, ordering: .sequentiallyConsistent) }
     /// Writes queued so far (each is counted before it can start).
     public var queuedCount: Int { queued.load(ordering: .sequentiallyConsistent) }
     /// A write got its answer (or failed).
     public func end() { completed.add(1, ordering: .sequentiallyConsistent) }
-    /// Writes started so far.
-    public var startedCount: Int { started.load(ordering: .sequentiallyConsistent) }
     /// Writes finished so far.
     public var completedCount: Int { completed.load(ordering: .sequentiallyConsistent) }
     /// Notes a failed operation (a write or a read for one record) that was already reported.

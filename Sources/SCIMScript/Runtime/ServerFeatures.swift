@@ -35,17 +35,13 @@ extension CommandSignature {
 
 /// A feature a server may lack (RFC 7643 §5), for refusing a stage before it sends anything.
 enum ServerFeature: String {
-    case patch, filter, sort, etag
-
-    /// The RFC's member name in `/ServiceProviderConfig`.
-    var member: String { rawValue }
+    case patch, filter, etag
 
     /// The feature in a sentence: "PATCH", "filtering".
     var noun: String {
         switch self {
         case .patch: return "PATCH"
         case .filter: return "filtering"
-        case .sort: return "sorting"
         case .etag: return "ETags"
         }
     }
@@ -55,7 +51,6 @@ enum ServerFeature: String {
         switch self {
         case .patch: return config.patch
         case .filter: return config.filter
-        case .sort: return config.sort
         case .etag: return config.etag
         }
     }
@@ -80,7 +75,7 @@ extension PipelineContext {
         guard serverLacks(feature) else { return }
         throw ScriptError(
             "the server does not support \(feature.noun) "
-                + "(its /ServiceProviderConfig says \(feature.member).supported = false), so \(command) cannot work "
+                + "(its /ServiceProviderConfig says \(feature.rawValue).supported = false), so \(command) cannot work "
                 + "there; nothing was sent (help server shows what it supports)", range: range)
     }
 

@@ -497,33 +497,31 @@ private struct ParserState {
                 return Argument(kind: .positional(expr), range: expr.range)
             }
             try consume()
-            let valueToken = try current()
-            guard valueToken.isValue, !valueToken.spaceBefore else {
-                let hint = valueToken.isValue ? " (no spaces around '=')" : ""
-                throw error(.expectedValue, "expected a value after '\(text)='\(hint)", at: valueToken.range)
-            }
-            let expr = try value()
-            return Argument(
-                kind: .assignment(name: text, value: expr),
-                range: SourceRange(lowerBound: token.range.lowerBound, upperBound: lastEnd))
+            return try valueAfterEquals(text, from: token, spaceHint: true) { .assignment(name: text, value: $0) }
         case .string(let parts, _) where lexer.currentByte == UInt8(ascii: "="):
             // A quoted attribute path before `=`: `'emails[type eq "work"].value'=x`.
             guard let name = ParserState.plainText(parts) else { break }
             try consume()
             try consume()
-            let valueToken = try current()
-            guard valueToken.isValue, !valueToken.spaceBefore else {
-                throw error(.expectedValue, "expected a value after '\(name)='", at: valueToken.range)
-            }
-            let expr = try value()
-            return Argument(
-                kind: .assignment(name: name, value: expr),
-                range: SourceRange(lowerBound: token.range.lowerBound, upperBound: lastEnd))
+            return try valueAfterEquals(name, from: token) { .assignment(name: name, value: $0) }
         default:
             break
         }
         let expr = try value()
         return Argument(kind: .positional(expr), range: expr.range)
+    }
+
+    /// The value right after `NAME=` (no space between), as an argument that starts at `token`.
+    private mutating func valueAfterEquals(
+        _ text: String, from token: Token, spaceHint: Bool = false, _ kind: (Expr) -> ArgumentKind
+    ) throws(Diagnostic) -> Argument {
+        let next = try current()
+        guard next.isValue, !next.spaceBefore else {
+            let hint = spaceHint && next.isValue ? " (no spaces around '=')" : ""
+            throw error(.expectedValue, "expected a value after '\(text)='\(hint)", at: next.range)
+        }
+        let expr = try value()
+        return Argument(kind: kind(expr), range: SourceRange(lowerBound: token.range.lowerBound, upperBound: lastEnd))
     }
 
     /// The text of a string without variables (`nil` when it has one, or is empty).
@@ -534,10 +532,6 @@ private struct ParserState {
             out += t
         }
         return out.isEmpty ? nil : out
-    }
-
-    private static func isFlag(_ word: String) -> Bool {
-        word.hasPrefix("--") && word.utf8.count > 2
     }
 
     /// A `--name`, `--name=VALUE` or (for a valued flag) `--name VALUE` at the current token.
@@ -552,14 +546,7 @@ private struct ParserState {
         let name = String(text.dropFirst(2))
         if lexer.currentByte == UInt8(ascii: "=") {
             try consume()
-            let next = try current()
-            guard next.isValue, !next.spaceBefore else {
-                throw error(.expectedValue, "expected a value after '\(text)='", at: next.range)
-            }
-            let expr = try value()
-            return Argument(
-                kind: .flag(name: name, value: expr),
-                range: SourceRange(lowerBound: token.range.lowerBound, upperBound: lastEnd))
+            return try valueAfterEquals(text, from: token) { .flag(name: name, value: $0) }
         }
         if syntax.valuedFlags.contains(name) {
             let next = try current()
@@ -630,7 +617,11 @@ private struct ParserState {
 extension Token {
     /// Whether the token is a `--name` word.
     fileprivate var isFlagWord: Bool {
-        if case .word(let text) = kind { return text.hasPrefix("--") && text.utf8.count > 2 }
+        if case .word(let text) = kind { return ParserState.isFlag(text) }
         return false
     }
+}
+
+extension ParserState {
+    fileprivate static func isFlag(_ word: String) -> Bool { word.hasPrefix("--") && word.utf8.count > 2 }
 }
