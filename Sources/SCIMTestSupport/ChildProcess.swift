@@ -1,4 +1,5 @@
 import Foundation
+import SCIMClient
 import SCIMCore
 
 #if canImport(Glibc)
@@ -145,28 +146,13 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        for descriptor in inheritedDescriptors() {
+        for descriptor in SpawnSetup.openDescriptors() where descriptor > 2 {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
-        // Threads of Swift's concurrency pool run with signals blocked, and a spawned process inherits the mask:
-        // it would ignore SIGHUP, SIGINT and SIGTERM. Reset both the mask and the dispositions.
-        #if canImport(Glibc)
-            var attributes = posix_spawnattr_t()
-        #else
-            var attributes: posix_spawnattr_t?
-        #endif
+        var attributes = SpawnSetup.blankAttributes
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        var defaultSet = sigset_t()
-        sigemptyset(&defaultSet)
-        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH] {
-            sigaddset(&defaultSet, signal)
-        }
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        SpawnSetup.resetSignals(&attributes)
         let variables = environment ?? ProcessInfo.processInfo.environment
         var cArguments = argv.map { strdup($0) } + [nil]
         var cEnvironment = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -194,15 +180,6 @@ public final class ChildProcess: Sendable {
         }
         let signal = raw & 0x7F
         return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
-    }
-
-    /// The open descriptors above 2 (from /proc/self/fd, else 3..<1024); closing one that closed meanwhile is
-    /// harmless.
-    private static func inheritedDescriptors() -> [Int32] {
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            return names.compactMap { Int32($0) }.filter { $0 > 2 }.sorted()
-        }
-        return Array(3..<1024)
     }
 
     private static func read(_ path: String) -> String {

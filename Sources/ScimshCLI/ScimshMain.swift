@@ -105,18 +105,10 @@ struct Runner {
         var server: SandboxServer?
         let wantSandbox = options.sandbox || (interactive && session.string("host") == nil)
         if wantSandbox {
-            let users = options.sandboxUsers
             let basePath = options.basePath ?? SCIMConfiguration.odmBasePath
-            let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
-                do {
-                    let s = try await SandboxServer.start(
-                        SandboxConfiguration(basePath: basePath, generatedUsers: max(0, users)))
-                    return .success(s)
-                } catch {
-                    return .failure(SandboxStartFailure(message: "\(error)"))
-                }
-            }
-            switch started {
+            switch SandboxStartFailure.start(
+                SandboxConfiguration(basePath: basePath, generatedUsers: max(0, options.sandboxUsers)))
+            {
             case .success(let s):
                 server = s
                 session.set("host", .string("http://\(s.host):\(s.port)"))
@@ -237,6 +229,18 @@ extension Runner {
     }
 }
 
+/// Why a sandbox did not start (its error as text).
 struct SandboxStartFailure: Error {
     var message: String
+
+    /// Starts a sandbox server from synchronous code.
+    static func start(_ configuration: SandboxConfiguration) -> Result<SandboxServer, SandboxStartFailure> {
+        Blocking.run {
+            do {
+                return .success(try await SandboxServer.start(configuration))
+            } catch {
+                return .failure(SandboxStartFailure(message: "\(error)"))
+            }
+        }
+    }
 }
