@@ -199,18 +199,31 @@ public enum LoopbackPort {
     /// A port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed). Another process may
     /// take it before the caller binds it, so a caller retries with a new port when binding fails.
     public static func free() throws -> Int {
+        let fd = try tcpSocket()
+        defer { close(fd) }
+        guard let port = bindAnyPort(fd, listening: false) else {
+            throw ChildProcessError("cannot bind 127.0.0.1:0: \(String(cString: strerror(errno)))")
+        }
+        return port
+    }
+
+    /// A new TCP socket.
+    static func tcpSocket() throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ChildProcessError("socket() failed: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        return fd
+    }
+
+    /// Binds `fd` to a free port of 127.0.0.1 (and listens, if `listening`); the port, or `nil` (see `errno`).
+    static func bindAnyPort(_ fd: Int32, listening: Bool) -> Int? {
         var address = loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
+                bind(fd, sa, length) == 0 && (!listening || listen(fd, 128) == 0) && getsockname(fd, sa, &length) == 0
             }
         }
-        guard bound else { throw ChildProcessError("cannot bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` (a connection is opened and closed).

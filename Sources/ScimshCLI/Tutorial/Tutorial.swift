@@ -1,5 +1,6 @@
 import LineEditor
 import SCIMClient
+import SCIMCore
 import SCIMSandbox
 import SCIMScript
 
@@ -155,7 +156,7 @@ struct Tutorial {
                 continue
             }
             pending = ""
-            switch text.trimmingSpaces.lowercased() {
+            switch text.trimmingWhitespace().lowercased() {
             case "": continue
             case "quit", "exit", "\\q": return .left
             case "hint":

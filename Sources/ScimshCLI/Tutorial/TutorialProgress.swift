@@ -1,3 +1,4 @@
+import SCIMCore
 import SCIMScript
 
 #if canImport(Glibc)
@@ -26,7 +27,7 @@ struct TutorialProgress {
             done = []
             return
         }
-        done = text.split(separator: "\n").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+        done = text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     /// Whether the lesson is done.
