@@ -111,10 +111,7 @@ struct Runner {
             {
             case .success(let s):
                 server = s
-                session.set("host", .string("http://\(s.host):\(s.port)"))
-                session.set("base_path", .string(basePath))
-                session.set("token", .string(s.sandbox.configuration.adminToken))
-                session.unset("api_token")
+                session.connect(to: s)
             case .failure(let f):
                 Stdio.writeAll(2, "scimsh: cannot start the sandbox: \(f.message)\n")
                 return 1
@@ -242,5 +239,15 @@ struct SandboxStartFailure: Error {
                 return .failure(SandboxStartFailure(message: "\(error)"))
             }
         }
+    }
+}
+
+extension Session {
+    /// Points host, base path and token at a sandbox server (its admin token).
+    mutating func connect(to server: SandboxServer) {
+        set("host", .string("http://\(server.host):\(server.port)"))
+        set("base_path", .string(server.sandbox.configuration.basePath))
+        set("token", .string(server.sandbox.configuration.adminToken))
+        unset("api_token")
     }
 }
