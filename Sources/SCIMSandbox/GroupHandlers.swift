@@ -56,8 +56,7 @@ extension Sandbox {
                 members: [SandboxGroupMember(userId: caller.userId, isGroupAdmin: true)], created: stamp,
                 lastModified: stamp)
             store.groups.put(group)
-            return group.resource(
-                users: store, refBase: links.users, location: links.groups + group.id, includeMembers: true)
+            return links.resource(of: group, in: store, members: true)
         }
         var headers: [(HTTPField.Name, String)] = []
         if let location = resource["meta"]?["location"]?.stringValue { headers.append((.location, location)) }
@@ -76,11 +75,7 @@ extension Sandbox {
             let to = min(from + count, matching.count)
             return (
                 matching.count,
-                matching[from..<to].map { group in
-                    group.resource(
-                        users: store, refBase: links.users, location: links.groups + group.id,
-                        includeMembers: !excludeMembers)
-                }
+                matching[from..<to].map { links.resource(of: $0, in: store, members: !excludeMembers) }
             )
         }
         var o = JSONObject()
@@ -98,8 +93,7 @@ extension Sandbox {
     {
         let resource: JSONObject? = store.withLockedValue { store in
             guard let group = store.groups.group(id: id), caller.sees(group) else { return nil }
-            return group.resource(
-                users: store, refBase: links.users, location: links.groups + group.id, includeMembers: !excludeMembers)
+            return links.resource(of: group, in: store, members: !excludeMembers)
         }
         guard let resource else { throw .noSuchGroup }
         return .scim(200, JSONEncoderFast.encodeBytes(.object(resource)))
@@ -173,6 +167,11 @@ extension Sandbox {
 struct GroupLinks: Sendable {
     var users: String
     var groups: String
+
+    /// The group's resource with these links, with or without its members.
+    func resource(of group: SandboxGroup, in store: UserStore, members: Bool) -> JSONObject {
+        group.resource(users: store, refBase: users, location: groups + group.id, includeMembers: members)
+    }
 }
 
 extension SCIMFailure {
