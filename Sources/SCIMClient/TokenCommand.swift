@@ -176,11 +176,7 @@ public struct TokenCommand: Sendable, Hashable, CustomStringConvertible {
 
     /// Starts the program with standard output on `stdout` and every other inherited descriptor closed.
     func spawn(stdout: Int32) -> Result<pid_t, TokenCommandError> {
-        #if canImport(Glibc)
-            var actions = posix_spawn_file_actions_t()
-        #else
-            var actions: posix_spawn_file_actions_t?
-        #endif
+        var actions = SpawnSetup.blankActions
         var attributes = SpawnSetup.blankAttributes
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -440,12 +436,14 @@ final class CancelFlag: Sendable {
 package enum SpawnSetup {
     #if canImport(Glibc)
         package typealias Attributes = posix_spawnattr_t
-        /// Attributes for `posix_spawnattr_init`.
+        /// Attributes for `posix_spawnattr_init`, and file actions for `posix_spawn_file_actions_init`.
         package static var blankAttributes: Attributes { posix_spawnattr_t() }
+        package static var blankActions: posix_spawn_file_actions_t { posix_spawn_file_actions_t() }
     #else
         package typealias Attributes = posix_spawnattr_t?
-        /// Attributes for `posix_spawnattr_init`.
+        /// Attributes for `posix_spawnattr_init`, and file actions for `posix_spawn_file_actions_init`.
         package static var blankAttributes: Attributes { nil }
+        package static var blankActions: posix_spawn_file_actions_t? { nil }
     #endif
 
     /// Sets an empty signal mask and default dispositions in `attributes` (initialised). Threads of Swift's pool

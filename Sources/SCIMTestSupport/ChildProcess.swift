@@ -136,11 +136,7 @@ public final class ChildProcess: Sendable {
         _ argv: [String], stdout: String, stderr: String, environment: [String: String]? = nil
     ) throws -> pid_t {
         guard let executable = argv.first else { throw ChildProcessError("no program to start") }
-        #if canImport(Glibc)
-            var actions = posix_spawn_file_actions_t()
-        #else
-            var actions: posix_spawn_file_actions_t?
-        #endif
+        var actions = SpawnSetup.blankActions
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
