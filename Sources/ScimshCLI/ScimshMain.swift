@@ -63,22 +63,17 @@ struct Runner {
     let script: [String]
     let environment = Interpreter.currentEnvironment()
 
-    func usageError(_ message: String) -> Int32 {
-        Stdio.writeAll(2, "scimsh: \(message)\n")
-        return 2
-    }
-
     func run() -> Int32 {
         if let output = options.output, OutputFormat(rawValue: output.lowercased()) == nil {
-            return usageError("--output must be one of table, json, jsonl, csv, show (not '\(output)')")
+            return Stdio.fail("--output must be one of table, json, jsonl, csv, show (not '\(output)')", 2)
         }
         if let host = options.host ?? environment["SCIMSH_HOST"], !host.hasPrefix("http://"),
             !host.hasPrefix("https://")
         {
-            return usageError("--host must start with http:// or https:// (got '\(host)')")
+            return Stdio.fail("--host must start with http:// or https:// (got '\(host)')", 2)
         }
         if options.sandbox, options.profile != nil {
-            return usageError("--sandbox and --profile exclude each other: the sandbox is a server of its own")
+            return Stdio.fail("--sandbox and --profile exclude each other: the sandbox is a server of its own", 2)
         }
         Interrupts.shared.install()
         let stdinIsTerminal = Stdio.isTerminal(0)
@@ -96,7 +91,7 @@ struct Runner {
         if options.dryRun { session.set("dry_run", .string("on")) }
         if let t = options.trace {
             guard TraceMode(rawValue: t.lowercased()) != nil else {
-                return usageError("--trace must be on, curl or off (not '\(t)')")
+                return Stdio.fail("--trace must be on, curl or off (not '\(t)')", 2)
             }
             session.set("trace", .string(t.lowercased()))
         }
@@ -113,8 +108,7 @@ struct Runner {
                 server = s
                 session.connect(to: s)
             case .failure(let f):
-                Stdio.writeAll(2, "scimsh: cannot start the sandbox: \(f.message)\n")
-                return 1
+                return Stdio.fail("cannot start the sandbox: \(f.message)", 1)
             }
         }
         // Writes to a sandbox vanish with it, so they are journaled in a file of this run only, never mixed into
@@ -148,17 +142,11 @@ struct Runner {
         } else if let file = scriptArgs.first, file != "-" {
             do {
                 text = try FileText.read(file)
-            } catch {
-                Stdio.writeAll(2, "scimsh: cannot read script '\(file)': \(error.message)\n")
-                return 2
-            }
+            } catch { return Stdio.fail("cannot read script '\(file)': \(error.message)", 2) }
             name = file
             arguments = Array(scriptArgs.dropFirst())
         } else {
-            guard let t = Stdio.readAllStdin() else {
-                Stdio.writeAll(2, "scimsh: standard input is not UTF-8 text\n")
-                return 2
-            }
+            guard let t = Stdio.readAllStdin() else { return Stdio.fail("standard input is not UTF-8 text", 2) }
             text = t
             name = "<stdin>"
             arguments = Array(scriptArgs.dropFirst())

@@ -117,6 +117,12 @@ enum Stdio {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// Writes `scimsh: message` on standard error and returns `status`, the exit status it ends in.
+    static func fail(_ message: String, _ status: Int32) -> Int32 {
+        writeAll(2, "scimsh: \(message)\n")
+        return status
+    }
+
     /// Whether a descriptor is a terminal.
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }
