@@ -335,7 +335,7 @@ enum TransportErrors {
             return TransportFailure(reason: "the transport is shut down", notSent: true)
         case .invalidProxyConfiguration:
             return TransportFailure(reason: "invalid proxy settings", notSent: true)
-        case .bodyLengthMismatch, .contentLengthMissing, .chunkedSpecifiedMultipleTimes:
+        case .bodyLengthMismatch, .contentLengthMissing:
             return TransportFailure(reason: "the server's answer was cut short or malformed (\(e))", notSent: false)
         default:
             return TransportFailure(reason: "\(e)", notSent: false)

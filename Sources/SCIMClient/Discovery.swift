@@ -127,9 +127,6 @@ public struct SchemaAttribute: Sendable, Hashable {
     public func subAttribute(_ name: String) -> SchemaAttribute? {
         subAttributes.first { $0.name.lowercased() == name.lowercased() }
     }
-
-    /// Whether the client may set it (not `readOnly`).
-    public var isWritable: Bool { mutability.lowercased() != "readonly" }
 }
 
 /// A schema from `/Schemas` (RFC 7643 §7): the core User schema, an extension, ...

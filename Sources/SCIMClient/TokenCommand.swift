@@ -176,13 +176,8 @@ public struct TokenCommand: Sendable, Hashable, CustomStringConvertible {
 
     /// Starts the program with standard output on `stdout` and every other inherited descriptor closed.
     func spawn(stdout: Int32) -> Result<pid_t, TokenCommandError> {
-        #if canImport(Glibc)
-            var actions = posix_spawn_file_actions_t()
-            var attributes = posix_spawnattr_t()
-        #else
-            var actions: posix_spawn_file_actions_t?
-            var attributes: posix_spawnattr_t?
-        #endif
+        var actions = SpawnSetup.blankActions
+        var attributes = SpawnSetup.blankAttributes
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // Standard input stays the terminal's (a passphrase prompt); a script being read from a pipe is not the
@@ -191,23 +186,12 @@ public struct TokenCommand: Sendable, Hashable, CustomStringConvertible {
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         // Connections and files of this process are not the program's business (and a connection left open in it
         // would outlive the client).
-        for descriptor in TokenCommand.openDescriptors() where descriptor > 2 {
+        for descriptor in SpawnSetup.openDescriptors() where descriptor > 2 {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
-        // Threads of Swift's pool and of Dispatch run with signals blocked, and a spawned program inherits the
-        // mask: without a reset it would ignore Ctrl-C and the SIGTERM of a timeout.
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        var defaultSet = sigset_t()
-        sigemptyset(&defaultSet)
-        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU] {
-            sigaddset(&defaultSet, signal)
-        }
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        SpawnSetup.resetSignals(&attributes)
 
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
@@ -222,21 +206,6 @@ public struct TokenCommand: Sendable, Hashable, CustomStringConvertible {
             return .failure(.cannotStart(self, reason: TokenCommand.errnoText(result)))
         }
         return .success(pid)
-    }
-
-    /// The descriptors open in this process (from /proc/self/fd; else the first 1024).
-    static func openDescriptors() -> [Int32] {
-        guard let dir = opendir("/proc/self/fd") else { return Array(3..<1024) }
-        defer { closedir(dir) }
-        let own = dirfd(dir)
-        var result: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if let fd = Int32(name), fd != own { result.append(fd) }
-        }
-        return result
     }
 
     /// Waits for the program to exit until `deadline`; its raw wait status, or `nil` on timeout or cancellation.
@@ -460,4 +429,51 @@ final class CancelFlag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .sequentiallyConsistent) }
     var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+}
+
+/// What a program started with `posix_spawn` needs from this process, for ``TokenCommand`` and the tests' child
+/// processes alike.
+package enum SpawnSetup {
+    #if canImport(Glibc)
+        package typealias Attributes = posix_spawnattr_t
+        /// Attributes for `posix_spawnattr_init`, and file actions for `posix_spawn_file_actions_init`.
+        package static var blankAttributes: Attributes { posix_spawnattr_t() }
+        package static var blankActions: posix_spawn_file_actions_t { posix_spawn_file_actions_t() }
+    #else
+        package typealias Attributes = posix_spawnattr_t?
+        /// Attributes for `posix_spawnattr_init`, and file actions for `posix_spawn_file_actions_init`.
+        package static var blankAttributes: Attributes { nil }
+        package static var blankActions: posix_spawn_file_actions_t? { nil }
+    #endif
+
+    /// Sets an empty signal mask and default dispositions in `attributes` (initialised). Threads of Swift's pool
+    /// and of Dispatch run with signals blocked, and a spawned program inherits the mask: without a reset it would
+    /// ignore Ctrl-C, SIGHUP and the SIGTERM of a timeout.
+    package static func resetSignals(_ attributes: inout Attributes) {
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        var defaultSet = sigset_t()
+        sigemptyset(&defaultSet)
+        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH] {
+            sigaddset(&defaultSet, signal)
+        }
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    }
+
+    /// The descriptors open in this process (from /proc/self/fd; else the first 1024), for the program to close.
+    package static func openDescriptors() -> [Int32] {
+        guard let dir = opendir("/proc/self/fd") else { return Array(3..<1024) }
+        defer { closedir(dir) }
+        let own = dirfd(dir)
+        var result: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let fd = Int32(name), fd != own { result.append(fd) }
+        }
+        return result
+    }
 }

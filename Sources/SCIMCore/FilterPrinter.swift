@@ -67,7 +67,6 @@ enum FilterPrinter {
     /// Precedence levels: `or` 1, `and` 2, everything else binds tightest.
     static let orLevel = 1
     static let andLevel = 2
-    static let atomLevel = 3
 
     /// The operands of a left-leaning chain `((a op b) op c)`, leftmost first, collected without recursion.
     static func chain(_ filter: SCIMFilter, isOr: Bool) -> [SCIMFilter] {

@@ -101,15 +101,29 @@ public enum JSONParser {
             pos += n
         }
 
-        mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        /// Past the opening bracket of an object or array: whether it is empty (then past `close` too).
+        mutating func opensEmpty(_ close: UInt8) -> Bool {
             pos += 1
-            var obj = JSONObject()
             skipWhitespace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-                pos += 1
-                return .object(obj)
-            }
-            while true {
+            guard pos < bytes.count, bytes[pos] == close else { return false }
+            pos += 1
+            return true
+        }
+
+        /// After a member or element: true past a `,` (another follows), false past the closing bracket.
+        mutating func moreItems(_ close: Character, in what: String) throws(JSONParseError) -> Bool {
+            skipWhitespace()
+            guard pos < bytes.count else { throw error("unexpected end of input in \(what)") }
+            let comma = bytes[pos] == UInt8(ascii: ",")
+            guard comma || bytes[pos] == close.asciiValue else { throw error("expected ',' or '\(close)' in \(what)") }
+            pos += 1
+            return comma
+        }
+
+        mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+            var obj = JSONObject()
+            if opensEmpty(UInt8(ascii: "}")) { return .object(obj) }
+            repeat {
                 skipWhitespace()
                 guard pos < bytes.count else { throw error("unexpected end of input in object") }
                 guard bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a member name") }
@@ -121,43 +135,18 @@ public enum JSONParser {
                 skipWhitespace()
                 // A later member whose name equals an earlier one ignoring case replaces it.
                 obj[key] = try parseValue(depth: depth + 1)
-                skipWhitespace()
-                guard pos < bytes.count else { throw error("unexpected end of input in object") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return .object(obj)
-                }
-                throw error("expected ',' or '}' in object")
-            }
+            } while try moreItems("}", in: "object")
+            return .object(obj)
         }
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-            pos += 1
             var items: [JSONValue] = []
-            skipWhitespace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
-                pos += 1
-                return .array(items)
-            }
-            while true {
+            if opensEmpty(UInt8(ascii: "]")) { return .array(items) }
+            repeat {
                 skipWhitespace()
                 items.append(try parseValue(depth: depth + 1))
-                skipWhitespace()
-                guard pos < bytes.count else { throw error("unexpected end of input in array") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "]") {
-                    pos += 1
-                    return .array(items)
-                }
-                throw error("expected ',' or ']' in array")
-            }
+            } while try moreItems("]", in: "array")
+            return .array(items)
         }
 
         mutating func parseHex4() throws(JSONParseError) -> UInt32 {

@@ -39,12 +39,6 @@ public struct SCIMGroup: SCIMResource {
     /// A group from its JSON object.
     public init(attributes: JSONObject) { self.attributes = attributes }
 
-    /// A group from a JSON value; `nil` unless it is an object.
-    public init?(json: JSONValue) {
-        guard let o = json.objectValue else { return nil }
-        attributes = o
-    }
-
     /// A new group to create: ODM requires `displayName` and no members (the creator becomes its admin).
     public init(displayName: String, externalId: String? = nil, members: [Member] = []) {
         var o = JSONObject()
@@ -55,12 +49,6 @@ public struct SCIMGroup: SCIMResource {
         attributes = o
     }
 
-    /// The server-assigned id.
-    public var id: String? { attributes["id"]?.stringValue }
-    /// The group's name (ODM does not require it to be unique).
-    public var displayName: String? { attributes["displayName"]?.stringValue }
-    /// The client's identifier for the group.
-    public var externalId: String? { attributes["externalId"]?.stringValue }
     /// The members the server sent, in its order; `nil` when the group came without `members` (asked with
     /// `excludedAttributes=members`, or a server that leaves an empty list out). Items without a string `value`
     /// are skipped.
@@ -71,6 +59,4 @@ public struct SCIMGroup: SCIMResource {
             return Member(value: value, ref: item["$ref"]?.stringValue, display: item["display"]?.stringValue)
         }
     }
-    /// The group as a JSON value.
-    public var json: JSONValue { .object(attributes) }
 }

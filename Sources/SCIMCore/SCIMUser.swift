@@ -30,12 +30,6 @@ public struct SCIMUser: SCIMResource {
     /// A user from its JSON object.
     public init(attributes: JSONObject) { self.attributes = attributes }
 
-    /// A user from a JSON value; `nil` unless it is an object.
-    public init?(json: JSONValue) {
-        guard let o = json.objectValue else { return nil }
-        attributes = o
-    }
-
     /// A new user with the attributes ODM requires; `active` defaults to true, the email is of type work.
     public init(userName: String, displayName: String, email: String?, active: Bool = true, externalId: String? = nil) {
         var o = JSONObject()
@@ -52,14 +46,8 @@ public struct SCIMUser: SCIMResource {
         attributes = o
     }
 
-    /// The server-assigned id.
-    public var id: String? { attributes["id"]?.stringValue }
     /// The login name.
     public var userName: String? { attributes["userName"]?.stringValue }
-    /// The display name.
-    public var displayName: String? { attributes["displayName"]?.stringValue }
-    /// The client's identifier for the user.
-    public var externalId: String? { attributes["externalId"]?.stringValue }
     /// Whether the account is active.
     public var active: Bool? { attributes["active"]?.boolValue }
     /// The primary email, else the first one.
@@ -68,8 +56,6 @@ public struct SCIMUser: SCIMResource {
         let primary = emails.first { $0["primary"]?.boolValue == true } ?? emails.first
         return primary?["value"]?.stringValue
     }
-    /// The user as a JSON value.
-    public var json: JSONValue { .object(attributes) }
 }
 
 /// One operation of a SCIM PATCH request (RFC 7644 §3.5.2).
@@ -115,10 +101,25 @@ public protocol SCIMResource: Sendable, Hashable {
     static var resourceType: String { get }
     /// The resource from its JSON object.
     init(attributes: JSONObject)
+    /// All attributes, in the server's order.
+    var attributes: JSONObject { get }
+}
+
+extension SCIMResource {
     /// The resource from a JSON value; `nil` unless it is an object.
-    init?(json: JSONValue)
+    public init?(json: JSONValue) {
+        guard let o = json.objectValue else { return nil }
+        self.init(attributes: o)
+    }
+
     /// The server-assigned id.
-    var id: String? { get }
+    public var id: String? { attributes["id"]?.stringValue }
+    /// The display name (a group's name, which ODM does not require to be unique).
+    public var displayName: String? { attributes["displayName"]?.stringValue }
+    /// The client's identifier for the resource.
+    public var externalId: String? { attributes["externalId"]?.stringValue }
+    /// The resource as a JSON value.
+    public var json: JSONValue { .object(attributes) }
 }
 
 /// One page of users (`GET /Users`).

@@ -56,39 +56,17 @@ extension Sandbox {
                 members: [SandboxGroupMember(userId: caller.userId, isGroupAdmin: true)], created: stamp,
                 lastModified: stamp)
             store.groups.put(group)
-            return group.resource(
-                users: store, refBase: links.users, location: links.groups + group.id, includeMembers: true)
+            return links.resource(of: group, in: store, members: true)
         }
         var headers: [(HTTPField.Name, String)] = []
         if let location = resource["meta"]?["location"]?.stringValue { headers.append((.location, location)) }
-        var reply = SandboxReply.scim(201, JSONEncoderFast.encodeBytes(.object(resource)), headers: headers)
-        reply.changedStore = true
-        return reply
+        return SandboxReply.scim(201, JSONEncoderFast.encodeBytes(.object(resource)), headers: headers).changing()
     }
 
     /// `GET /Groups`: the groups the caller sees, in creation order; the filter may only be `displayName eq "…"`.
     func findGroups(query: String?, caller: SandboxCaller, links: GroupLinks) throws(SCIMFailure) -> SandboxReply {
-        let params = try QueryString.parse(query ?? "")
-        var startIndex = 1
-        var count = 100
-        var filterText: String?
-        var excludeMembers = false
-        for (name, value) in params {
-            switch name.lowercased() {
-            case "startindex": startIndex = try Self.integer(value, name: "startIndex")
-            case "count": count = try Self.integer(value, name: "count")
-            // ODM reads `filter` by its exact name, as for users.
-            case "filter" where name == "filter": filterText = value
-            case "excludedattributes": excludeMembers = Self.namesMembers(value)
-            default: continue
-            }
-        }
-        startIndex = max(1, startIndex)
-        count = min(max(0, count), max(0, configuration.maxPageSize))
-        var displayName: String?
-        if let text = filterText, !text.trimmingWhitespace().isEmpty {
-            displayName = try Self.displayNameEquality(text)
-        }
+        let (startIndex, count, filterText, excludeMembers) = try pageQuery(query)
+        let displayName = try filterText.map { text throws(SCIMFailure) in try Self.displayNameEquality(text) }
         let (total, page): (Int, [JSONObject]) = store.withLockedValue { store in
             let matching = store.groups.order.compactMap { store.groups.group(id: $0) }.filter { group in
                 caller.sees(group) && (displayName.map { group.displayName == $0 } ?? true)
@@ -97,11 +75,7 @@ extension Sandbox {
             let to = min(from + count, matching.count)
             return (
                 matching.count,
-                matching[from..<to].map { group in
-                    group.resource(
-                        users: store, refBase: links.users, location: links.groups + group.id,
-                        includeMembers: !excludeMembers)
-                }
+                matching[from..<to].map { links.resource(of: $0, in: store, members: !excludeMembers) }
             )
         }
         var o = JSONObject()
@@ -119,8 +93,7 @@ extension Sandbox {
     {
         let resource: JSONObject? = store.withLockedValue { store in
             guard let group = store.groups.group(id: id), caller.sees(group) else { return nil }
-            return group.resource(
-                users: store, refBase: links.users, location: links.groups + group.id, includeMembers: !excludeMembers)
+            return links.resource(of: group, in: store, members: !excludeMembers)
         }
         guard let resource else { throw .noSuchGroup }
         return .scim(200, JSONEncoderFast.encodeBytes(.object(resource)))
@@ -145,9 +118,7 @@ extension Sandbox {
             store.groups.put(group)
             return .success(true)
         }
-        var reply = SandboxReply.noContent
-        reply.changedStore = try changed.get()
-        return reply
+        return SandboxReply.noContent.changing(try changed.get())
     }
 
     /// `DELETE /Groups/{id}`: removes the group; its members stay as they are.
@@ -159,9 +130,7 @@ extension Sandbox {
             return .success(())
         }
         try outcome.get()
-        var reply = SandboxReply.noContent
-        reply.changedStore = true
-        return reply
+        return SandboxReply.noContent.changing()
     }
 
     /// Whether the query asks for `excludedAttributes=members`.
@@ -181,13 +150,8 @@ extension Sandbox {
 
     /// The display name of a filter that is exactly `displayName eq "…"`, the only filter ODM supports on groups.
     static func displayNameEquality(_ text: String) throws(SCIMFailure) -> String {
-        let filter: SCIMFilter
-        do throws(FilterParseError) {
-            filter = try FilterParser.parse(text)
-        } catch {
-            throw .invalidFilter("Invalid filter: \(error.description)")
-        }
-        guard case .compare(let path, .eq, .literal(.string(let value))) = filter, path.subAttribute == nil,
+        guard case .compare(let path, .eq, .literal(.string(let value))) = try parseFilter(text),
+            path.subAttribute == nil,
             path.name.lowercased() == "displayname",
             path.schema == nil || path.schema?.lowercased() == SCIMSchema.group.lowercased()
         else {
@@ -203,6 +167,11 @@ extension Sandbox {
 struct GroupLinks: Sendable {
     var users: String
     var groups: String
+
+    /// The group's resource with these links, with or without its members.
+    func resource(of group: SandboxGroup, in store: UserStore, members: Bool) -> JSONObject {
+        group.resource(users: store, refBase: users, location: groups + group.id, includeMembers: members)
+    }
 }
 
 extension SCIMFailure {

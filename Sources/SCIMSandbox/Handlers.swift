@@ -139,9 +139,7 @@ extension Sandbox {
         let user = try result.get()
         var headers: [(HTTPField.Name, String)] = []
         if let location { headers.append((.location, location + user.id)) }
-        var reply = SandboxReply.scim(201, encode(user, location: location), headers: headers)
-        reply.changedStore = true
-        return reply
+        return SandboxReply.scim(201, encode(user, location: location), headers: headers).changing()
     }
 
     /// `GET /Users/{id}`: active users only.
@@ -173,9 +171,7 @@ extension Sandbox {
             return .success((user, true))
         }
         let (user, changed) = try result.get()
-        var reply = SandboxReply.scim(200, encode(user, location: location))
-        reply.changedStore = changed
-        return reply
+        return SandboxReply.scim(200, encode(user, location: location)).changing(changed)
     }
 
     /// `DELETE /Users/{id}`: deactivates an active user.
@@ -189,35 +185,15 @@ extension Sandbox {
             return true
         }
         guard found else { throw .noSuchUser }
-        var reply = SandboxReply.noContent
-        reply.changedStore = true
-        return reply
+        return SandboxReply.noContent.changing()
     }
 
     /// `GET /Users?filter=&startIndex=&count=`: active users, in creation order.
     func find(query: String?, location: String?) throws(SCIMFailure) -> SandboxReply {
-        let params = try QueryString.parse(query ?? "")
-        var startIndex = 1
-        var count = 100
-        var filterText: String?
-        for (name, value) in params {
-            switch name.lowercased() {
-            case "startindex": startIndex = try Self.integer(value, name: "startIndex")
-            case "count": count = try Self.integer(value, name: "count")
-            // ODM reads `filter` by its exact name: `FILTER=` and `Filter=` are ignored like unknown parameters.
-            case "filter" where name == "filter": filterText = value
-            default: continue  // attributes, sortBy, ... are ignored, as by ODM.
-            }
-        }
-        startIndex = max(1, startIndex)
-        count = min(max(0, count), max(0, configuration.maxPageSize))
+        let (startIndex, count, filterText, _) = try pageQuery(query)
         var filter: SCIMFilter?
-        if let text = filterText, !text.trimmingWhitespace().isEmpty {
-            do throws(FilterParseError) {
-                filter = try FilterParser.parse(text)
-            } catch {
-                throw .invalidFilter("Invalid filter: \(error.description)")
-            }
+        if let filterText {
+            filter = try Self.parseFilter(filterText)
             if let parsed = filter, let unsupported = FilterSupport.firstUnsupported(in: parsed) {
                 if configuration.ignoreUnsupportedFilterClauses {
                     filter = FilterSupport.droppingUnsupported(parsed)
@@ -269,6 +245,36 @@ extension Sandbox {
         out.reserveCapacity(512)
         user.writeJSON(into: &out, location: location.map { $0 + user.id })
         return out
+    }
+
+    /// The paging and filter parameters of a listing: `startIndex` at least 1, `count` within the page size, the
+    /// filter unless blank, whether `excludedAttributes` names `members`. Other parameters (attributes, sortBy, ...)
+    /// are ignored, as by ODM.
+    func pageQuery(_ query: String?) throws(SCIMFailure) -> (
+        startIndex: Int, count: Int, filter: String?, excludeMembers: Bool
+    ) {
+        var (startIndex, count, filter, excludeMembers) = (1, 100, String?.none, false)
+        for (name, value) in try QueryString.parse(query ?? "") {
+            switch name.lowercased() {
+            case "startindex": startIndex = try Self.integer(value, name: "startIndex")
+            case "count": count = try Self.integer(value, name: "count")
+            // ODM reads `filter` by its exact name: `FILTER=` and `Filter=` are ignored like unknown parameters.
+            case "filter" where name == "filter": filter = value
+            case "excludedattributes": excludeMembers = Self.namesMembers(value)
+            default: continue
+            }
+        }
+        if filter?.trimmingWhitespace().isEmpty == true { filter = nil }
+        return (max(1, startIndex), min(max(0, count), max(0, configuration.maxPageSize)), filter, excludeMembers)
+    }
+
+    /// A filter of a listing, or 400 `invalidFilter`.
+    static func parseFilter(_ text: String) throws(SCIMFailure) -> SCIMFilter {
+        do throws(FilterParseError) {
+            return try FilterParser.parse(text)
+        } catch {
+            throw .invalidFilter("Invalid filter: \(error.description)")
+        }
     }
 
     /// A decimal integer query parameter; out-of-range values are clamped rather than rejected.

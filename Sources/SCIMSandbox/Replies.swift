@@ -7,34 +7,21 @@ struct SCIMFailure: Error, Sendable {
     var scimType: String?
     var detail: String
     var headers: [(HTTPField.Name, String)] = []
+}
 
-    static func invalidValue(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 400, scimType: "invalidValue", detail: detail)
+extension SCIMFailure {
+    /// A 400 (409 for `uniqueness`) with this `scimType`.
+    init(_ scimType: String, _ detail: String) {
+        self.init(status: scimType == "uniqueness" ? 409 : 400, scimType: scimType, detail: detail)
     }
 
-    static func invalidSyntax(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 400, scimType: "invalidSyntax", detail: detail)
-    }
-
-    static func invalidFilter(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 400, scimType: "invalidFilter", detail: detail)
-    }
-
-    static func invalidPath(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 400, scimType: "invalidPath", detail: detail)
-    }
-
-    static func mutability(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 400, scimType: "mutability", detail: detail)
-    }
-
-    static func noTarget(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 400, scimType: "noTarget", detail: detail)
-    }
-
-    static func uniqueness(_ detail: String) -> SCIMFailure {
-        SCIMFailure(status: 409, scimType: "uniqueness", detail: detail)
-    }
+    static func invalidValue(_ detail: String) -> SCIMFailure { SCIMFailure("invalidValue", detail) }
+    static func invalidSyntax(_ detail: String) -> SCIMFailure { SCIMFailure("invalidSyntax", detail) }
+    static func invalidFilter(_ detail: String) -> SCIMFailure { SCIMFailure("invalidFilter", detail) }
+    static func invalidPath(_ detail: String) -> SCIMFailure { SCIMFailure("invalidPath", detail) }
+    static func mutability(_ detail: String) -> SCIMFailure { SCIMFailure("mutability", detail) }
+    static func noTarget(_ detail: String) -> SCIMFailure { SCIMFailure("noTarget", detail) }
+    static func uniqueness(_ detail: String) -> SCIMFailure { SCIMFailure("uniqueness", detail) }
 
     static let noSuchUser = SCIMFailure(status: 404, scimType: nil, detail: "There are no users with the specified id")
 }
@@ -72,6 +59,13 @@ struct SandboxReply: Sendable {
         let body: JSONValue = ["error": ["message": .string(message)]]
         return SandboxReply(
             status: status, contentType: plainJSON, body: JSONEncoderFast.encodeBytes(body), headers: headers)
+    }
+
+    /// This reply, noting whether handling the request changed the store.
+    func changing(_ changed: Bool = true) -> SandboxReply {
+        var reply = self
+        reply.changedStore = changed
+        return reply
     }
 
     /// `204 No Content`.

@@ -88,20 +88,17 @@ public final class Sandbox: Sendable {
 
     /// Every group in creation order, as SCIM resources with members (relative `$ref`s, no `meta.location`).
     public func groups() -> [JSONObject] {
-        store.withLockedValue { store in
-            store.groups.order.compactMap { id in
-                store.groups.group(id: id)?.resource(
-                    users: store, refBase: basePath + "/Users/", location: nil, includeMembers: true)
-            }
-        }
+        store.withLockedValue { store in store.groups.order.compactMap { groupResource(id: $0, in: store) } }
     }
 
     /// One group by id, as ``groups()`` shows it.
     public func group(id: String) -> JSONObject? {
-        store.withLockedValue { store in
-            store.groups.group(id: id)?.resource(
-                users: store, refBase: basePath + "/Users/", location: nil, includeMembers: true)
-        }
+        store.withLockedValue { groupResource(id: id, in: $0) }
+    }
+
+    private func groupResource(id: String, in store: UserStore) -> JSONObject? {
+        store.groups.group(id: id)?.resource(
+            users: store, refBase: basePath + "/Users/", location: nil, includeMembers: true)
     }
 
     /// The number of users, deactivated ones included.

@@ -1,3 +1,5 @@
+import SCIMCore
+
 /// How a ``SandboxServer`` (or an in-process ``Sandbox``) is set up.
 ///
 /// Every property has a default meant for local use, so `SandboxConfiguration()` gives a server on a free
@@ -219,13 +221,4 @@ public struct SandboxRequest: Sendable, Equatable, CustomStringConvertible {
 
     /// `GET /api/v1/scim/Users/x -> 404`.
     public var description: String { "\(method) \(uri) -> \(status)" }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SCIMClient
 import SCIMCore
 
 #if canImport(Glibc)
@@ -135,38 +136,19 @@ public final class ChildProcess: Sendable {
         _ argv: [String], stdout: String, stderr: String, environment: [String: String]? = nil
     ) throws -> pid_t {
         guard let executable = argv.first else { throw ChildProcessError("no program to start") }
-        #if canImport(Glibc)
-            var actions = posix_spawn_file_actions_t()
-        #else
-            var actions: posix_spawn_file_actions_t?
-        #endif
+        var actions = SpawnSetup.blankActions
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        for descriptor in inheritedDescriptors() {
+        for descriptor in SpawnSetup.openDescriptors() where descriptor > 2 {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
-        // Threads of Swift's concurrency pool run with signals blocked, and a spawned process inherits the mask:
-        // it would ignore SIGHUP, SIGINT and SIGTERM. Reset both the mask and the dispositions.
-        #if canImport(Glibc)
-            var attributes = posix_spawnattr_t()
-        #else
-            var attributes: posix_spawnattr_t?
-        #endif
+        var attributes = SpawnSetup.blankAttributes
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        var defaultSet = sigset_t()
-        sigemptyset(&defaultSet)
-        for signal in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH] {
-            sigaddset(&defaultSet, signal)
-        }
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        SpawnSetup.resetSignals(&attributes)
         let variables = environment ?? ProcessInfo.processInfo.environment
         var cArguments = argv.map { strdup($0) } + [nil]
         var cEnvironment = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -196,15 +178,6 @@ public final class ChildProcess: Sendable {
         return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
     }
 
-    /// The open descriptors above 2 (from /proc/self/fd, else 3..<1024); closing one that closed meanwhile is
-    /// harmless.
-    private static func inheritedDescriptors() -> [Int32] {
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            return names.compactMap { Int32($0) }.filter { $0 > 2 }.sorted()
-        }
-        return Array(3..<1024)
-    }
-
     private static func read(_ path: String) -> String {
         String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
     }
@@ -222,18 +195,31 @@ public enum LoopbackPort {
     /// A port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed). Another process may
     /// take it before the caller binds it, so a caller retries with a new port when binding fails.
     public static func free() throws -> Int {
+        let fd = try tcpSocket()
+        defer { close(fd) }
+        guard let port = bindAnyPort(fd, listening: false) else {
+            throw ChildProcessError("cannot bind 127.0.0.1:0: \(String(cString: strerror(errno)))")
+        }
+        return port
+    }
+
+    /// A new TCP socket.
+    static func tcpSocket() throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ChildProcessError("socket() failed: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        return fd
+    }
+
+    /// Binds `fd` to a free port of 127.0.0.1 (and listens, if `listening`); the port, or `nil` (see `errno`).
+    static func bindAnyPort(_ fd: Int32, listening: Bool) -> Int? {
         var address = loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
+                bind(fd, sa, length) == 0 && (!listening || listen(fd, 128) == 0) && getsockname(fd, sa, &length) == 0
             }
         }
-        guard bound else { throw ChildProcessError("cannot bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` (a connection is opened and closed).

@@ -94,15 +94,12 @@ public enum Fixtures {
         let outData = LockedData()
         let errData = LockedData()
         let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            outData.set(out.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            errData.set(err.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
+        for (pipe, data) in [(out, outData), (err, errData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                data.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                group.leave()
+            }
         }
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning, Date() < deadline { usleep(5000) }

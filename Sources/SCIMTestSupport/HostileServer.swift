@@ -106,26 +106,15 @@ public final class HostileServer: Sendable {
 
     /// Starts listening on 127.0.0.1 (port 0: a free one) and serving every request with `handler`.
     public init(handler: @escaping Handler) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ChildProcessError("socket() failed: \(String(cString: strerror(errno)))") }
+        let fd = try LoopbackPort.tcpSocket()
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, sa, &length) == 0
-            }
-        }
-        guard ok else {
+        guard let port = LoopbackPort.bindAnyPort(fd, listening: true) else {
             close(fd)
             throw ChildProcessError("cannot listen on 127.0.0.1:0: \(String(cString: strerror(errno)))")
         }
         listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         self.handler = handler
         let thread = Thread { [self] in acceptLoop() }
         thread.start()

@@ -25,7 +25,7 @@ public final class TmuxSession: Sendable {
     /// Throws, failing the test, when tmux is not installed: `make test` installs it, so a missing tmux is a
     /// broken setup, not a reason to skip a terminal test.
     public static func require() throws {
-        guard isAvailable else { throw TmuxMissing() }
+        guard isAvailable else { throw TmuxError("tmux is not installed: run make test-deps (make test installs it)") }
     }
 
     /// The directory holding the socket and configuration, removed by ``kill()``.
@@ -202,11 +202,11 @@ public final class TmuxSession: Sendable {
             unlink(outputPath)
             unlink(errorPath)
         }
-        let status = try Self.spawnAndWait(
-            [executable, "-S", socketPath] + arguments,
-            output: outputPath,
-            error: errorPath
-        )
+        let argv = [executable, "-S", socketPath] + arguments
+        let pid = try ChildProcess.spawn(argv, stdout: outputPath, stderr: errorPath)
+        guard let status = ChildProcess.collect(pid, block: true), status >= 0 else {
+            throw TmuxError("cannot wait for \(argv.joined(separator: " ")) to end")
+        }
         let output = FileManager.default.contents(atPath: outputPath) ?? Data()
         guard status == 0 else {
             let message = String(decoding: FileManager.default.contents(atPath: errorPath) ?? Data(), as: UTF8.self)
@@ -214,35 +214,7 @@ public final class TmuxSession: Sendable {
         }
         return String(decoding: output, as: UTF8.self)
     }
-
-    /// Runs `argv` with standard input from /dev/null and output to the files at `output` and `error`; returns
-    /// the exit status (128 + signal number when killed by a signal).
-    private static func spawnAndWait(_ argv: [String], output: String, error: String) throws -> Int32 {
-        let pid: pid_t
-        do {
-            pid = try ChildProcess.spawn(argv, stdout: output, stderr: error)
-        } catch let failure as ChildProcessError {
-            throw TmuxError(failure.description)
-        }
-        guard let status = ChildProcess.collect(pid, block: true), status >= 0 else {
-            throw TmuxError("cannot wait for \(argv.joined(separator: " ")) to end")
-        }
-        return status
-    }
 }
 
 /// A failure driving tmux, with a message that includes the screen when waiting timed out.
-public struct TmuxError: Error, CustomStringConvertible, Sendable {
-    /// What went wrong.
-    public let description: String
-
-    /// An error saying `description`.
-    public init(_ description: String) {
-        self.description = description
-    }
-}
-
-/// tmux is not on the PATH.
-public struct TmuxMissing: Error, CustomStringConvertible {
-    public var description: String { "tmux is not installed: run make test-deps (make test installs it)" }
-}
+public typealias TmuxError = ChildProcessError

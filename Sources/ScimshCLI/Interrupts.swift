@@ -26,7 +26,6 @@ final class Interrupts: Sendable {
     static let shared = Interrupts()
 
     private let action = LockedValue<(@Sendable () -> Void)?>(nil)
-    private let count = Atomic<Int>(0)
 
     private init() {}
 
@@ -61,9 +60,7 @@ final class Interrupts: Sendable {
         src.setEventHandler { [self] in
             var buf = [UInt8](repeating: 0, count: 64)
             _ = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress, 64) }
-            count.add(1, ordering: .sequentiallyConsistent)
-            let a = action.withLock { $0 }
-            a?()
+            action.withLock { $0 }?()
         }
         src.resume()
         interruptSource = src
@@ -102,9 +99,6 @@ final class Interrupts: Sendable {
     func onInterrupt(_ a: (@Sendable () -> Void)?) {
         action.withLock { $0 = a }
     }
-
-    /// How many interrupts arrived so far.
-    var interruptCount: Int { count.load(ordering: .sequentiallyConsistent) }
 }
 
 /// Runs async work from synchronous code, waiting for it; Ctrl-C, SIGTERM and SIGHUP cancel it (and, once

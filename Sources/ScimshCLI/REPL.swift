@@ -84,7 +84,7 @@ struct REPL {
                 Stdio.writeAll(2, "\n")
                 return false
             }
-            return ["y", "yes"].contains(answer.trimmingSpaces.lowercased())
+            return ["y", "yes"].contains(answer.trimmingWhitespace().lowercased())
         }
         var recorder: Recorder?
         Stdio.writeAll(1, banner(interpreter))
@@ -113,7 +113,7 @@ struct REPL {
                     continue
                 }
                 pending = ""
-                let trimmed = text.trimmingSpaces
+                let trimmed = text.trimmingWhitespace()
                 if trimmed.isEmpty { continue }
                 editor.addHistory(text)
                 save(editor, historyFile)
@@ -122,7 +122,7 @@ struct REPL {
                     return 0
                 }
                 if trimmed == "record" || trimmed.hasPrefix("record ") {
-                    let arg = String(trimmed.dropFirst(6)).trimmingSpaces
+                    let arg = String(trimmed.dropFirst(6)).trimmingWhitespace()
                     if arg.isEmpty || arg == "off" {
                         if let r = recorder { Stdio.writeAll(2, "stopped recording to \(r.path)\n") }
                         recorder = nil
@@ -142,7 +142,7 @@ struct REPL {
                     continue
                 }
                 if trimmed == "history" || trimmed.hasPrefix("history ") {
-                    let n = Int(String(trimmed.dropFirst(7)).trimmingSpaces) ?? 20
+                    let n = Int(String(trimmed.dropFirst(7)).trimmingWhitespace()) ?? 20
                     let entries = editor.historyEntries.suffix(max(1, n))
                     let first = editor.historyEntries.count - entries.count + 1
                     var out = ""
@@ -289,12 +289,11 @@ struct PlainLoop {
                 continue
             }
             pending = ""
-            if text.trimmingSpaces == "exit" { return 0 }
+            if text.trimmingWhitespace() == "exit" { return 0 }
             _ = Blocking.run { await interpreter.run(text, name: "<prompt>") }
             if Interrupts.shared.terminatingSignal != 0 {
                 // ScimshMain turns the status into 128 + the signal.
-                Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
-                return 0
+                return Stdio.fail(Interrupts.shared.stopMessage, 0)
             }
         }
     }
@@ -337,14 +336,5 @@ enum FileSystem {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return "." }
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

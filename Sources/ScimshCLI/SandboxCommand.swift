@@ -58,16 +58,11 @@ struct SandboxCommand: ParsableCommand {
             ignoreUnsupportedFilterClauses: options.ignoreUnsupportedFilters, tls: tls,
             tokenLifetime: options.tokenLifetime)
         configuration.rateLimit = options.rateLimit
-        let config = configuration
-        let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
-            do {
-                return .success(try await SandboxServer.start(config))
-            } catch {
-                return .failure(SandboxStartFailure(message: "\(error)"))
-            }
-        }
-        guard case .success(let server) = started else {
-            if case .failure(let f) = started { Stdio.writeAll(2, "scimsh sandbox: cannot start: \(f.message)\n") }
+        let server: SandboxServer
+        switch SandboxStartFailure.start(configuration) {
+        case .success(let s): server = s
+        case .failure(let f):
+            Stdio.writeAll(2, "scimsh sandbox: cannot start: \(f.message)\n")
             throw ExitCode(1)
         }
         var extra = ""

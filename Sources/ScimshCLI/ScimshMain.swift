@@ -63,22 +63,17 @@ struct Runner {
     let script: [String]
     let environment = Interpreter.currentEnvironment()
 
-    func usageError(_ message: String) -> Int32 {
-        Stdio.writeAll(2, "scimsh: \(message)\n")
-        return 2
-    }
-
     func run() -> Int32 {
         if let output = options.output, OutputFormat(rawValue: output.lowercased()) == nil {
-            return usageError("--output must be one of table, json, jsonl, csv, show (not '\(output)')")
+            return Stdio.fail("--output must be one of table, json, jsonl, csv, show (not '\(output)')", 2)
         }
         if let host = options.host ?? environment["SCIMSH_HOST"], !host.hasPrefix("http://"),
             !host.hasPrefix("https://")
         {
-            return usageError("--host must start with http:// or https:// (got '\(host)')")
+            return Stdio.fail("--host must start with http:// or https:// (got '\(host)')", 2)
         }
         if options.sandbox, options.profile != nil {
-            return usageError("--sandbox and --profile exclude each other: the sandbox is a server of its own")
+            return Stdio.fail("--sandbox and --profile exclude each other: the sandbox is a server of its own", 2)
         }
         Interrupts.shared.install()
         let stdinIsTerminal = Stdio.isTerminal(0)
@@ -96,7 +91,7 @@ struct Runner {
         if options.dryRun { session.set("dry_run", .string("on")) }
         if let t = options.trace {
             guard TraceMode(rawValue: t.lowercased()) != nil else {
-                return usageError("--trace must be on, curl or off (not '\(t)')")
+                return Stdio.fail("--trace must be on, curl or off (not '\(t)')", 2)
             }
             session.set("trace", .string(t.lowercased()))
         }
@@ -105,27 +100,15 @@ struct Runner {
         var server: SandboxServer?
         let wantSandbox = options.sandbox || (interactive && session.string("host") == nil)
         if wantSandbox {
-            let users = options.sandboxUsers
             let basePath = options.basePath ?? SCIMConfiguration.odmBasePath
-            let started: Result<SandboxServer, SandboxStartFailure> = Blocking.run {
-                do {
-                    let s = try await SandboxServer.start(
-                        SandboxConfiguration(basePath: basePath, generatedUsers: max(0, users)))
-                    return .success(s)
-                } catch {
-                    return .failure(SandboxStartFailure(message: "\(error)"))
-                }
-            }
-            switch started {
+            switch SandboxStartFailure.start(
+                SandboxConfiguration(basePath: basePath, generatedUsers: max(0, options.sandboxUsers)))
+            {
             case .success(let s):
                 server = s
-                session.set("host", .string("http://\(s.host):\(s.port)"))
-                session.set("base_path", .string(basePath))
-                session.set("token", .string(s.sandbox.configuration.adminToken))
-                session.unset("api_token")
+                session.connect(to: s)
             case .failure(let f):
-                Stdio.writeAll(2, "scimsh: cannot start the sandbox: \(f.message)\n")
-                return 1
+                return Stdio.fail("cannot start the sandbox: \(f.message)", 1)
             }
         }
         // Writes to a sandbox vanish with it, so they are journaled in a file of this run only, never mixed into
@@ -159,17 +142,11 @@ struct Runner {
         } else if let file = scriptArgs.first, file != "-" {
             do {
                 text = try FileText.read(file)
-            } catch {
-                Stdio.writeAll(2, "scimsh: cannot read script '\(file)': \(error.message)\n")
-                return 2
-            }
+            } catch { return Stdio.fail("cannot read script '\(file)': \(error.message)", 2) }
             name = file
             arguments = Array(scriptArgs.dropFirst())
         } else {
-            guard let t = Stdio.readAllStdin() else {
-                Stdio.writeAll(2, "scimsh: standard input is not UTF-8 text\n")
-                return 2
-            }
+            guard let t = Stdio.readAllStdin() else { return Stdio.fail("standard input is not UTF-8 text", 2) }
             text = t
             name = "<stdin>"
             arguments = Array(scriptArgs.dropFirst())
@@ -237,6 +214,28 @@ extension Runner {
     }
 }
 
+/// Why a sandbox did not start (its error as text).
 struct SandboxStartFailure: Error {
     var message: String
+
+    /// Starts a sandbox server from synchronous code.
+    static func start(_ configuration: SandboxConfiguration) -> Result<SandboxServer, SandboxStartFailure> {
+        Blocking.run {
+            do {
+                return .success(try await SandboxServer.start(configuration))
+            } catch {
+                return .failure(SandboxStartFailure(message: "\(error)"))
+            }
+        }
+    }
+}
+
+extension Session {
+    /// Points host, base path and token at a sandbox server (its admin token).
+    mutating func connect(to server: SandboxServer) {
+        set("host", .string("http://\(server.host):\(server.port)"))
+        set("base_path", .string(server.sandbox.configuration.basePath))
+        set("token", .string(server.sandbox.configuration.adminToken))
+        unset("api_token")
+    }
 }

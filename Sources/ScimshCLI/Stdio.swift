@@ -26,14 +26,7 @@ final class StdioSink: OutputSink {
     func writeData(_ text: String) {
         guard !stdoutIsTerminal else {
             // Server data (a CSV cell) must not reach the terminal as escape sequences; files get it as it is.
-            let text = TerminalText.safe(text)
-            lock.withLock { showing in
-                if showing {
-                    Stdio.writeAll(2, "\r\u{1B}[K")
-                    showing = false
-                }
-                Stdio.writeAll(1, text)
-            }
+            writeClearingProgress(1, TerminalText.safe(text))
             return
         }
         let full = buffer.withLock { b -> [UInt8]? in
@@ -59,26 +52,27 @@ final class StdioSink: OutputSink {
     func writeMessage(_ text: String) {
         flush()
         // An error's detail comes from the server: on a terminal only scimsh's own colors stay escape sequences.
-        let text = stderrIsTerminal ? TerminalText.safe(text, allowingColor: colorMessages) : text
-        lock.withLock { showing in
-            if showing {
-                Stdio.writeAll(2, "\r\u{1B}[K")
-                showing = false
-            }
-            Stdio.writeAll(2, text)
-        }
+        writeClearingProgress(2, stderrIsTerminal ? TerminalText.safe(text, allowingColor: colorMessages) : text)
     }
 
     func progress(_ line: String?) {
         guard stderrIsTerminal else { return }
-        lock.withLock { showing in
-            if let line {
+        if let line {
+            lock.withLock { showing in
                 Stdio.writeAll(2, "\r\u{1B}[K" + line)
                 showing = true
-            } else if showing {
-                Stdio.writeAll(2, "\r\u{1B}[K")
-                showing = false
             }
+        } else {
+            writeClearingProgress(2, "")
+        }
+    }
+
+    /// Writes `text` to `fd` after erasing the progress line, if one is showing.
+    private func writeClearingProgress(_ fd: Int32, _ text: String) {
+        lock.withLock { showing in
+            if showing { Stdio.writeAll(2, "\r\u{1B}[K") }
+            showing = false
+            Stdio.writeAll(fd, text)
         }
     }
 }
@@ -121,6 +115,12 @@ enum Stdio {
             bytes.append(contentsOf: chunk[0..<n])
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Writes `scimsh: message` on standard error and returns `status`, the exit status it ends in.
+    static func fail(_ message: String, _ status: Int32) -> Int32 {
+        writeAll(2, "scimsh: \(message)\n")
+        return status
     }
 
     /// Whether a descriptor is a terminal.

@@ -1,3 +1,4 @@
+import SCIMCore
 import SCIMScript
 import TOMLKit
 
@@ -80,7 +81,7 @@ extension Lesson {
         }
         func text(_ key: String) throws(LessonError) -> String {
             guard let value = table[key] else { throw fail("'\(key)' is missing") }
-            guard let s = value.string, !s.trimmingSpaces.isEmpty else {
+            guard let s = value.string, !s.trimmingWhitespace().isEmpty else {
                 throw fail("'\(key)' must be a non-empty string")
             }
             return s

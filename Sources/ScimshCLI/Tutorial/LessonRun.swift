@@ -36,9 +36,7 @@ final class LessonRun: Sendable {
         self.journalPath = journalPath
         output = TeeSink(sink)
         var session = Session()
-        session.set("host", .string("http://\(server.host):\(server.port)"))
-        session.set("base_path", .string(server.sandbox.configuration.basePath))
-        session.set("token", .string(server.sandbox.configuration.adminToken))
+        session.connect(to: server)
         learner = Interpreter(
             sink: output, environment: environment, interactive: false, session: session, journalPath: journalPath)
         checker = Interpreter(

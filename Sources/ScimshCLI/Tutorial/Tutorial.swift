@@ -1,5 +1,6 @@
 import LineEditor
 import SCIMClient
+import SCIMCore
 import SCIMSandbox
 import SCIMScript
 
@@ -42,24 +43,15 @@ struct Tutorial {
             Stdio.writeAll(1, listing())
             return 0
         case "reset":
-            if let problem = progress.reset() {
-                Stdio.writeAll(2, "scimsh: \(problem)\n")
-                return 1
-            }
+            if let problem = progress.reset() { return Stdio.fail(problem, 1) }
             Stdio.writeAll(1, "Tutorial progress cleared; 'tutorial' starts at lesson 1.\n")
             return 0
         case "verify":
-            guard args.count <= 2 else {
-                Stdio.writeAll(2, "scimsh: usage: tutorial verify [FOLDER]\n")
-                return 2
-            }
+            guard args.count <= 2 else { return Stdio.fail("usage: tutorial verify [FOLDER]", 2) }
             guard let folder = args.dropFirst().first else { return Tutorial.verify(lessons, environment: environment) }
             do throws(LessonError) {
                 return Tutorial.verify(try Lesson.load(folder: folder), environment: environment)
-            } catch {
-                Stdio.writeAll(2, "scimsh: \(error)\n")
-                return 2
-            }
+            } catch { return Stdio.fail("\(error)", 2) }
         case let word?:
             guard args.count == 1, let n = Int(word), (1...lessons.count).contains(n) else {
                 Stdio.writeAll(
@@ -102,8 +94,7 @@ struct Tutorial {
                     1, "\nProgress kept. 'tutorial' (here or 'scimsh tutorial') goes on at lesson \(i + 1).\n")
                 return 0
             case .failedToStart(let message):
-                Stdio.writeAll(2, "scimsh: cannot start the lesson's sandbox: \(message)\n")
-                return 1
+                return Stdio.fail("cannot start the lesson's sandbox: \(message)", 1)
             }
         }
         Stdio.writeAll(1, "\nThat was the last lesson. 'tutorial list' shows them all; 'help' lists every command.\n")
@@ -155,7 +146,7 @@ struct Tutorial {
                 continue
             }
             pending = ""
-            switch text.trimmingSpaces.lowercased() {
+            switch text.trimmingWhitespace().lowercased() {
             case "": continue
             case "quit", "exit", "\\q": return .left
             case "hint":

@@ -1,3 +1,4 @@
+import SCIMCore
 import SCIMScript
 
 #if canImport(Glibc)
@@ -22,11 +23,11 @@ struct TutorialProgress {
     /// The progress saved at `path` (none when there is no file or it cannot be read).
     init(path: String?) {
         self.path = path
-        guard let path, let text = try? FileTextReader.read(path) else {
+        guard let path, let text = try? FileText.read(path, maxBytes: 1 << 20, regularOnly: true) else {
             done = []
             return
         }
-        done = text.split(separator: "\n").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+        done = text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     /// Whether the lesson is done.
@@ -62,13 +63,5 @@ struct TutorialProgress {
         Stdio.writeAll(fd, done.map { $0 + "\n" }.joined())
         close(fd)
         return nil
-    }
-}
-
-/// Reads a small text file (the progress file), `nil` when absent.
-enum FileTextReader {
-    static func read(_ path: String) throws -> String? {
-        guard access(path, F_OK) == 0 else { return nil }
-        return try FileText.read(path, maxBytes: 1 << 20, regularOnly: true)
     }
 }
