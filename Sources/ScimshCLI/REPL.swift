@@ -52,10 +52,7 @@ struct REPL {
                         Set(session.variables.keys).union(session.recordLists.keys)
                             .union(Session.knownVariables.map(\.name))
                     ).sorted(),
-                    helpTopics: (interpreter.commands.map(\.name) + [
-                        "filter", "variables", "syntax", "statements", "exit-codes", "server",
-                    ])
-                    .sorted(),
+                    helpTopics: interpreter.helpTopics,
                     knownIds: interpreter.seen.ids,
                     knownUserNames: interpreter.seen.userNames,
                     fileLister: CompletionContext.directoryLister(currentDirectory: cwd, homeDirectory: home),

@@ -129,3 +129,8 @@ enum HelpText {
 
         """
 }
+
+extension Interpreter {
+    /// What `help` takes: every command's name and the other topics (filter, variables, ...), sorted.
+    public var helpTopics: [String] { (commands.map(\.name) + HelpText.topics).sorted() }
+}
