@@ -194,4 +194,27 @@ final class HostileServerTests: XCTestCase {
             run.peakBytes, Sanitizer.memoryBound(3 * size + (80 << 20)),
             "peak \(run.peakMiB) MiB for a \(size >> 20) MiB file")
     }
+    /// A server that matches a caseExact attribute (RFC 7643: externalId) ignoring case: `lookup` checks the answer
+    /// as `find` does, with the attribute's caseExact, so `e-1` does not take the user whose externalId is `E-1`.
+    func testLookupChecksTheAnswerWithCaseExact() async throws {
+        let server = try HostileServer { request, connection in
+            guard request.target.contains("/Users") else {
+                connection.write(HostileServer.response(status: 404, body: Array("{}".utf8)))
+                return
+            }
+            let user = HostileServer.user("u-1", extra: #","externalId":"E-1""#)
+            let body = HostileServer.listResponse([user], total: 1, start: 1)
+            connection.write(HostileServer.response(status: 200, body: Array(body.utf8)))
+        }
+        defer { server.stop() }
+        let dir = try Fixtures.temporaryDirectory()
+        for (value, status, expected) in [("e-1", Int32(1), #"no user with externalId eq "e-1""#), ("E-1", 0, "u-1")] {
+            try "externalId\n\(value)\n".write(toFile: dir + "/ids.csv", atomically: true, encoding: .utf8)
+            let run = try await Self.watch(
+                ["--host", server.origin, "-c", "set dialect = rfc; import \(dir)/ids.csv | lookup externalId | csv"],
+                directory: dir)
+            XCTAssertEqual(run.status, status, run.stdout + run.stderr)
+            XCTAssertTrue((run.stdout + run.stderr).contains(expected), run.stdout + run.stderr)
+        }
+    }
 }

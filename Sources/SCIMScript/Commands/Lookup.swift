@@ -50,6 +50,7 @@ struct LookupCommand: BuiltinCommand {
         let (path, field) = try LookupCommand.target(inv)
         guard let input else { throw inv.error("lookup works on input records: import logins.csv | lookup userName") }
         let client = try inv.context.client()
+        let context = inv.context
         return inv.readStage(input, op: "lookup", verb: "found") { record in
             guard let value = record.value(atPath: field), !value.isNull, value.displayString != "" else {
                 throw ScriptError("the record has no \(field)")
@@ -57,7 +58,8 @@ struct LookupCommand: BuiltinCommand {
             let literal: JSONValue = value.stringValue.map { .string($0) } ?? value
             let filter = SCIMFilter.compare(path, .eq, .literal(literal))
             let page = try await client.findUsers(filter: filter.description, count: 2)
-            let matches = page.resources.filter { filter.matches($0.json) }
+            // The server's answer is checked here as find's is: with the attributes' caseExact.
+            let matches = page.resources.filter { context.matches(filter, $0.json) }
             switch matches.count {
             case 0: throw ScriptError("no user with \(filter)")
             case 1: return matches[0].attributes
