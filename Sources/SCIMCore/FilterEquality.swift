@@ -40,8 +40,12 @@ extension SCIMFilter {
             case .present(let path):
                 hasher.combine(1)
                 hasher.combine(path)
-            case .and(let l, let r), .or(let l, let r):
-                if case .and = node { hasher.combine(2) } else { hasher.combine(3) }
+            case .and(let l, let r):
+                hasher.combine(2)
+                pending.append(r)
+                pending.append(l)
+            case .or(let l, let r):
+                hasher.combine(3)
                 pending.append(r)
                 pending.append(l)
             case .not(let f):

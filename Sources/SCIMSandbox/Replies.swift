@@ -10,9 +10,9 @@ struct SCIMFailure: Error, Sendable {
 }
 
 extension SCIMFailure {
-    /// A 400 (409 for `uniqueness`) with this `scimType`.
+    /// A 400 with this `scimType`.
     init(_ scimType: String, _ detail: String) {
-        self.init(status: scimType == "uniqueness" ? 409 : 400, scimType: scimType, detail: detail)
+        self.init(status: 400, scimType: scimType, detail: detail)
     }
 
     static func invalidValue(_ detail: String) -> SCIMFailure { SCIMFailure("invalidValue", detail) }
@@ -21,7 +21,9 @@ extension SCIMFailure {
     static func invalidPath(_ detail: String) -> SCIMFailure { SCIMFailure("invalidPath", detail) }
     static func mutability(_ detail: String) -> SCIMFailure { SCIMFailure("mutability", detail) }
     static func noTarget(_ detail: String) -> SCIMFailure { SCIMFailure("noTarget", detail) }
-    static func uniqueness(_ detail: String) -> SCIMFailure { SCIMFailure("uniqueness", detail) }
+    static func uniqueness(_ detail: String) -> SCIMFailure {
+        SCIMFailure(status: 409, scimType: "uniqueness", detail: detail)
+    }
 
     static let noSuchUser = SCIMFailure(status: 404, scimType: nil, detail: "There are no users with the specified id")
 }

@@ -99,42 +99,59 @@ extension UserStore {
     /// Adds the seed users: RFC 7643's Barbara Jensen and a few colleagues of a research organisation, two of
     /// them deactivated. Ids and timestamps are fixed so that runs are repeatable.
     mutating func addSeedUsers() {
-        func add(
-            _ id: String, _ externalId: String?, _ userName: String, _ displayName: String, _ email: String,
-            active: Bool = true, _ created: Int64, _ lastModified: Int64
-        ) {
+        struct Seed {
+            let id: String
+            let externalId: String?
+            let userName: String
+            let displayName: String
+            let email: String
+            let active: Bool
+            let created: Int64
+            let lastModified: Int64
+        }
+        // 2010-01-23T04:56:22Z and 2011-05-13T04:42:34Z are the timestamps of RFC 7643's example.
+        let seeds = [
+            Seed(
+                id: SeedIds.bjensen, externalId: "701984", userName: "bjensen",
+                displayName: "Barbara Jensen", email: "bjensen@example.com", active: true,
+                created: 1_264_222_582_000, lastModified: 1_305_261_754_000),
+            Seed(
+                id: SeedIds.aliceMartin, externalId: "EMP-1002", userName: "alice.martin",
+                displayName: "Alice Martin", email: "alice.martin@example.org", active: true,
+                created: 1_705_309_200_000, lastModified: 1_705_309_200_000),
+            Seed(
+                id: SeedIds.rkumar, externalId: "EMP-1003", userName: "rkumar",
+                displayName: "Rahul Kumar", email: "rahul.kumar@example.org", active: true,
+                created: 1_705_395_600_000, lastModified: 1_709_283_600_000),
+            Seed(
+                id: SeedIds.mgarcia, externalId: "EMP-1004", userName: "mgarcia",
+                displayName: "María García", email: "maria.garcia@example.org", active: true,
+                created: 1_706_000_400_000, lastModified: 1_706_000_400_000),
+            Seed(
+                id: SeedIds.tnguyen, externalId: nil, userName: "tnguyen",
+                displayName: "Thanh Nguyen", email: "thanh.nguyen@example.org", active: true,
+                created: 1_707_210_000_000, lastModified: 1_707_210_000_000),
+            Seed(
+                id: SeedIds.okoval, externalId: "EMP-0871", userName: "okoval",
+                displayName: "Olena Koval", email: "olena.koval@example.org", active: false,
+                created: 1_672_653_600_000, lastModified: 1_717_664_400_000),
+            Seed(
+                id: "e7f9a1b3-4d6e-4f8a-b1c3-7d9e1f3a6e06", externalId: "EMP-0655", userName: "pwhite",
+                displayName: "Peter White", email: "peter.white@example.org", active: false,
+                created: 1_654_077_600_000, lastModified: 1_698_832_800_000),
+            Seed(
+                id: SeedIds.svcPipeline, externalId: nil, userName: "svc-pipeline",
+                displayName: "Data Pipeline (service account)", email: "pipeline-bot@example.org", active: true,
+                created: 1_710_406_800_000, lastModified: 1_710_406_800_000),
+        ]
+        reserve(seeds.count)
+        for s in seeds {
             put(
                 SandboxUser(
-                    id: id, externalId: externalId, userName: userName, displayName: displayName, active: active,
-                    emails: [SandboxEmail(type: "work", value: email, primary: true)], created: created,
-                    lastModified: lastModified))
+                    id: s.id, externalId: s.externalId, userName: s.userName, displayName: s.displayName,
+                    active: s.active, emails: [SandboxEmail(type: "work", value: s.email, primary: true)],
+                    created: s.created, lastModified: s.lastModified))
         }
-        reserve(8)
-        // 2010-01-23T04:56:22Z and 2011-05-13T04:42:34Z are the timestamps of RFC 7643's example.
-        add(
-            SeedIds.bjensen, "701984", "bjensen", "Barbara Jensen", "bjensen@example.com", 1_264_222_582_000,
-            1_305_261_754_000)
-        add(
-            SeedIds.aliceMartin, "EMP-1002", "alice.martin", "Alice Martin", "alice.martin@example.org",
-            1_705_309_200_000, 1_705_309_200_000)
-        add(
-            SeedIds.rkumar, "EMP-1003", "rkumar", "Rahul Kumar", "rahul.kumar@example.org", 1_705_395_600_000,
-            1_709_283_600_000)
-        add(
-            SeedIds.mgarcia, "EMP-1004", "mgarcia", "María García", "maria.garcia@example.org", 1_706_000_400_000,
-            1_706_000_400_000)
-        add(
-            SeedIds.tnguyen, nil, "tnguyen", "Thanh Nguyen", "thanh.nguyen@example.org", 1_707_210_000_000,
-            1_707_210_000_000)
-        add(
-            SeedIds.okoval, "EMP-0871", "okoval", "Olena Koval", "olena.koval@example.org", active: false,
-            1_672_653_600_000, 1_717_664_400_000)
-        add(
-            "e7f9a1b3-4d6e-4f8a-b1c3-7d9e1f3a6e06", "EMP-0655", "pwhite", "Peter White", "peter.white@example.org",
-            active: false, 1_654_077_600_000, 1_698_832_800_000)
-        add(
-            SeedIds.svcPipeline, nil, "svc-pipeline", "Data Pipeline (service account)", "pipeline-bot@example.org",
-            1_710_406_800_000, 1_710_406_800_000)
     }
 
     /// Adds `n` active users `user00001` ... (at least five digits, more when `n` needs them), with ids

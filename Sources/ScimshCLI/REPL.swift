@@ -290,7 +290,8 @@ struct PlainLoop {
             _ = Blocking.run { await interpreter.run(text, name: "<prompt>") }
             if Interrupts.shared.terminatingSignal != 0 {
                 // ScimshMain turns the status into 128 + the signal.
-                return Stdio.fail(Interrupts.shared.stopMessage, 0)
+                Stdio.writeAll(2, "scimsh: \(Interrupts.shared.stopMessage)\n")
+                return 0
             }
         }
     }

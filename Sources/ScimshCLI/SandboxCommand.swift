@@ -59,7 +59,7 @@ struct SandboxCommand: ParsableCommand {
             tokenLifetime: options.tokenLifetime)
         configuration.rateLimit = options.rateLimit
         let server: SandboxServer
-        switch SandboxStartFailure.start(configuration) {
+        switch SandboxServer.startBlocking(configuration) {
         case .success(let s): server = s
         case .failure(let f):
             Stdio.writeAll(2, "scimsh sandbox: cannot start: \(f.message)\n")

@@ -101,7 +101,7 @@ struct Runner {
         let wantSandbox = options.sandbox || (interactive && session.string("host") == nil)
         if wantSandbox {
             let basePath = options.basePath ?? SCIMConfiguration.odmBasePath
-            switch SandboxStartFailure.start(
+            switch SandboxServer.startBlocking(
                 SandboxConfiguration(basePath: basePath, generatedUsers: max(0, options.sandboxUsers)))
             {
             case .success(let s):
@@ -217,9 +217,11 @@ extension Runner {
 /// Why a sandbox did not start (its error as text).
 struct SandboxStartFailure: Error {
     var message: String
+}
 
-    /// Starts a sandbox server from synchronous code.
-    static func start(_ configuration: SandboxConfiguration) -> Result<SandboxServer, SandboxStartFailure> {
+extension SandboxServer {
+    /// Starts a sandbox server from synchronous code (`--sandbox`, `scimsh sandbox`).
+    static func startBlocking(_ configuration: SandboxConfiguration) -> Result<SandboxServer, SandboxStartFailure> {
         Blocking.run {
             do {
                 return .success(try await SandboxServer.start(configuration))

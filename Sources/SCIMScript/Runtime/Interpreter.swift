@@ -412,6 +412,13 @@ public final class Interpreter: Sendable {
     }
 
     /// Checks values of variables scimsh gives meaning to.
+    /// The settings that take one of a few words, with the words in the order messages list them.
+    static let settingWords: [String: [String]] = [
+        "trace": ["on", "curl", "off"], "dialect": ["auto", "odm", "rfc"], "on_error": ["stop", "continue"],
+        "dry_run": ["on", "off"], "insecure": ["on", "off"], "allow_http": ["on", "off"],
+        "confirm_delete": ["on", "off"],
+    ]
+
     func validateSetting(_ name: String, _ value: JSONValue, range: SourceRange) throws {
         let text = value.displayString
         switch name {
@@ -419,16 +426,12 @@ public final class Interpreter: Sendable {
             guard OutputFormat(rawValue: text.lowercased()) != nil else {
                 throw ScriptError("output must be one of table, json, jsonl, csv, show (not '\(text)')", range: range)
             }
-        case "trace", "dry_run", "insecure", "allow_http", "dialect", "confirm_delete", "on_error":
-            let shown =
-                [
-                    "trace": ["on", "curl", "off"], "dialect": ["auto", "odm", "rfc"],
-                    "on_error": ["stop", "continue"],
-                ][
-                    name] ?? ["on", "off"]
-            let accepted = shown + (["dry_run", "insecure", "allow_http"].contains(name) ? ["true", "false"] : [])
+        case _ where Self.settingWords[name] != nil:
+            let words = Self.settingWords[name] ?? []
+            // These three switches also take true and false; confirm_delete takes only on and off.
+            let accepted = words + (["dry_run", "insecure", "allow_http"].contains(name) ? ["true", "false"] : [])
             guard accepted.contains(text.lowercased()) else {
-                let choices = shown.dropLast().joined(separator: ", ") + " or " + (shown.last ?? "")
+                let choices = words.dropLast().joined(separator: ", ") + " or " + (words.last ?? "")
                 throw ScriptError("\(name) must be \(choices) (not '\(text)')", range: range)
             }
         case "proxy":
